@@ -1,0 +1,53 @@
+/*
+ * The event queue: pending events ordered by (time, sequence number), so that events at the
+ * same time run in the order they were scheduled and every run is bit-reproducible.
+ *
+ * Implementation: an implicit 4-ary min-heap of 32-byte entries in one array.
+ *   push, pop: O(log n) comparisons; peek, size: O(1); cancel: O(1) expected.
+ *   Memory: 32 bytes per pending entry (array grows by doubling), plus 8 bytes per
+ *   cancelled-but-not-yet-popped entry in a hash set.
+ * Cancellation is lazy: a cancelled entry stays in the heap, marked, and is discarded when it
+ * reaches the top. evq_size() counts live entries only.
+ */
+#ifndef GAIA_EVQ_H
+#define GAIA_EVQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/simtime.h"
+
+struct sim;
+typedef void (*evq_fn)(struct sim *sim, void *arg);
+
+struct evq_item {
+	sim_time_t time; /* when the event fires, ns */
+	uint64_t seq;    /* scheduling order; also the event's handle for evq_cancel */
+	evq_fn fn;       /* callback */
+	void *arg;       /* callback argument */
+};
+
+struct evq;
+
+struct evq *evq_new(void);
+void evq_free(struct evq *q);
+
+/* Schedule fn(arg) at time t; returns a handle (never 0) for evq_cancel. */
+uint64_t evq_push(struct evq *q, sim_time_t t, evq_fn fn, void *arg);
+
+/* Remove the earliest live entry into *out; returns 1, or 0 when the queue is empty. */
+int evq_pop(struct evq *q, struct evq_item *out);
+
+/* Copy the earliest live entry into *out without removing it; 1, or 0 when empty. */
+int evq_peek(struct evq *q, struct evq_item *out);
+
+/*
+ * Cancel a pending entry by handle. Cancelling an entry that already ran or was already
+ * cancelled is a programmer error (checked by assert in debug builds when detectable).
+ */
+void evq_cancel(struct evq *q, uint64_t handle);
+
+/* Number of live (not cancelled) pending entries. */
+size_t evq_size(const struct evq *q);
+
+#endif

@@ -1,0 +1,195 @@
+/* Line-oriented input with a length limit, line numbers, field splitting and number parsing. */
+#include "sim/lineio.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/diag.h"
+#include "sim/xmalloc.h"
+
+struct lineio {
+	FILE *fp;     /* the stream being read */
+	int owns_fp;  /* 1 if lineio_close must fclose fp */
+	char *name;   /* file name for messages */
+	long lineno;  /* number of the last line returned, 1-based */
+	char *buf;    /* LINEIO_MAX_LINE + 2 bytes */
+};
+
+struct lineio *lineio_from_stream(FILE *fp, const char *name)
+{
+	struct lineio *in = xcalloc(1, sizeof *in);
+	in->fp = fp;
+	in->name = xstrdup(name);
+	in->buf = xmalloc(LINEIO_MAX_LINE + 2);
+	return in;
+}
+
+struct lineio *lineio_open(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	if (!fp) {
+		diag_at(path, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	struct lineio *in = lineio_from_stream(fp, path);
+	in->owns_fp = 1;
+	return in;
+}
+
+void lineio_close(struct lineio *in)
+{
+	if (!in)
+		return;
+	if (in->owns_fp)
+		fclose(in->fp);
+	free(in->name);
+	free(in->buf);
+	free(in);
+}
+
+int lineio_next(struct lineio *in, char **line)
+{
+	if (!fgets(in->buf, LINEIO_MAX_LINE + 2, in->fp)) {
+		if (ferror(in->fp))
+			return diag_at(in->name, in->lineno + 1, "read error: %s", strerror(errno));
+		return 0;
+	}
+	in->lineno++;
+	size_t len = strlen(in->buf);
+	int has_nl = len > 0 && in->buf[len - 1] == '\n';
+	if (!has_nl && !feof(in->fp))
+		return diag_at(in->name, in->lineno, "line longer than %d bytes", LINEIO_MAX_LINE);
+	if (has_nl)
+		in->buf[--len] = '\0';
+	if (len > 0 && in->buf[len - 1] == '\r')
+		in->buf[--len] = '\0';
+	if (len > LINEIO_MAX_LINE)
+		return diag_at(in->name, in->lineno, "line longer than %d bytes", LINEIO_MAX_LINE);
+	*line = in->buf;
+	return 1;
+}
+
+long lineio_lineno(const struct lineio *in)
+{
+	return in->lineno;
+}
+
+const char *lineio_name(const struct lineio *in)
+{
+	return in->name;
+}
+
+int lineio_is_blank(const char *line)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return *line == '\0' || *line == '#';
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	return s;
+}
+
+int lineio_split(char *line, char sep, char **fields, int max)
+{
+	int n = 0;
+	char *p = line;
+	for (;;) {
+		char *end = strchr(p, sep);
+		if (end)
+			*end = '\0';
+		if (n < max)
+			fields[n] = trim(p);
+		n++;
+		if (!end)
+			return n;
+		p = end + 1;
+	}
+}
+
+int lineio_split_ws(char *line, char **fields, int max)
+{
+	int n = 0;
+	char *p = line;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return n;
+		char *start = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (*p)
+			*p++ = '\0';
+		if (n < max)
+			fields[n] = start;
+		n++;
+	}
+}
+
+int parse_double(const char *s, double *out)
+{
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -1;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (*end != '\0' || errno == ERANGE || !isfinite(v))
+		return -1;
+	/* strtod accepts hex floats, "inf" and "nan"; allow plain decimal notation only. */
+	for (const char *p = s; p < end; p++)
+		if (!(isdigit((unsigned char)*p) || *p == '.' || *p == '-' || *p == '+' || *p == 'e' || *p == 'E'))
+			return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_int64(const char *s, int64_t *out)
+{
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -1;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (*end != '\0' || errno == ERANGE)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_si(const char *s, double *out)
+{
+	if (!s || !*s)
+		return -1;
+	size_t n = strlen(s);
+	double mult = 1;
+	switch (s[n - 1]) {
+	case 'k': case 'K': mult = 1e3; break;
+	case 'M': mult = 1e6; break;
+	case 'G': mult = 1e9; break;
+	case 'T': mult = 1e12; break;
+	default: break;
+	}
+	char tmp[64];
+	if (mult != 1) {
+		if (n - 1 >= sizeof tmp || n == 1)
+			return -1;
+		memcpy(tmp, s, n - 1);
+		tmp[n - 1] = '\0';
+		s = tmp;
+	}
+	double v;
+	if (parse_double(s, &v) < 0 || v < 0 || !isfinite(v * mult))
+		return -1;
+	*out = v * mult;
+	return 0;
+}

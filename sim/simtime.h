@@ -1,0 +1,35 @@
+/*
+ * Simulated time: a signed 64-bit count of nanoseconds since the start of a run.
+ * Every module stores and compares time in this type; doubles in seconds appear only at the
+ * edges (parsing input, writing output) through the conversions below.
+ */
+#ifndef GAIA_SIMTIME_H
+#define GAIA_SIMTIME_H
+
+#include <math.h>
+#include <stdint.h>
+
+typedef int64_t sim_time_t; /* nanoseconds */
+
+#define SIMTIME_NEVER INT64_MAX
+#define SIMTIME_NS_PER_S INT64_C(1000000000)
+
+/* Seconds (double) to nanoseconds, rounded to the nearest nanosecond. */
+static inline sim_time_t simtime_from_s(double s)
+{
+	return (sim_time_t)llround(s * 1e9);
+}
+
+/* Milliseconds (double) to nanoseconds, rounded to the nearest nanosecond. */
+static inline sim_time_t simtime_from_ms(double ms)
+{
+	return (sim_time_t)llround(ms * 1e6);
+}
+
+/* Nanoseconds to seconds. */
+static inline double simtime_to_s(sim_time_t t)
+{
+	return (double)t / 1e9;
+}
+
+#endif

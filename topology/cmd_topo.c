@@ -1,0 +1,12 @@
+/* gaiasim topo: placeholder until the module lands (replaced in this session). */
+#include <stdio.h>
+
+#include "sim/cmd.h"
+
+int cmd_topo(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "gaiasim: topo: not built yet\n");
+	return 1;
+}

@@ -1,0 +1,12 @@
+/* gaiasim trace: placeholder until the module lands (replaced in this session). */
+#include <stdio.h>
+
+#include "sim/cmd.h"
+
+int cmd_trace(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "gaiasim: trace: not built yet\n");
+	return 1;
+}

@@ -1,0 +1,63 @@
+/*
+ * Topologies: the regions (data centers) of a deployment, the directed WAN links between them,
+ * the machines and LAN inside each region, inter-region prices and optional hub groups.
+ * Loaded from the line-oriented text format documented in docs/topology-format.md.
+ */
+#ifndef GAIA_TOPOLOGY_H
+#define GAIA_TOPOLOGY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define TOPO_NAME_MAX 32   /* longest region / group name, bytes incl. NUL */
+#define TOPO_CITY_MAX 64   /* longest city string, bytes incl. NUL */
+
+struct topo_region {
+	char name[TOPO_NAME_MAX];  /* short name used everywhere, e.g. "virginia" */
+	char code[TOPO_NAME_MAX];  /* EC2 region code, e.g. "us-east-1" */
+	char city[TOPO_CITY_MAX];  /* human-readable location */
+	int machines;              /* machines in this region, >= 1 */
+	double nic_bps;            /* NIC bandwidth of each machine, bits/s, > 0 */
+	double lan_bps;            /* LAN capacity inside the region, bits/s, > 0 */
+	double lan_rtt_s;          /* LAN round-trip time, seconds, >= 0 */
+	int group;                 /* index into topology.groups, or -1 */
+};
+
+struct topo_group {
+	char name[TOPO_NAME_MAX];  /* group name, e.g. "americas" */
+	int hub;                   /* region index of the group's hub */
+};
+
+struct topology {
+	char *name;                /* topology name (from its `topology` line) */
+	char *path;                /* file it was loaded from */
+	char sha256[65];           /* hex SHA-256 of the file's bytes */
+	int n;                     /* number of regions */
+	struct topo_region *regions; /* n regions, in file order */
+	double *bw_bps;            /* n*n directed WAN bandwidth, [src*n+dst], bits/s; diagonal 0 */
+	double *rtt_s;             /* n*n directed round-trip time, seconds; diagonal = LAN RTT */
+	double *usd_per_gb;        /* n*n price per GB (1e9 bytes) sent src->dst, USD, charged at src */
+	int ngroups;               /* number of hub groups (0: no hubs) */
+	struct topo_group *groups; /* ngroups groups */
+};
+
+/*
+ * Load a topology from a file path, or by name from the shipped topologies (NAME resolves to
+ * $GAIASIM_TOPODIR/NAME.topo, else the source tree's topology/NAME.topo, else the installed
+ * data dir). On error prints "FILE:LINE: message" and returns NULL.
+ */
+struct topology *topology_load(const char *name_or_path);
+/* Parse from a file path only. */
+struct topology *topology_load_file(const char *path);
+void topology_free(struct topology *t);
+
+/* Index of the region named `s` (short name or EC2 code), or -1. */
+int topology_region(const struct topology *t, const char *s);
+
+/* One-way latency src->dst in seconds (RTT/2; LAN RTT/2 when src == dst). */
+double topology_one_way_s(const struct topology *t, int src, int dst);
+
+/* Print the matrices with units (for `gaiasim topo show`). */
+void topology_print(const struct topology *t, FILE *out);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * Workloads: ML applications that compute real updates on real or realistic data. Each is a
+ * `const struct workload_ops` table in its own file (matrix factorization: mf.c); adding one
+ * is a new file plus an entry in workload_find().
+ *
+ * Model layout: the parameters are one array of nrows x row_len doubles (row-major). A worker
+ * reads a model (its view: a replica, or the global model), runs one clock of training on its
+ * own data, and produces an update: the sum of its parameter changes for that clock (learning
+ * rate already applied), as a sparse set of touched rows.
+ */
+#ifndef GAIA_WORKLOAD_H
+#define GAIA_WORKLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct workload;
+
+/* A worker's update for one clock: `nrows` touched rows, each row_len deltas. */
+struct wl_update {
+	size_t nrows;     /* touched rows in this update */
+	size_t cap;       /* allocated rows */
+	uint32_t *rows;   /* row ids, ascending */
+	double *vals;     /* nrows * row_len deltas, row-major, in the order of rows[] */
+};
+
+struct workload_ops {
+	const char *name;        /* config value of `workload`, e.g. "mf" */
+	const char *metric_name; /* name of the reported metric, e.g. "rmse" */
+	/*
+	 * Build the dataset (generated or loaded) and partition it over nworkers workers spread
+	 * over nregions regions (worker w lives in region worker_region[w]). Reads its keys from
+	 * cfg (errors name the config file and line). NULL on error.
+	 */
+	struct workload *(*create)(struct config *cfg, int nworkers, const int *worker_region,
+	                           int nregions, uint64_t seed);
+	void (*destroy)(struct workload *w);
+	size_t (*nrows)(const struct workload *w);
+	size_t (*row_len)(const struct workload *w);
+	/* Write the initial model (deterministic given the seed). */
+	void (*init_model)(const struct workload *w, double *params);
+	/*
+	 * One clock of training for worker `worker` at clock `clock` (0-based) reading `model`.
+	 * Fills *out (resetting it first). Returns the work done in the workload's unit (ratings
+	 * processed for MF), which the caller turns into simulated compute time.
+	 */
+	uint64_t (*step)(struct workload *w, int worker, int64_t clock, const double *model,
+	                 struct wl_update *out);
+	/* Objective (training loss) of a model over all data; lower is better. */
+	double (*objective)(const struct workload *w, const double *model);
+	/* The reported metric (e.g. training RMSE). */
+	double (*metric)(const struct workload *w, const double *model);
+	/* Learning rate in force at a clock (for threshold schedules coupled to it). */
+	double (*learning_rate)(const struct workload *w, int64_t clock);
+	/* Simulated compute cost per unit of work on the reference machine, ns. */
+	double (*ns_per_unit)(const struct workload *w);
+	/* Work units in one worker's local data (one local epoch). */
+	uint64_t (*units)(const struct workload *w, int worker);
+};
+
+/* The ops table for a workload name, or NULL. */
+const struct workload_ops *workload_find(const char *name);
+
+/* Update buffer helpers. */
+void wl_update_init(struct wl_update *u);
+void wl_update_free(struct wl_update *u);
+/* Make room for at least nrows rows of row_len values. */
+void wl_update_reserve(struct wl_update *u, size_t nrows, size_t row_len);
+
+extern const struct workload_ops mf_ops;
+
+#endif
