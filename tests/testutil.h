@@ -62,9 +62,16 @@ static inline char *testutil_tmpfile(const char *text)
 	return p;
 }
 
-/* Directory of checked-in test data (tests/data), from the build's srcdir. */
-#ifndef TESTDATA_DIR
-#define TESTDATA_DIR "tests/data"
-#endif
+/*
+ * Path of a checked-in test data file: $TESTDATA_DIR/rel (set by `make check` to the source
+ * tree's tests/data), else tests/data/rel. Returns a static buffer.
+ */
+static inline const char *testutil_data(const char *rel)
+{
+	static char buf[4096];
+	const char *dir = getenv("TESTDATA_DIR");
+	snprintf(buf, sizeof buf, "%s/%s", dir ? dir : "tests/data", rel);
+	return buf;
+}
 
 #endif
