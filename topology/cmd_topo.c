@@ -1,12 +1,67 @@
-/* gaiasim topo: placeholder until the module lands (replaced in this session). */
+/*
+ * gaiasim topo: look at a topology (`show NAME|FILE`: regions, then the bandwidth, RTT and price
+ * matrices with their units) or validate a user's file (`check FILE`: "FILE: ok (...)" and exit
+ * 0, or the first error as FILE:LINE: message and exit 1).
+ */
 #include <stdio.h>
+#include <string.h>
 
 #include "sim/cmd.h"
+#include "topology/topology.h"
+
+static const char usage[] = "gaiasim topo show NAME|FILE | gaiasim topo check FILE";
+
+static void print_help(FILE *out)
+{
+	fprintf(out,
+		"usage: %s\n"
+		"  show NAME|FILE   print regions, WAN bandwidth (Mbit/s), RTT (ms) and price (USD/GB)\n"
+		"  check FILE       validate a topology file; exit 0 if it is well formed, 1 if not\n"
+		"NAME is a shipped topology (ec2-11, ec2-11-2017, ec2-11-64conn, vc, ss), looked up in\n"
+		"$GAIASIM_TOPODIR, the source tree, then the installed data directory. An argument\n"
+		"containing '/' or ending in .topo is a file. Format: docs/topology-format.md.\n",
+		usage);
+}
+
+static int cmd_show(const char *arg)
+{
+	struct topology *t = topology_load(arg);
+	if (!t)
+		return 1;
+	topology_print(t, stdout);
+	topology_free(t);
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+}
+
+static int cmd_check(const char *path)
+{
+	struct topology *t = topology_load_file(path);
+	if (!t)
+		return 1;
+	int npairs = t->n * (t->n - 1);
+	long machines = 0;
+	for (int i = 0; i < t->n; i++)
+		machines += t->regions[i].machines;
+	printf("%s: ok (%d regions, %d directed links, %ld machines, %d hub groups, sha256 %.12s...)\n",
+	       path, t->n, npairs, machines, t->ngroups, t->sha256);
+	topology_free(t);
+	return 0;
+}
 
 int cmd_topo(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "gaiasim: topo: not built yet\n");
-	return 1;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			print_help(stdout);
+			return 0;
+		}
+	if (argc < 2)
+		return cmd_usage_error(usage, "topo: missing subcommand (show or check)");
+	const char *sub = argv[1];
+	if (strcmp(sub, "show") && strcmp(sub, "check"))
+		return cmd_usage_error(usage, "topo: unknown subcommand '%s'", sub);
+	if (argc != 3)
+		return cmd_usage_error(usage, "topo %s: want exactly one %s argument", sub,
+				       !strcmp(sub, "show") ? "NAME|FILE" : "FILE");
+	return !strcmp(sub, "show") ? cmd_show(argv[2]) : cmd_check(argv[2]);
 }
