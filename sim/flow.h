@@ -1,0 +1,62 @@
+/*
+ * The flow-level network model. Resources (a directed WAN link, a region's egress or ingress,
+ * a LAN, a NIC) have capacities in bits/s; a flow moves a number of bytes across a set of
+ * resources. At every instant the active flows share the resources max-min fairly
+ * (progressive filling): no flow can get more without taking from a flow that has no more
+ * than it. Rates are recomputed exactly at the simulated instant a flow starts or ends or a
+ * capacity changes, so finish times are exact to the nanosecond, not time-stepped.
+ *
+ * What the model leaves out (docs/network-model.md): TCP slow start, loss and retransmission,
+ * per-connection windows, packet-level queueing; latency is added by the caller (sim/net.c)
+ * before a flow starts moving bytes.
+ *
+ * Cost: a start or end recomputes only the flows coupled to it through resources that can be
+ * a bottleneck (a resource whose flows' individual upper bounds sum above its capacity);
+ * the recomputation is O(k log k) in the number k of such coupled flows and resources.
+ * Memory: ~120 bytes per flow, ~80 bytes per resource plus 4 bytes per flow crossing it.
+ */
+#ifndef GAIA_FLOW_H
+#define GAIA_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/sim.h"
+
+/* Most resources one flow may cross. */
+#define FLOW_MAX_RES 6
+
+struct flow_model;
+typedef void (*flow_done_fn)(struct sim *sim, void *arg);
+
+struct flow_model *flow_model_new(struct sim *sim);
+void flow_model_free(struct flow_model *m);
+
+/* Add a resource with capacity cap_bps (>= 0); returns its id (0, 1, 2, ...). */
+int flow_resource_new(struct flow_model *m, double cap_bps);
+/* Change a capacity at the current simulated time; flows in flight are re-rated. */
+void flow_resource_set_capacity(struct flow_model *m, int res, double cap_bps);
+double flow_resource_capacity(const struct flow_model *m, int res);
+/* Bits carried by the resource from time 0 up to now (exact integral of its rates). */
+double flow_resource_bits(struct flow_model *m, int res);
+/* Sum of the current rates of the flows crossing the resource, bits/s. */
+double flow_resource_load_bps(const struct flow_model *m, int res);
+
+/*
+ * Start moving `bytes` (>= 0) across the nres (1..FLOW_MAX_RES, distinct) resources now.
+ * done(sim, arg) is called when the last byte has moved. Returns the flow id, valid until
+ * done is called (ids are reused afterwards).
+ */
+uint32_t flow_start(struct flow_model *m, const int *res, int nres, double bytes,
+                    flow_done_fn done, void *arg);
+
+/* Current rate of an active flow, bits/s (0 until the rates of this instant are settled). */
+double flow_rate_bps(const struct flow_model *m, uint32_t id);
+/* Bytes an active flow still has to move, as of now. */
+double flow_bytes_left(struct flow_model *m, uint32_t id);
+/* Number of active flows. */
+size_t flow_active(const struct flow_model *m);
+/* Number of rate recomputations run (for benchmarks). */
+uint64_t flow_recomputes(const struct flow_model *m);
+
+#endif
