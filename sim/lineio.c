@@ -50,24 +50,56 @@ void lineio_close(struct lineio *in)
 	free(in);
 }
 
+/*
+ * Read one line byte by byte, taking the stream lock once per line, so that the length is
+ * known exactly and NUL bytes are seen (fgets hides both). At most LINEIO_MAX_LINE + 1 bytes
+ * are stored (the line and a CR that may precede the newline); a longer line stops the read
+ * there. Returns 1 with len set, 0 at end of file, -1 on a read error (errno kept).
+ */
+static int read_raw(struct lineio *in, size_t *len, int *too_long, int *has_nul)
+{
+	size_t n = 0;
+	int c;
+	*too_long = *has_nul = 0;
+	flockfile(in->fp);
+	for (;;) {
+		c = getc_unlocked(in->fp);
+		if (c == EOF || c == '\n')
+			break;
+		if (n > LINEIO_MAX_LINE) {
+			*too_long = 1;
+			break;
+		}
+		if (c == '\0')
+			*has_nul = 1;
+		in->buf[n++] = (char)c;
+	}
+	funlockfile(in->fp);
+	if (c == EOF && ferror(in->fp))
+		return -1;
+	if (c == EOF && n == 0)
+		return 0;
+	*len = n;
+	return 1;
+}
+
 int lineio_next(struct lineio *in, char **line)
 {
-	if (!fgets(in->buf, LINEIO_MAX_LINE + 2, in->fp)) {
-		if (ferror(in->fp))
-			return diag_at(in->name, in->lineno + 1, "read error: %s", strerror(errno));
+	size_t len = 0;
+	int too_long, has_nul;
+	int rc = read_raw(in, &len, &too_long, &has_nul);
+	if (rc < 0)
+		return diag_at(in->name, in->lineno + 1, "read error: %s", strerror(errno));
+	if (rc == 0)
 		return 0;
-	}
 	in->lineno++;
-	size_t len = strlen(in->buf);
-	int has_nl = len > 0 && in->buf[len - 1] == '\n';
-	if (!has_nl && !feof(in->fp))
+	if (!too_long && len > 0 && in->buf[len - 1] == '\r')
+		len--;
+	if (too_long || len > LINEIO_MAX_LINE)
 		return diag_at(in->name, in->lineno, "line longer than %d bytes", LINEIO_MAX_LINE);
-	if (has_nl)
-		in->buf[--len] = '\0';
-	if (len > 0 && in->buf[len - 1] == '\r')
-		in->buf[--len] = '\0';
-	if (len > LINEIO_MAX_LINE)
-		return diag_at(in->name, in->lineno, "line longer than %d bytes", LINEIO_MAX_LINE);
+	if (has_nul)
+		return diag_at(in->name, in->lineno, "NUL byte in line");
+	in->buf[len] = '\0';
 	*line = in->buf;
 	return 1;
 }
