@@ -1,12 +1,255 @@
-/* gaiasim trace: placeholder until the module lands (replaced in this session). */
+/*
+ * gaiasim trace: `trace gen` writes a seeded synthetic bandwidth trace for a topology
+ * (the stationary-plus-excursions model of docs/trace-format.md); `trace check` validates a
+ * trace file against a topology and prints a summary.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "sim/cmd.h"
+#include "sim/diag.h"
+#include "sim/lineio.h"
+#include "sim/xmalloc.h"
+#include "topology/topology.h"
+#include "topology/trace.h"
+
+#define GEN_USAGE                                                                                   \
+	"gaiasim trace gen -t TOPOLOGY --duration S --seed N [--step S] [--sigma X]\n"              \
+	"         [--excursions-per-hour X] [--excursion-mean S] [--depth-min X] [--depth-max X]\n" \
+	"         [--correlated X] [-o OUT]"
+#define CHECK_USAGE "gaiasim trace check -t TOPOLOGY FILE"
+#define TRACE_USAGE GEN_USAGE "\n       " CHECK_USAGE
+
+static void gen_help(FILE *out)
+{
+	struct tracegen_params d;
+	tracegen_defaults(&d);
+	fprintf(out,
+		"usage: %s\n\n"
+		"Write a synthetic bandwidth trace (CSV time_s,src,dst,bandwidth_bps) for every directed\n"
+		"pair of TOPOLOGY (a shipped name or a file), to OUT or standard output. Model and\n"
+		"parameters: docs/trace-format.md. The same seed gives the same bytes.\n\n"
+		"  -t TOPOLOGY               topology name or .topo file (required)\n"
+		"  --duration S              trace length, seconds (required)\n"
+		"  --seed N                  run seed, integer >= 0 (required)\n"
+		"  --step S                  spacing of stationary samples, seconds (default %g)\n"
+		"  --sigma X                 relative std. dev. of the stationary level (default %g)\n"
+		"  --excursions-per-hour X   excursion rate per directed pair (default %g)\n"
+		"  --excursion-mean S        mean excursion duration, seconds (default %g)\n"
+		"  --depth-min X             bandwidth during an excursion, share of level: min (default %g)\n"
+		"  --depth-max X             ... max (default %g)\n"
+		"  --correlated X            share of pairs following their source region's common noise (default %g)\n"
+		"  -o OUT                    output file (default: standard output)\n",
+		GEN_USAGE, d.step_s, d.sigma, d.excursion_rate_per_h, d.excursion_mean_s,
+		d.excursion_depth_min, d.excursion_depth_max, d.correlated_share);
+}
+
+static void trace_help(FILE *out)
+{
+	fprintf(out,
+		"usage: %s\n\n"
+		"  gen     write a seeded synthetic trace (`gaiasim trace gen --help`)\n"
+		"  check   validate a trace CSV against a topology and print a summary\n"
+		"Format: docs/trace-format.md.\n",
+		TRACE_USAGE);
+}
+
+/* A numeric option's value; -1 after a usage error message (caller returns 2). */
+static int opt_double(const char *opt, const char *val, double *out)
+{
+	if (parse_double(val, out) < 0) {
+		cmd_usage_error(GEN_USAGE, "%s: '%s' is not a number", opt, val);
+		return -1;
+	}
+	return 0;
+}
+
+/* Fetch the value following option argv[*i]; NULL after a usage error. */
+static const char *opt_value(int argc, char **argv, int *i, const char *usage)
+{
+	if (*i + 1 >= argc) {
+		cmd_usage_error(usage, "option %s needs a value", argv[*i]);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+/* Options of `trace gen` that set a double field. */
+struct gen_opt {
+	const char *name; /* option spelling */
+	size_t offset;    /* offset of the double in struct tracegen_params */
+};
+
+static const struct gen_opt gen_opts[] = {
+	{ "--duration", offsetof(struct tracegen_params, duration_s) },
+	{ "--step", offsetof(struct tracegen_params, step_s) },
+	{ "--sigma", offsetof(struct tracegen_params, sigma) },
+	{ "--excursions-per-hour", offsetof(struct tracegen_params, excursion_rate_per_h) },
+	{ "--excursion-mean", offsetof(struct tracegen_params, excursion_mean_s) },
+	{ "--depth-min", offsetof(struct tracegen_params, excursion_depth_min) },
+	{ "--depth-max", offsetof(struct tracegen_params, excursion_depth_max) },
+	{ "--correlated", offsetof(struct tracegen_params, correlated_share) },
+};
+
+static int is_regular_file(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int cmd_trace_gen(int argc, char **argv)
+{
+	struct tracegen_params p;
+	tracegen_defaults(&p);
+	const char *topo = NULL, *out_path = NULL;
+	int have_duration = 0, have_seed = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			gen_help(stdout);
+			return 0;
+		}
+		if (!strcmp(a, "-t") || !strcmp(a, "-o")) {
+			if (!(v = opt_value(argc, argv, &i, GEN_USAGE)))
+				return 2;
+			*(a[1] == 't' ? &topo : &out_path) = v;
+			continue;
+		}
+		if (!strcmp(a, "--seed")) {
+			int64_t seed;
+			if (!(v = opt_value(argc, argv, &i, GEN_USAGE)))
+				return 2;
+			if (parse_int64(v, &seed) < 0 || seed < 0)
+				return cmd_usage_error(GEN_USAGE, "--seed: '%s' is not an integer >= 0", v);
+			p.seed = (uint64_t)seed;
+			have_seed = 1;
+			continue;
+		}
+		size_t k = 0, nopts = sizeof gen_opts / sizeof gen_opts[0];
+		while (k < nopts && strcmp(a, gen_opts[k].name))
+			k++;
+		if (k == nopts)
+			return cmd_usage_error(GEN_USAGE, "trace gen: unknown option or argument '%s'", a);
+		if (!(v = opt_value(argc, argv, &i, GEN_USAGE)) ||
+		    opt_double(a, v, (double *)((char *)&p + gen_opts[k].offset)) < 0)
+			return 2;
+		have_duration |= k == 0;
+	}
+	if (!topo)
+		return cmd_usage_error(GEN_USAGE, "trace gen: missing -t TOPOLOGY");
+	if (!have_duration)
+		return cmd_usage_error(GEN_USAGE, "trace gen: missing --duration S");
+	if (!have_seed)
+		return cmd_usage_error(GEN_USAGE, "trace gen: missing --seed N");
+	char why[256];
+	if (tracegen_check(&p, why, sizeof why) < 0)
+		return cmd_usage_error(GEN_USAGE, "trace gen: %s", why);
+
+	struct topology *t = topology_load(topo);
+	if (!t)
+		return 1;
+	FILE *out = stdout;
+	if (out_path && !(out = fopen(out_path, "w"))) {
+		diag_at(out_path, 0, "cannot create: %s", strerror(errno));
+		topology_free(t);
+		return 1;
+	}
+	int rc = trace_generate(t, &p, out);
+	if (out != stdout && fclose(out) != 0 && rc == 0)
+		rc = diag_at(out_path, 0, "write error: %s", strerror(errno));
+	if (rc < 0 && out_path && is_regular_file(out_path))
+		remove(out_path); /* no half-written trace left behind; never a device such as /dev/full */
+	topology_free(t);
+	return rc < 0 ? 1 : 0;
+}
+
+/* Print what a loaded trace contains. */
+static void trace_summary(const struct trace *tr, const struct topology *t, FILE *out)
+{
+	size_t nn = (size_t)t->n * (size_t)t->n;
+	char *touched = xcalloc(nn ? nn : 1, 1);
+	size_t pairs = 0, zeros = 0, with_rtt = 0;
+	double lo = 0, hi = 0;
+	for (size_t k = 0; k < tr->n; k++) {
+		const struct trace_change *c = &tr->changes[k];
+		size_t ij = (size_t)c->src * (size_t)t->n + (size_t)c->dst;
+		if (!touched[ij]) {
+			touched[ij] = 1;
+			pairs++;
+		}
+		zeros += c->bw_bps == 0;
+		with_rtt += c->rtt_s >= 0;
+		if (k == 0 || c->bw_bps < lo)
+			lo = c->bw_bps;
+		if (k == 0 || c->bw_bps > hi)
+			hi = c->bw_bps;
+	}
+	free(touched);
+	fprintf(out, "trace %s: %zu changes to %zu directed pairs of topology %s\n", tr->name, tr->n, pairs,
+		t->name);
+	fprintf(out, "file %s\nsha256 %s\n", tr->path, tr->sha256);
+	if (tr->n == 0)
+		return;
+	fprintf(out, "time %.6f s .. %.6f s\n", simtime_to_s(tr->changes[0].time),
+		simtime_to_s(tr->changes[tr->n - 1].time));
+	fprintf(out, "bandwidth %.6g .. %.6g Mbit/s; %zu rows set 0 (link down); %zu rows set an RTT\n",
+		lo / 1e6, hi / 1e6, zeros, with_rtt);
+}
+
+static int cmd_trace_check(int argc, char **argv)
+{
+	const char *topo = NULL, *file = NULL, *v;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			printf("usage: %s\nValidate a trace CSV against a topology; print a summary.\n", CHECK_USAGE);
+			return 0;
+		}
+		if (!strcmp(a, "-t")) {
+			if (!(v = opt_value(argc, argv, &i, CHECK_USAGE)))
+				return 2;
+			topo = v;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			return cmd_usage_error(CHECK_USAGE, "trace check: unknown option '%s'", a);
+		} else if (file) {
+			return cmd_usage_error(CHECK_USAGE, "trace check: more than one FILE ('%s', '%s')", file, a);
+		} else {
+			file = a;
+		}
+	}
+	if (!topo)
+		return cmd_usage_error(CHECK_USAGE, "trace check: missing -t TOPOLOGY");
+	if (!file)
+		return cmd_usage_error(CHECK_USAGE, "trace check: missing FILE");
+	struct topology *t = topology_load(topo);
+	if (!t)
+		return 1;
+	struct trace *tr = trace_load(file, t);
+	int ok = tr != NULL;
+	if (ok)
+		trace_summary(tr, t, stdout);
+	trace_free(tr);
+	topology_free(t);
+	return ok ? 0 : 1;
+}
 
 int cmd_trace(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "gaiasim: trace: not built yet\n");
-	return 1;
+	if (argc < 2)
+		return cmd_usage_error(TRACE_USAGE, "trace: missing subcommand (gen or check)");
+	const char *sub = argv[1];
+	if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+		trace_help(stdout);
+		return 0;
+	}
+	if (!strcmp(sub, "gen"))
+		return cmd_trace_gen(argc - 1, argv + 1);
+	if (!strcmp(sub, "check"))
+		return cmd_trace_check(argc - 1, argv + 1);
+	return cmd_usage_error(TRACE_USAGE, "trace: unknown subcommand '%s' (want gen or check)", sub);
 }

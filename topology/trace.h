@@ -47,6 +47,8 @@ struct tracegen_params {
 };
 
 void tracegen_defaults(struct tracegen_params *p);
+/* Check parameter ranges; 0, or -1 with a reason naming the value written to why. */
+int tracegen_check(const struct tracegen_params *p, char *why, size_t why_size);
 /* Write a trace CSV for topology t to out; returns 0, or -1 with a message. */
 int trace_generate(const struct topology *t, const struct tracegen_params *p, FILE *out);
 
