@@ -50,4 +50,60 @@ void store_run_abort(struct store *s);
 /* The underlying handle, for modules that add their own tables and statements. */
 struct sqlite3 *store_db(struct store *s);
 
+/*
+ * Sync-model measurements (tables clocks, blocked, wan_bytes, filter_updates, summary; every
+ * column is documented in results/schema.sql). Like the writers above they add to the open
+ * run and return 0, or -1 with a message. Any writer, or store_run_commit(), that returns -1
+ * has already rolled the open run back: the caller only reports the failure.
+ */
+
+/* Region `region`'s model after `clock` clocks: simulated time, objective, workload metric. */
+int store_clock(struct store *s, int64_t run_id, const char *region, int64_t clock,
+                double sim_time_s, double objective, double metric);
+
+/* Why a worker waited. */
+enum store_block_reason {
+	STORE_BLOCK_BSP_BARRIER,       /* BSP end-of-clock barrier */
+	STORE_BLOCK_SSP_BOUND,         /* SSP staleness bound */
+	STORE_BLOCK_MIRROR_CLOCK,      /* waiting for other regions' mirror clock */
+	STORE_BLOCK_SELECTIVE_BARRIER, /* Gaia's selective barrier */
+};
+/* The reason's name as stored in blocked.reason, e.g. "ssp_bound". */
+const char *store_block_reason_name(enum store_block_reason reason);
+
+/* One blocking episode: adds blocked_s to (worker, reason)'s total and counts the episode. */
+int store_blocked(struct store *s, int64_t run_id, int worker, const char *region,
+                  enum store_block_reason reason, double blocked_s);
+
+/* WAN messages src->dst (src != dst) of a kind: adds bytes and the message count. */
+int store_wan_bytes(struct store *s, int64_t run_id, const char *src, const char *dst,
+                    const char *kind, double bytes, uint64_t messages);
+
+/* Significance filter of `region` during `clock`: adds produced and sent update counts. */
+int store_filter(struct store *s, int64_t run_id, const char *region, int64_t clock,
+                 uint64_t updates_produced, uint64_t updates_sent);
+
+/* The run's summary row; reached_target, share_updates_sent and cost_total_usd are derived. */
+struct store_summary {
+	const char *sync_model;     /* e.g. "gaia" */
+	const char *workload;       /* e.g. "mf" */
+	const char *metric_name;    /* e.g. "rmse" */
+	double target_objective;    /* objective counted as converged; NAN: no target */
+	double time_to_target_s;    /* simulated time the target was first reached, s; NAN: never */
+	int64_t clocks_completed;   /* clocks completed by every worker */
+	double final_objective;     /* objective of the final model */
+	double final_metric;        /* metric of the final model */
+	double wan_bytes;           /* bytes sent between regions */
+	double lan_bytes;           /* bytes sent within regions */
+	uint64_t updates_produced;  /* parameter values updated by all workers */
+	uint64_t updates_sent;      /* parameter values sent over the WAN after the filter */
+	double cost_machine_usd;    /* machine cost, USD */
+	double cost_transfer_usd;   /* WAN transfer cost, USD */
+};
+int store_summary(struct store *s, int64_t run_id, const struct store_summary *sum);
+
+/* The schema (results/schema.sql as compiled in) and its version (its PRAGMA user_version). */
+const char *store_schema_sql(void);
+int store_schema_version(void);
+
 #endif

@@ -1,0 +1,210 @@
+-- gaiasim results store: the SQLite schema. This file is the schema's documentation too.
+--
+-- The build compiles this text into the program (results/local.am turns it into a C string),
+-- and store_open() (results/store.c) applies it to every database it opens, so this file is
+-- never read at run time. docs/results-schema.md has an overview and example queries.
+--
+-- Conventions
+--   * Every quantity carries its unit in its column name: _s seconds, _bytes bytes, _bps bits
+--     per second, _usd US dollars, _sha256 a 64-character lowercase hex SHA-256 digest,
+--     _utc an ISO-8601 UTC timestamp. Counts are named after what they count (messages,
+--     episodes, updates_sent, clock); dimensionless values say so in their comment.
+--   * Times ending in _s are simulated time, seconds since the run's start, unless the
+--     column comment says wall-clock.
+--   * Regions are named by their short topology name (e.g. 'virginia'); a directed pair is
+--     (src_region, dst_region).
+--   * Byte counts are REAL: the fluid network model moves fractional bytes.
+--   * Every measurement table references runs(run_id) with ON DELETE CASCADE, so
+--     `DELETE FROM runs WHERE run_id = N` removes a run with all its rows (the store turns
+--     PRAGMA foreign_keys on for its own connection; other clients must do so themselves).
+--   * started_at_utc is the only column whose value depends on when the run was made: two
+--     runs of the same configuration, seed, program version, topology and trace write
+--     identical rows everywhere else.
+--
+-- Atomicity: the store writes a run and all its rows in ONE transaction (BEGIN IMMEDIATE in
+-- store_run_begin, COMMIT in store_run_commit). A run that fails, is aborted, or whose
+-- process dies before the commit leaves no row in any table. A committed run therefore
+-- always has status 'complete'; 'running' is only ever visible inside the writing
+-- transaction itself.
+--
+-- Versioning: PRAGMA user_version holds the schema version below. store_open() refuses a
+-- database whose version differs (newer or older: there are no migrations; use a new file)
+-- and one with version 0 that already holds tables (not a gaiasim results database).
+-- Any change to a table here must bump this number.
+
+PRAGMA user_version = 1;
+
+-- One row per run.
+CREATE TABLE IF NOT EXISTS runs (
+	run_id INTEGER PRIMARY KEY AUTOINCREMENT,  -- run identifier, > 0; never reused, even after a run is deleted
+	kind TEXT NOT NULL                         -- what made the run: 'net' (gaiasim net), 'run' (one training run), 'compare' (one run of a comparison)
+		CHECK (kind IN ('net', 'run', 'compare')),
+	label TEXT,                                -- free text chosen by the runner (e.g. the sync model name); NULL if none
+	started_at_utc TEXT NOT NULL,              -- wall-clock start, 'YYYY-MM-DDTHH:MM:SSZ' (UTC); the only nondeterministic column
+	program_version TEXT NOT NULL,             -- program that wrote the run, e.g. 'gaiasim 0.1.0'
+	seed INTEGER NOT NULL,                     -- run seed (a uint64 stored as its two's-complement int64: seeds >= 2^63 read back negative)
+	config_text TEXT NOT NULL,                 -- the full effective configuration as text (every key, defaults included)
+	topology_name TEXT NOT NULL                -- topology name (its `topology` line)
+		CHECK (topology_name <> ''),
+	topology_sha256 TEXT NOT NULL              -- SHA-256 of the topology file's bytes, 64 lowercase hex digits
+		CHECK (length(topology_sha256) = 64 AND topology_sha256 NOT GLOB '*[^0-9a-f]*'),
+	trace_name TEXT,                           -- bandwidth trace name; NULL when the run used no trace
+	trace_sha256 TEXT                          -- SHA-256 of the trace file's bytes, 64 lowercase hex digits; NULL exactly when trace_name is
+		CHECK (trace_sha256 IS NULL OR (length(trace_sha256) = 64 AND trace_sha256 NOT GLOB '*[^0-9a-f]*')),
+	sim_end_s REAL                             -- simulated time at which the run ended, s; NULL only while status = 'running'
+		CHECK (sim_end_s IS NULL OR sim_end_s >= 0),
+	wall_s REAL                                -- wall-clock time the run took, s; NULL only while status = 'running'
+		CHECK (wall_s IS NULL OR wall_s >= 0),
+	status TEXT NOT NULL DEFAULT 'running'     -- 'running' inside the writing transaction, 'complete' once committed
+		CHECK (status IN ('running', 'complete')),
+	CHECK ((trace_name IS NULL) = (trace_sha256 IS NULL)),
+	CHECK (status = 'running' OR (sim_end_s IS NOT NULL AND wall_s IS NOT NULL))
+);
+
+-- One row per simulated transfer (gaiasim net): a message of size_bytes sent src -> dst.
+CREATE TABLE IF NOT EXISTS transfers (
+	run_id INTEGER NOT NULL                    -- the run (runs.run_id)
+		REFERENCES runs (run_id) ON DELETE CASCADE,
+	transfer_id INTEGER NOT NULL,              -- the transfer's id within the run (as given in the input list)
+	src_region TEXT NOT NULL                   -- sending region
+		CHECK (src_region <> ''),
+	dst_region TEXT NOT NULL                   -- receiving region (equal to src_region: a transfer over the LAN)
+		CHECK (dst_region <> ''),
+	size_bytes REAL NOT NULL                   -- bytes transferred
+		CHECK (size_bytes >= 0),
+	start_s REAL NOT NULL                      -- simulated time the sender started the transfer, s
+		CHECK (start_s >= 0),
+	first_byte_s REAL NOT NULL                 -- simulated time the first byte arrived at the receiver, s
+		CHECK (first_byte_s >= start_s),
+	finish_s REAL NOT NULL                     -- simulated time the last byte arrived at the receiver, s
+		CHECK (finish_s >= first_byte_s),
+	PRIMARY KEY (run_id, transfer_id)
+) WITHOUT ROWID;
+
+-- Bytes carried by each directed link over time: one row per link and time interval
+-- [t0_s, t1_s). The intervals of one link do not overlap; intervals in which a link carried
+-- nothing may be omitted. Summing carried_bytes over a link's rows gives its total.
+CREATE TABLE IF NOT EXISTS link_bytes (
+	run_id INTEGER NOT NULL                    -- the run (runs.run_id)
+		REFERENCES runs (run_id) ON DELETE CASCADE,
+	src_region TEXT NOT NULL                   -- link source region
+		CHECK (src_region <> ''),
+	dst_region TEXT NOT NULL                   -- link destination region (equal to src_region: the region's LAN)
+		CHECK (dst_region <> ''),
+	t0_s REAL NOT NULL                         -- interval start, simulated time, s (inclusive)
+		CHECK (t0_s >= 0),
+	t1_s REAL NOT NULL                         -- interval end, simulated time, s (exclusive)
+		CHECK (t1_s > t0_s),
+	carried_bytes REAL NOT NULL                -- bytes the link carried during [t0_s, t1_s)
+		CHECK (carried_bytes >= 0),
+	PRIMARY KEY (run_id, src_region, dst_region, t0_s)
+) WITHOUT ROWID;
+
+-- Training progress: one row per region and clock, the model as seen by that region's
+-- parameter server once the region's workers finished the clock. Runners with a single
+-- global model (no per-region replicas) write it under the region name 'global'.
+CREATE TABLE IF NOT EXISTS clocks (
+	run_id INTEGER NOT NULL                    -- the run (runs.run_id)
+		REFERENCES runs (run_id) ON DELETE CASCADE,
+	region TEXT NOT NULL                       -- region whose model was evaluated, or 'global'
+		CHECK (region <> ''),
+	clock INTEGER NOT NULL                     -- clocks (iterations) completed, >= 0 (0: the initial model)
+		CHECK (clock >= 0),
+	sim_time_s REAL NOT NULL                   -- simulated time at which the clock completed in that region, s
+		CHECK (sim_time_s >= 0),
+	objective REAL NOT NULL,                   -- training objective (loss) of that model, dimensionless; lower is better
+	metric REAL NOT NULL,                      -- the workload's reported metric of that model (named in summary.metric_name, e.g. RMSE)
+	PRIMARY KEY (run_id, region, clock)
+) WITHOUT ROWID;
+
+-- Time workers spent blocked, per worker and cause, summed over the run. A row exists only
+-- for causes that blocked the worker at least once.
+CREATE TABLE IF NOT EXISTS blocked (
+	run_id INTEGER NOT NULL                    -- the run (runs.run_id)
+		REFERENCES runs (run_id) ON DELETE CASCADE,
+	worker INTEGER NOT NULL                    -- worker index within the run, 0-based over all regions
+		CHECK (worker >= 0),
+	region TEXT NOT NULL                       -- the worker's region
+		CHECK (region <> ''),
+	reason TEXT NOT NULL                       -- why it waited: 'bsp_barrier' (BSP end-of-clock barrier), 'ssp_bound' (SSP staleness bound), 'mirror_clock' (waiting for other regions' mirror clock), 'selective_barrier' (Gaia's selective barrier)
+		CHECK (reason IN ('bsp_barrier', 'ssp_bound', 'mirror_clock', 'selective_barrier')),
+	blocked_s REAL NOT NULL                    -- total simulated time blocked for this reason, s
+		CHECK (blocked_s >= 0),
+	episodes INTEGER NOT NULL                  -- number of times the worker blocked for this reason
+		CHECK (episodes >= 1),
+	PRIMARY KEY (run_id, worker, reason)
+) WITHOUT ROWID;
+
+-- WAN traffic per directed region pair and message kind, summed over the run.
+CREATE TABLE IF NOT EXISTS wan_bytes (
+	run_id INTEGER NOT NULL                    -- the run (runs.run_id)
+		REFERENCES runs (run_id) ON DELETE CASCADE,
+	src_region TEXT NOT NULL                   -- sending region
+		CHECK (src_region <> ''),
+	dst_region TEXT NOT NULL                   -- receiving region (always a different region: this is WAN traffic)
+		CHECK (dst_region <> '' AND dst_region <> src_region),
+	kind TEXT NOT NULL                         -- message kind as named by the sync model, e.g. 'update', 'clock', 'barrier', 'model'
+		CHECK (kind <> ''),
+	sent_bytes REAL NOT NULL                   -- bytes the network model carried for these messages (payload plus modelled headers)
+		CHECK (sent_bytes >= 0),
+	messages INTEGER NOT NULL                  -- number of messages
+		CHECK (messages >= 0),
+	PRIMARY KEY (run_id, src_region, dst_region, kind)
+) WITHOUT ROWID;
+
+-- The significance filter: parameter updates produced by a region's workers vs. those its
+-- parameter server sent to other regions, per clock. One update is one parameter value.
+-- Per clock updates_sent may exceed updates_produced: an accumulated update made of earlier,
+-- individually insignificant updates can become significant later.
+CREATE TABLE IF NOT EXISTS filter_updates (
+	run_id INTEGER NOT NULL                    -- the run (runs.run_id)
+		REFERENCES runs (run_id) ON DELETE CASCADE,
+	region TEXT NOT NULL                       -- region whose parameter server filtered
+		CHECK (region <> ''),
+	clock INTEGER NOT NULL                     -- clock during which the updates were produced and sent
+		CHECK (clock >= 0),
+	updates_produced INTEGER NOT NULL          -- parameter values updated by the region's workers in this clock
+		CHECK (updates_produced >= 0),
+	updates_sent INTEGER NOT NULL              -- parameter values the region sent over the WAN in this clock (to any region, counted once)
+		CHECK (updates_sent >= 0),
+	PRIMARY KEY (run_id, region, clock)
+) WITHOUT ROWID;
+
+-- One summary row per training run: the numbers a comparison plots.
+CREATE TABLE IF NOT EXISTS summary (
+	run_id INTEGER PRIMARY KEY                 -- the run (runs.run_id)
+		REFERENCES runs (run_id) ON DELETE CASCADE,
+	sync_model TEXT NOT NULL                   -- synchronization model, e.g. 'bsp', 'ssp', 'gaia', 'lan'
+		CHECK (sync_model <> ''),
+	workload TEXT NOT NULL                     -- workload name, e.g. 'mf'
+		CHECK (workload <> ''),
+	metric_name TEXT NOT NULL                  -- name of the metric in clocks.metric and final_metric, e.g. 'rmse'
+		CHECK (metric_name <> ''),
+	target_objective REAL,                     -- objective value counted as converged, dimensionless; NULL when the run had no target
+	time_to_target_s REAL                      -- simulated time at which the objective first reached target_objective, s; NULL if never
+		CHECK (time_to_target_s IS NULL OR (time_to_target_s >= 0 AND target_objective IS NOT NULL)),
+	-- reached_target: 1 if the target was reached, else 0 (derived from time_to_target_s)
+	reached_target INTEGER GENERATED ALWAYS AS (time_to_target_s IS NOT NULL) VIRTUAL,
+	clocks_completed INTEGER NOT NULL          -- clocks completed by every worker by the end of the run
+		CHECK (clocks_completed >= 0),
+	final_objective REAL NOT NULL,             -- objective of the final model, dimensionless
+	final_metric REAL NOT NULL,                -- metric of the final model (named by metric_name)
+	wan_bytes REAL NOT NULL                    -- total bytes sent between different regions
+		CHECK (wan_bytes >= 0),
+	lan_bytes REAL NOT NULL                    -- total bytes sent within regions
+		CHECK (lan_bytes >= 0),
+	updates_produced INTEGER NOT NULL          -- parameter values updated by all workers over the run
+		CHECK (updates_produced >= 0),
+	updates_sent INTEGER NOT NULL              -- parameter values sent over the WAN after the significance filter, over the run
+		CHECK (updates_sent >= 0),
+	-- share_updates_sent: updates_sent / updates_produced, a fraction, normally in [0, 1]; NULL
+	-- when nothing was produced (derived)
+	share_updates_sent REAL GENERATED ALWAYS AS
+		(CASE WHEN updates_produced > 0 THEN CAST(updates_sent AS REAL) / updates_produced END) VIRTUAL,
+	cost_machine_usd REAL NOT NULL             -- cost of the machines for the run's duration, USD
+		CHECK (cost_machine_usd >= 0),
+	cost_transfer_usd REAL NOT NULL            -- cost of the WAN data transfer, USD
+		CHECK (cost_transfer_usd >= 0),
+	-- cost_total_usd: cost_machine_usd + cost_transfer_usd, USD (derived)
+	cost_total_usd REAL GENERATED ALWAYS AS (cost_machine_usd + cost_transfer_usd) VIRTUAL
+);
