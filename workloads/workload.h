@@ -47,6 +47,13 @@ struct workload_ops {
 	 */
 	uint64_t (*step)(struct workload *w, int worker, int64_t clock, const double *model,
 	                 struct wl_update *out);
+	/*
+	 * The rows step() will read for (worker, clock), ascending and unique, in a buffer owned
+	 * by the workload (valid until the next call for that worker). The parameter server
+	 * fetches exactly these rows before the step (as IterStore does with known access
+	 * patterns). step() must read no other rows of `model`.
+	 */
+	size_t (*rows_needed)(struct workload *w, int worker, int64_t clock, const uint32_t **rows);
 	/* Objective (training loss) of a model over all data; lower is better. */
 	double (*objective)(const struct workload *w, const double *model);
 	/* The reported metric (e.g. training RMSE). */

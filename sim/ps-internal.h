@@ -1,0 +1,132 @@
+/*
+ * Layouts of the cluster engine, shared by sim/ps.c and the sync models in sim/sync_*.c.
+ * Not for use outside sim/.
+ */
+#ifndef GAIA_PS_INTERNAL_H
+#define GAIA_PS_INTERNAL_H
+
+#include "sim/ps.h"
+#include "sim/sync.h"
+
+/* A read request held by a shard. */
+struct ps_read {
+	int worker;          /* requesting worker */
+	int64_t clock;       /* the clock it is about to compute (= clocks it completed) */
+	size_t n;            /* rows wanted from this shard */
+	uint32_t *rows;      /* their ids (owned) */
+	sim_time_t arrived;  /* when the request reached the shard, ns */
+	int wait;            /* enum ps_wait that held it at the last check */
+	struct ps_read *next; /* queue link */
+};
+
+/* Sum of the pushes of one clock, over the rows a shard owns (dense, local row index). */
+struct ps_accum {
+	int64_t clock;       /* clock the pushes belong to */
+	int pushes;          /* pushes summed so far */
+	double *val;         /* owned_rows * row_len values */
+	uint8_t *touched;    /* owned_rows flags */
+	uint32_t *rows;      /* local indices of touched rows, in first-touch order */
+	size_t nrows;        /* entries in rows */
+	struct ps_accum *next; /* list link (ascending clock) */
+};
+
+struct ps_shard {
+	int replica;         /* replica it belongs to */
+	int index;           /* shard index within the replica: owns rows with row % S == index */
+	int node;            /* node hosting it */
+	size_t owned;        /* rows owned */
+	int64_t clock;       /* clocks completed by every worker of the replica (as seen here) */
+	int64_t *pushed;     /* per worker of the replica (local index): pushes received */
+	struct ps_read *reads; /* held reads, in arrival order */
+	struct ps_accum *accs; /* open accumulators, ascending clock */
+	void *model;         /* sync model's per-shard state */
+};
+
+struct ps_replica {
+	int region;          /* region of a per-region replica, or -1 for the global one */
+	double *params;      /* the replica's parameters: nrows * row_len */
+	int nshards;         /* shards */
+	struct ps_shard **shards; /* shards by index */
+	int nworkers;        /* workers reading it */
+	int *workers;        /* their ids */
+	int64_t clock;       /* min clock over its shards */
+	int64_t evaluated;   /* last clock evaluated (-1 none) */
+};
+
+struct ps_worker {
+	int id;              /* worker id = node */
+	int node;            /* node */
+	int region;          /* region of the node */
+	int replica;         /* replica it reads and updates */
+	int local;           /* index among the replica's workers */
+	int64_t clock;       /* clocks completed */
+	int pending;         /* replies outstanding */
+	double *view;        /* its copy of the rows it reads: nrows * row_len */
+	struct wl_update upd; /* update of the current clock */
+	double speed;        /* compute-time factor */
+	sim_time_t read_sent; /* when the current clock's reads were sent */
+	sim_time_t worst_held; /* longest a shard held one of this round's reads */
+	int worst_wait;      /* its reason */
+	int done;            /* stopped */
+};
+
+/* Evaluations of one clock across replicas, for the target rule. */
+struct ps_tally {
+	int64_t clock;         /* clock evaluated */
+	int count;             /* replicas evaluated at it */
+	double max_objective;  /* worst objective among them */
+};
+
+struct ps {
+	struct ps_config cfg;        /* configuration (copied) */
+	struct transport *t;         /* transport */
+	const struct sync_ops *sync; /* consistency model */
+	const void *sp;              /* its parameters */
+	int nregions;                /* regions */
+	int nnodes;                  /* nodes = workers */
+	int *node_region;            /* region of each node */
+	size_t nrows, row_len;       /* model shape */
+	struct ps_worker *workers;   /* by node */
+	int nreplicas;               /* replicas */
+	struct ps_replica *replicas; /* by index */
+	struct ps_shard *shards;     /* all shards */
+	int nshards_total;           /* entries in shards */
+	struct ps_shard **shard_at;  /* per node and replica: shard hosted there or NULL */
+	struct ps_stats stats;       /* counters */
+	struct ps_eval *evals;       /* evaluations */
+	size_t nevals, evals_cap;
+	struct ps_filter_rec *frecs; /* filter records */
+	size_t nfrecs, frecs_cap;
+	int stopping;                /* stop rule met: workers stop at their next clock */
+	int nactive;                 /* workers not yet stopped */
+	sim_time_t target_time;      /* when the target was reached, or -1 */
+	void (*finish_fn)(void *);   /* finish callback */
+	void *finish_arg;
+	double lr0;                  /* learning rate at clock 0 */
+	uint64_t next_batch;         /* batch ids */
+	struct ps_tally *tallies;    /* per evaluated clock */
+	size_t ntallies;             /* entries */
+};
+
+/* Helpers for the sync models. */
+/* Stamp, account (bytes per region pair and kind) and send. */
+void ps_send(struct ps *ps, struct msg *m);
+/* Serve every held read of the shard that the model now allows. */
+void ps_serve_reads(struct ps *ps, struct ps_shard *s);
+/* Wire size of a set of n rows' values, sparse or dense whichever is smaller. */
+double ps_rows_bytes(const struct ps *ps, size_t n, size_t owned);
+/* Wire size of n single-parameter (index, value) entries or a dense block of `owned` elements. */
+double ps_elems_bytes(const struct ps *ps, size_t n, size_t owned_elems);
+/* Record a filter count. */
+void ps_filter_record(struct ps *ps, int region, int64_t clock, uint64_t produced,
+                      uint64_t sent, double threshold);
+/* Learning rate at clock c. */
+double ps_learning_rate(const struct ps *ps, int64_t c);
+
+/* Global row of a shard's local row index, and back. */
+static inline uint32_t ps_row_global(const struct ps_shard *s, int nshards, size_t local)
+{
+	return (uint32_t)(local * (size_t)nshards + (size_t)s->index);
+}
+
+#endif

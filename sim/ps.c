@@ -1,0 +1,632 @@
+/*
+ * The parameter-server cluster engine: workers' read-compute-push loop, shards' clocks and
+ * per-clock accumulation, held reads, evaluation of the objective, and accounting. Everything a
+ * consistency model decides is delegated to its sync_ops (sim/sync.h).
+ */
+#include "sim/ps-internal.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/diag.h"
+#include "sim/xmalloc.h"
+
+const char *const ps_wait_names[PS_WAIT_NKINDS] = {
+	"network", "bsp_barrier", "ssp_bound", "mirror_clock", "selective_barrier",
+};
+
+const char *const msg_kind_names[MSG_NKINDS] = {
+	"read", "reply", "push", "mirror", "mirror_clock", "barrier",
+};
+
+static void deliver(void *ctx, struct msg *m);
+static void worker_begin(struct ps *ps, struct ps_worker *w);
+
+static inline sim_time_t now(const struct ps *ps)
+{
+	return ps->t->ops->now(ps->t);
+}
+
+struct msg *ps_msg_new(enum msg_kind kind, size_t n, size_t vals_per_entry)
+{
+	struct msg *m = xcalloc(1, sizeof *m);
+	m->kind = kind;
+	m->n = n;
+	if (n) {
+		m->idx = xmalloc(n * sizeof *m->idx);
+		if (vals_per_entry)
+			m->val = xmalloc(n * vals_per_entry * sizeof *m->val);
+	}
+	return m;
+}
+
+void ps_msg_free(struct msg *m)
+{
+	if (!m)
+		return;
+	free(m->idx);
+	free(m->val);
+	free(m);
+}
+
+double ps_rows_bytes(const struct ps *ps, size_t n, size_t owned)
+{
+	double rl = (double)ps->row_len, vb = ps->cfg.value_bytes, ib = ps->cfg.index_bytes;
+	double sparse = (double)n * (ib + rl * vb);
+	double dense = (double)owned * rl * vb;
+	return ps->cfg.header_bytes + (sparse < dense ? sparse : dense);
+}
+
+double ps_elems_bytes(const struct ps *ps, size_t n, size_t owned_elems)
+{
+	double sparse = (double)n * (ps->cfg.index_bytes + ps->cfg.value_bytes);
+	double dense = (double)owned_elems * ps->cfg.value_bytes;
+	return ps->cfg.header_bytes + (sparse < dense ? sparse : dense);
+}
+
+void ps_send(struct ps *ps, struct msg *m)
+{
+	m->sent = now(ps);
+	int a = ps->node_region[m->src], b = ps->node_region[m->dst];
+	size_t k = ((size_t)a * (size_t)ps->nregions + (size_t)b) * MSG_NKINDS + m->kind;
+	if (m->src != m->dst) {
+		ps->stats.wan_bytes[k] += m->wire_bytes;
+		ps->stats.wan_msgs[k] += 1;
+	}
+	ps->t->ops->send(ps->t, m);
+}
+
+double ps_learning_rate(const struct ps *ps, int64_t c)
+{
+	return ps->cfg.wl_ops->learning_rate(ps->cfg.wl, c);
+}
+
+void ps_filter_record(struct ps *ps, int region, int64_t clock, uint64_t produced,
+                      uint64_t sent, double threshold)
+{
+	if (ps->nfrecs == ps->frecs_cap) {
+		ps->frecs_cap = ps->frecs_cap ? 2 * ps->frecs_cap : 256;
+		ps->frecs = xreallocarray(ps->frecs, ps->frecs_cap, sizeof *ps->frecs);
+	}
+	ps->frecs[ps->nfrecs++] = (struct ps_filter_rec){ region, clock, produced, sent, threshold };
+	ps->stats.updates_produced += produced;
+	ps->stats.updates_sent += sent;
+}
+
+/* ---- construction ---- */
+
+static void replica_init(struct ps *ps, struct ps_replica *rep, int region, const int *nodes,
+                         int nnodes)
+{
+	rep->region = region;
+	rep->params = xmalloc(ps->nrows * ps->row_len * sizeof *rep->params);
+	ps->cfg.wl_ops->init_model(ps->cfg.wl, rep->params);
+	rep->nshards = nnodes;
+	rep->shards = xcalloc((size_t)nnodes, sizeof *rep->shards);
+	rep->nworkers = nnodes;
+	rep->workers = xmalloc((size_t)nnodes * sizeof *rep->workers);
+	rep->evaluated = -1;
+	for (int i = 0; i < nnodes; i++) {
+		struct ps_shard *s = &ps->shards[ps->nshards_total++];
+		s->replica = (int)(rep - ps->replicas);
+		s->index = i;
+		s->node = nodes[i];
+		s->owned = ps->nrows > (size_t)i ? (ps->nrows - (size_t)i + (size_t)nnodes - 1) / (size_t)nnodes : 0;
+		s->pushed = xcalloc((size_t)nnodes, sizeof *s->pushed);
+		rep->shards[i] = s;
+		ps->shard_at[nodes[i]] = s;
+		rep->workers[i] = nodes[i];
+		ps->workers[nodes[i]].replica = s->replica;
+		ps->workers[nodes[i]].local = i;
+	}
+}
+
+struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
+{
+	struct ps *ps = xcalloc(1, sizeof *ps);
+	ps->cfg = *cfg;
+	ps->t = t;
+	ps->sync = cfg->sync;
+	ps->sp = cfg->sync_params;
+	ps->nregions = cfg->nregions;
+	ps->target_time = -1;
+	for (int r = 0; r < cfg->nregions; r++)
+		ps->nnodes += cfg->machines[r];
+	ps->node_region = xmalloc((size_t)ps->nnodes * sizeof *ps->node_region);
+	for (int r = 0, n = 0; r < cfg->nregions; r++)
+		for (int m = 0; m < cfg->machines[r]; m++, n++)
+			ps->node_region[n] = cfg->node_region ? cfg->node_region[n] : r;
+	ps->nrows = cfg->wl_ops->nrows(cfg->wl);
+	ps->row_len = cfg->wl_ops->row_len(cfg->wl);
+	ps->lr0 = ps_learning_rate(ps, 0);
+	size_t np = ps->nrows * ps->row_len;
+
+	ps->workers = xcalloc((size_t)ps->nnodes, sizeof *ps->workers);
+	for (int n = 0; n < ps->nnodes; n++) {
+		struct ps_worker *w = &ps->workers[n];
+		w->id = w->node = n;
+		w->region = ps->node_region[n];
+		w->view = xmalloc(np * sizeof *w->view);
+		cfg->wl_ops->init_model(cfg->wl, w->view);
+		w->speed = cfg->speed ? cfg->speed[n] : 1.0;
+		wl_update_init(&w->upd);
+	}
+	ps->shards = xcalloc((size_t)ps->nnodes, sizeof *ps->shards);
+	ps->shard_at = xcalloc((size_t)ps->nnodes, sizeof *ps->shard_at);
+	int *nodes = xmalloc((size_t)ps->nnodes * sizeof *nodes);
+	if (ps->sync->per_region) {
+		ps->replicas = xcalloc((size_t)ps->nregions, sizeof *ps->replicas);
+		for (int r = 0; r < ps->nregions; r++) {
+			int k = 0;
+			for (int n = 0; n < ps->nnodes; n++)
+				if (ps->node_region[n] == r)
+					nodes[k++] = n;
+			if (k)
+				replica_init(ps, &ps->replicas[ps->nreplicas++], r, nodes, k);
+		}
+	} else {
+		ps->replicas = xcalloc(1, sizeof *ps->replicas);
+		for (int n = 0; n < ps->nnodes; n++)
+			nodes[n] = n;
+		replica_init(ps, &ps->replicas[ps->nreplicas++], -1, nodes, ps->nnodes);
+	}
+	free(nodes);
+
+	size_t nk = (size_t)ps->nregions * (size_t)ps->nregions * MSG_NKINDS;
+	ps->stats.wan_bytes = xcalloc(nk, sizeof *ps->stats.wan_bytes);
+	ps->stats.wan_msgs = xcalloc(nk, sizeof *ps->stats.wan_msgs);
+	ps->stats.wait_s = xcalloc((size_t)ps->nnodes * PS_WAIT_NKINDS, sizeof *ps->stats.wait_s);
+	ps->stats.compute_s = xcalloc((size_t)ps->nnodes, sizeof *ps->stats.compute_s);
+	ps->stats.clocks = xcalloc((size_t)ps->nnodes, sizeof *ps->stats.clocks);
+
+	t->deliver = deliver;
+	t->ctx = ps;
+	if (ps->sync->init && ps->sync->init(ps) < 0) {
+		ps_free(ps);
+		return NULL;
+	}
+	return ps;
+}
+
+static void accum_free(struct ps_accum *a)
+{
+	free(a->val);
+	free(a->touched);
+	free(a->rows);
+	free(a);
+}
+
+void ps_free(struct ps *ps)
+{
+	if (!ps)
+		return;
+	if (ps->sync->fini)
+		ps->sync->fini(ps);
+	for (int i = 0; i < ps->nshards_total; i++) {
+		struct ps_shard *s = &ps->shards[i];
+		free(s->pushed);
+		for (struct ps_read *r = s->reads, *nx; r; r = nx) {
+			nx = r->next;
+			free(r->rows);
+			free(r);
+		}
+		for (struct ps_accum *a = s->accs, *nx; a; a = nx) {
+			nx = a->next;
+			accum_free(a);
+		}
+	}
+	for (int r = 0; r < ps->nreplicas; r++) {
+		free(ps->replicas[r].params);
+		free(ps->replicas[r].shards);
+		free(ps->replicas[r].workers);
+	}
+	for (int n = 0; n < ps->nnodes; n++) {
+		free(ps->workers[n].view);
+		wl_update_free(&ps->workers[n].upd);
+	}
+	free(ps->replicas);
+	free(ps->shards);
+	free(ps->shard_at);
+	free(ps->workers);
+	free(ps->node_region);
+	free(ps->stats.wan_bytes);
+	free(ps->stats.wan_msgs);
+	free(ps->stats.wait_s);
+	free(ps->stats.compute_s);
+	free(ps->stats.clocks);
+	free(ps->evals);
+	free(ps->frecs);
+	free(ps->tallies);
+	free(ps);
+}
+
+/* ---- evaluation and stopping ---- */
+
+static void record_eval(struct ps *ps, int r, int64_t clock)
+{
+	struct ps_replica *rep = &ps->replicas[r];
+	if (ps->nevals == ps->evals_cap) {
+		ps->evals_cap = ps->evals_cap ? 2 * ps->evals_cap : 256;
+		ps->evals = xreallocarray(ps->evals, ps->evals_cap, sizeof *ps->evals);
+	}
+	struct ps_eval *e = &ps->evals[ps->nevals++];
+	e->replica = r;
+	e->clock = clock;
+	e->time = now(ps);
+	e->objective = ps->cfg.wl_ops->objective(ps->cfg.wl, rep->params);
+	e->metric = ps->cfg.wl_ops->metric(ps->cfg.wl, rep->params);
+	rep->evaluated = clock;
+	if (isnan(ps->cfg.target) || ps->target_time >= 0)
+		return;
+	/* Target: every replica's evaluation at this clock is at or below it. */
+	struct ps_tally *t = NULL;
+	for (size_t i = ps->ntallies; i-- > 0;)
+		if (ps->tallies[i].clock == clock) {
+			t = &ps->tallies[i];
+			break;
+		}
+	if (!t) {
+		ps->tallies = xreallocarray(ps->tallies, ps->ntallies + 1, sizeof *ps->tallies);
+		t = &ps->tallies[ps->ntallies++];
+		*t = (struct ps_tally){ clock, 0, -INFINITY };
+	}
+	t->count++;
+	if (e->objective > t->max_objective)
+		t->max_objective = e->objective;
+	if (t->count == ps->nreplicas && t->max_objective <= ps->cfg.target) {
+		ps->target_time = now(ps);
+		ps->stopping = 1;
+	}
+}
+
+/* A shard's clock advanced: advance its replica's clock and evaluate when due. */
+static void replica_advance(struct ps *ps, int r)
+{
+	struct ps_replica *rep = &ps->replicas[r];
+	int64_t c = INT64_MAX;
+	for (int i = 0; i < rep->nshards; i++)
+		if (rep->shards[i]->clock < c)
+			c = rep->shards[i]->clock;
+	while (rep->clock < c) {
+		rep->clock++;
+		if (rep->clock % ps->cfg.eval_every == 0 || rep->clock == ps->cfg.max_clocks)
+			record_eval(ps, r, rep->clock);
+	}
+}
+
+double ps_replica_objective(const struct ps *ps, int r)
+{
+	return ps->cfg.wl_ops->objective(ps->cfg.wl, ps->replicas[r].params);
+}
+
+static void worker_stop(struct ps *ps, struct ps_worker *w)
+{
+	w->done = 1;
+	if (--ps->nactive == 0 && ps->finish_fn)
+		ps->finish_fn(ps->finish_arg);
+}
+
+/* ---- shards ---- */
+
+static struct ps_accum *accum_get(struct ps *ps, struct ps_shard *s, int64_t clock)
+{
+	struct ps_accum **pp = &s->accs;
+	while (*pp && (*pp)->clock < clock)
+		pp = &(*pp)->next;
+	if (*pp && (*pp)->clock == clock)
+		return *pp;
+	struct ps_accum *a = xcalloc(1, sizeof *a);
+	a->clock = clock;
+	a->val = xcalloc(s->owned * ps->row_len + 1, sizeof *a->val);
+	a->touched = xcalloc(s->owned + 1, 1);
+	a->rows = xmalloc((s->owned + 1) * sizeof *a->rows);
+	a->next = *pp;
+	*pp = a;
+	return a;
+}
+
+static void apply_rows(struct ps *ps, double *params, const struct msg *m)
+{
+	size_t rl = ps->row_len;
+	for (size_t i = 0; i < m->n; i++) {
+		double *p = params + (size_t)m->idx[i] * rl;
+		const double *v = m->val + i * rl;
+		for (size_t k = 0; k < rl; k++)
+			p[k] += v[k];
+	}
+}
+
+static void shard_push(struct ps *ps, struct ps_shard *s, struct msg *m)
+{
+	struct ps_replica *rep = &ps->replicas[s->replica];
+	size_t rl = ps->row_len, S = (size_t)rep->nshards;
+	if (ps->sync->apply_on_receipt) {
+		apply_rows(ps, rep->params, m);
+	} else {
+		struct ps_accum *a = accum_get(ps, s, m->clock);
+		for (size_t i = 0; i < m->n; i++) {
+			size_t local = m->idx[i] / S;
+			assert(m->idx[i] % S == (size_t)s->index);
+			if (!a->touched[local]) {
+				a->touched[local] = 1;
+				a->rows[a->nrows++] = (uint32_t)local;
+			}
+			double *dst = a->val + local * rl;
+			const double *v = m->val + i * rl;
+			for (size_t k = 0; k < rl; k++)
+				dst[k] += v[k];
+		}
+		a->pushes++;
+	}
+	int l = ps->workers[m->worker].local;
+	s->pushed[l]++;
+	int advanced = 0;
+	for (;;) {
+		for (int i = 0; i < rep->nworkers; i++)
+			if (s->pushed[i] <= s->clock)
+				goto settled;
+		s->clock++;
+		advanced = 1;
+		struct ps_accum *a = NULL;
+		if (s->accs && s->accs->clock == s->clock - 1) {
+			a = s->accs;
+			s->accs = a->next;
+		}
+		ps->sync->on_clock(ps, s, s->clock, a);
+		if (a)
+			accum_free(a);
+	}
+settled:
+	if (advanced) {
+		replica_advance(ps, s->replica);
+		ps_serve_reads(ps, s);
+	}
+}
+
+static void serve(struct ps *ps, struct ps_shard *s, struct ps_read *r)
+{
+	struct ps_replica *rep = &ps->replicas[s->replica];
+	size_t rl = ps->row_len;
+	struct msg *m = ps_msg_new(MSG_REPLY, r->n, rl);
+	m->src = s->node;
+	m->dst = ps->workers[r->worker].node;
+	m->clock = r->clock;
+	m->worker = r->worker;
+	m->shard = s->index;
+	m->replica = s->replica;
+	for (size_t i = 0; i < r->n; i++) {
+		m->idx[i] = r->rows[i];
+		memcpy(m->val + i * rl, rep->params + (size_t)r->rows[i] * rl, rl * sizeof *m->val);
+	}
+	m->wire_bytes = ps_rows_bytes(ps, r->n, s->owned);
+	m->wait = r->wait;
+	m->held = now(ps) - r->arrived;
+	ps_send(ps, m);
+}
+
+void ps_serve_reads(struct ps *ps, struct ps_shard *s)
+{
+	struct ps_read **pp = &s->reads;
+	while (*pp) {
+		struct ps_read *r = *pp;
+		int why = ps->sync->read_block(ps, s, r);
+		if (why) {
+			r->wait = why;
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		serve(ps, s, r);
+		free(r->rows);
+		free(r);
+	}
+}
+
+static void shard_read(struct ps *ps, struct ps_shard *s, struct msg *m)
+{
+	struct ps_read *r = xcalloc(1, sizeof *r);
+	r->worker = m->worker;
+	r->clock = m->clock;
+	r->n = m->n;
+	r->rows = m->idx;
+	m->idx = NULL;
+	r->arrived = m->arrived;
+	r->wait = PS_WAIT_NETWORK;
+	int why = ps->sync->read_block(ps, s, r);
+	if (!why) {
+		serve(ps, s, r);
+		free(r->rows);
+		free(r);
+		return;
+	}
+	r->wait = why;
+	struct ps_read **pp = &s->reads;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = r;
+}
+
+/* ---- workers ---- */
+
+static void worker_end(void *ctx, void *arg)
+{
+	struct ps *ps = ctx;
+	struct ps_worker *w = arg;
+	struct ps_replica *rep = &ps->replicas[w->replica];
+	size_t S = (size_t)rep->nshards, rl = ps->row_len;
+	const struct wl_update *u = &w->upd;
+	size_t *count = xcalloc(S, sizeof *count);
+	for (size_t i = 0; i < u->nrows; i++)
+		count[u->rows[i] % S]++;
+	for (size_t s = 0; s < S; s++) {
+		struct ps_shard *sh = rep->shards[s];
+		struct msg *m = ps_msg_new(MSG_PUSH, count[s], rl);
+		m->src = w->node;
+		m->dst = sh->node;
+		m->clock = w->clock;
+		m->worker = w->id;
+		m->shard = (int)s;
+		m->replica = w->replica;
+		size_t k = 0;
+		for (size_t i = 0; i < u->nrows; i++)
+			if (u->rows[i] % S == s) {
+				m->idx[k] = u->rows[i];
+				memcpy(m->val + k * rl, u->vals + i * rl, rl * sizeof *m->val);
+				k++;
+			}
+		m->wire_bytes = ps_rows_bytes(ps, count[s], sh->owned);
+		ps->stats.updates_pushed += count[s] * rl;
+		if (ps->node_region[sh->node] != w->region)
+			ps->stats.updates_pushed_wan += count[s] * rl;
+		ps_send(ps, m);
+	}
+	free(count);
+	w->clock++;
+	ps->stats.clocks[w->id] = w->clock;
+	worker_begin(ps, w);
+}
+
+static void worker_compute(struct ps *ps, struct ps_worker *w)
+{
+	const struct workload_ops *ops = ps->cfg.wl_ops;
+	sim_time_t waited = now(ps) - w->read_sent;
+	double *ws = &ps->stats.wait_s[(size_t)w->id * PS_WAIT_NKINDS];
+	ws[w->worst_wait] += simtime_to_s(w->worst_held);
+	ws[PS_WAIT_NETWORK] += simtime_to_s(waited - w->worst_held);
+	uint64_t units = ops->step(ps->cfg.wl, w->id, w->clock, w->view, &w->upd);
+	double ns = (double)units * ops->ns_per_unit(ps->cfg.wl) * w->speed;
+	ps->stats.compute_s[w->id] += ns / 1e9;
+	ps->t->ops->timer(ps->t, (sim_time_t)llround(ns), worker_end, w);
+}
+
+static void worker_reply(struct ps *ps, struct ps_worker *w, struct msg *m)
+{
+	size_t rl = ps->row_len;
+	for (size_t i = 0; i < m->n; i++)
+		memcpy(w->view + (size_t)m->idx[i] * rl, m->val + i * rl, rl * sizeof *w->view);
+	if (m->held > w->worst_held || (m->held == w->worst_held && m->wait > w->worst_wait)) {
+		w->worst_held = m->held;
+		w->worst_wait = m->held > 0 ? m->wait : PS_WAIT_NETWORK;
+	}
+	if (--w->pending == 0)
+		worker_compute(ps, w);
+}
+
+static void worker_begin(struct ps *ps, struct ps_worker *w)
+{
+	if (ps->stopping || w->clock >= ps->cfg.max_clocks || now(ps) >= ps->cfg.time_limit) {
+		worker_stop(ps, w);
+		return;
+	}
+	const uint32_t *rows;
+	size_t n = ps->cfg.wl_ops->rows_needed(ps->cfg.wl, w->id, w->clock, &rows);
+	struct ps_replica *rep = &ps->replicas[w->replica];
+	size_t S = (size_t)rep->nshards;
+	size_t *count = xcalloc(S, sizeof *count);
+	for (size_t i = 0; i < n; i++)
+		count[rows[i] % S]++;
+	w->pending = (int)S;
+	w->read_sent = now(ps);
+	w->worst_held = 0;
+	w->worst_wait = PS_WAIT_NETWORK;
+	for (size_t s = 0; s < S; s++) {
+		struct ps_shard *sh = rep->shards[s];
+		struct msg *m = ps_msg_new(MSG_READ, count[s], 0);
+		m->src = w->node;
+		m->dst = sh->node;
+		m->clock = w->clock;
+		m->worker = w->id;
+		m->shard = (int)s;
+		m->replica = w->replica;
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (rows[i] % S == s)
+				m->idx[k++] = rows[i];
+		m->wire_bytes = ps->cfg.header_bytes + (double)count[s] * ps->cfg.index_bytes;
+		ps_send(ps, m);
+	}
+	free(count);
+}
+
+/* ---- delivery ---- */
+
+static void deliver(void *ctx, struct msg *m)
+{
+	struct ps *ps = ctx;
+	m->arrived = now(ps);
+	switch (m->kind) {
+	case MSG_READ:
+		shard_read(ps, ps->shard_at[m->dst], m);
+		break;
+	case MSG_PUSH:
+		shard_push(ps, ps->shard_at[m->dst], m);
+		break;
+	case MSG_REPLY:
+		worker_reply(ps, &ps->workers[m->worker], m);
+		break;
+	default:
+		assert(ps->sync->on_message);
+		ps->sync->on_message(ps, ps->shard_at[m->dst], m);
+		break;
+	}
+	ps_msg_free(m);
+}
+
+static void start_worker(void *ctx, void *arg)
+{
+	worker_begin(ctx, arg);
+}
+
+void ps_start(struct ps *ps)
+{
+	ps->nactive = ps->nnodes;
+	for (int r = 0; r < ps->nreplicas; r++)
+		record_eval(ps, r, 0);
+	for (int n = 0; n < ps->nnodes; n++)
+		ps->t->ops->timer(ps->t, 0, start_worker, &ps->workers[n]);
+}
+
+int ps_finished(const struct ps *ps)
+{
+	return ps->nactive == 0;
+}
+
+void ps_on_finish(struct ps *ps, void (*fn)(void *arg), void *arg)
+{
+	ps->finish_fn = fn;
+	ps->finish_arg = arg;
+}
+
+const struct ps_stats *ps_stats(const struct ps *ps)
+{
+	return &ps->stats;
+}
+
+const struct ps_eval *ps_evals(const struct ps *ps, size_t *n)
+{
+	*n = ps->nevals;
+	return ps->evals;
+}
+
+const struct ps_filter_rec *ps_filter_recs(const struct ps *ps, size_t *n)
+{
+	*n = ps->nfrecs;
+	return ps->frecs;
+}
+
+sim_time_t ps_target_time(const struct ps *ps)
+{
+	return ps->target_time;
+}
+
+int ps_nworkers(const struct ps *ps)
+{
+	return ps->nnodes;
+}
+
+int ps_nodes_region(const struct ps *ps, int node)
+{
+	return ps->node_region[node];
+}

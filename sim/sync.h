@@ -1,0 +1,55 @@
+/*
+ * Consistency models. Each is a `const struct sync_ops` in its own file: the baseline
+ * parameter server (bsp, ssp, async) and the LAN reference in sim/sync_ps.c, Gaia in
+ * sim/sync_gaia.c. Adding a model is a new file plus an entry in sync_find() (sim/sync.c).
+ *
+ * The cluster engine (sim/ps.c) does the common work: workers read rows, compute, push;
+ * shards sum the pushes of each clock and advance their clock when every worker of their
+ * replica has pushed. The hooks decide the layout, when a read may be served, what happens at a
+ * clock boundary and what other messages mean.
+ */
+#ifndef GAIA_SYNC_H
+#define GAIA_SYNC_H
+
+#include <stdint.h>
+
+#include "sim/ps.h"
+
+struct config;
+struct ps_shard;
+struct ps_read;
+struct ps_accum;
+
+struct sync_ops {
+	const char *name;     /* "bsp", "ssp", "async", "gaia", "lan" */
+	int per_region;       /* 1: one replica per region (Gaia); 0: one global replica */
+	int one_region;       /* 1: every node is placed in the first region (the LAN reference) */
+	/*
+	 * Parse the model's parameters: `arg` is the text after "name:" in a spec such as
+	 * "ssp:3" (NULL if none); cfg supplies further keys (with file:line errors). Returns an
+	 * allocated parameter block, or NULL with a message.
+	 */
+	void *(*parse)(const char *arg, struct config *cfg);
+	/* Set up per-shard state after the cluster is built (may be NULL). */
+	int (*init)(struct ps *ps);
+	/* 0 if the shard may serve read r now, else the enum ps_wait that holds it. */
+	int (*read_block)(struct ps *ps, struct ps_shard *s, const struct ps_read *r);
+	/*
+	 * Every worker of the replica has pushed clock c - 1: the shard's clock becomes c.
+	 * acc holds the sum of those pushes (the model applies it however it applies updates).
+	 */
+	void (*on_clock)(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_accum *acc);
+	/* 1: apply each push at once instead of summing it into the clock's accumulator. */
+	int apply_on_receipt;
+	/* A message that is not READ or PUSH arrived at shard s (may be NULL). */
+	void (*on_message)(struct ps *ps, struct ps_shard *s, struct msg *m);
+	/* Free per-shard state (may be NULL). */
+	void (*fini)(struct ps *ps);
+};
+
+/* The model for a spec such as "bsp", "ssp:3", "gaia"; *arg gets the text after ':'. */
+const struct sync_ops *sync_find(const char *spec, const char **arg);
+
+extern const struct sync_ops sync_bsp, sync_ssp, sync_async, sync_lan, sync_gaia;
+
+#endif

@@ -1,0 +1,383 @@
+/*
+ * Gaia (docs/sync-models.md): one full model replica per data center, sharded over its
+ * servers; BSP or SSP among the workers of a data center; Approximate Synchronous Parallel
+ * between data centers:
+ *  - significance filter: each shard accumulates its data center's updates per parameter and,
+ *    at every clock, sends only the significant ones (|acc / value| > threshold, or value 0)
+ *    to its mirror shards, as (index, value) pairs or a dense block, whichever is smaller;
+ *  - mirror clock: after its updates of clock c-1, a shard sends MIRROR_CLOCK(c) on the same
+ *    ordered channel; a worker about to compute with c clocks completed is served only when
+ *    every other data center's mirror clock is >= c - slack;
+ *  - selective barrier: when a batch would wait in the data channel longer than
+ *    gaia.barrier_drain_s to drain at the path's current bandwidth, a short control message
+ *    listing the batch's rows goes first on the control lane; the receiver holds reads of
+ *    exactly those rows until the batch arrives.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/diag.h"
+#include "sim/lineio.h"
+#include "sim/ps-internal.h"
+#include "sim/sigfilter.h"
+#include "sim/xmalloc.h"
+#include "workloads/config.h"
+
+enum gaia_apply {
+	GAIA_APPLY_IMMEDIATE,   /* local updates enter the local copy at the clock boundary */
+	GAIA_APPLY_SIGNIFICANT, /* local updates enter the local copy only once significant */
+};
+
+struct gaia_params {
+	int64_t local_staleness;  /* 0: BSP inside a data center; S: SSP with bound S */
+	int64_t slack;            /* mirror-clock slack (data-center staleness) */
+	struct sig_params sig;    /* significance filter */
+	int apply;                /* enum gaia_apply */
+	int barrier;              /* selective barrier on */
+	double barrier_drain_s;   /* trigger: expected drain time of the data channel, seconds */
+	int hubs;                 /* aggregate through the topology's hub groups */
+};
+
+/* A barrier waiting for its batch. */
+struct gaia_barrier {
+	int from;                 /* sender replica */
+	uint64_t batch;           /* batch id */
+	size_t n;                 /* rows (local indices) */
+	uint32_t *rows;           /* rows held */
+	struct gaia_barrier *next;
+};
+
+struct gaia_shard {
+	double *acc;              /* owned*row_len accumulated updates not yet sent */
+	uint8_t *dirty;           /* owned: row has a nonzero accumulator entry */
+	uint32_t *dirty_rows;     /* local indices of dirty rows */
+	size_t ndirty;            /* entries */
+	int64_t *mirror_clock;    /* per replica: clocks whose significant updates arrived */
+	uint64_t *last_batch;     /* per replica: last batch id received on the data lane */
+	uint32_t *blocked;        /* owned: barriers holding the row */
+	struct gaia_barrier *barriers; /* pending barriers */
+	struct sigfilter filter;  /* threshold schedule state */
+	double wan_bytes_clock;   /* bytes sent to mirrors since the last clock */
+	sim_time_t last_clock_at; /* time of the last clock boundary */
+	uint64_t batch_seq;       /* batches sent */
+};
+
+static void *parse(const char *arg, struct config *cfg)
+{
+	struct gaia_params *p = xcalloc(1, sizeof *p);
+	const char *local;
+	static const char *const applies[] = { "immediate", "significant", NULL };
+	static const char *const onoff[] = { "off", "on", NULL };
+	static const char *const schedules[] = { "constant", "sqrt", "lr", "adaptive", NULL };
+	int sch;
+	if (arg) {
+		diag_error("sync model 'gaia' takes its parameters from gaia.* keys, not 'gaia:%s'", arg);
+		goto fail;
+	}
+	sigfilter_defaults(&p->sig);
+	if (config_string(cfg, "gaia.local", "bsp", &local) < 0 ||
+	    config_int(cfg, "gaia.slack", 0, 0, 1000000, &p->slack) < 0 ||
+	    config_double(cfg, "gaia.threshold", 0.01, 0, 1e6, &p->sig.v) < 0 ||
+	    config_choice(cfg, "gaia.schedule", "sqrt", schedules, &sch) < 0 ||
+	    config_int(cfg, "gaia.flush_every", 0, 0, INT64_MAX, &p->sig.flush_every) < 0 ||
+	    config_double(cfg, "gaia.budget_bps", p->sig.budget_bps, 0, 1e15, &p->sig.budget_bps) < 0 ||
+	    config_choice(cfg, "gaia.apply", "immediate", applies, &p->apply) < 0 ||
+	    config_choice(cfg, "gaia.barrier", "on", onoff, &p->barrier) < 0 ||
+	    config_double(cfg, "gaia.barrier_drain_s", 0.1, 0, 1e9, &p->barrier_drain_s) < 0 ||
+	    config_choice(cfg, "gaia.hubs", "off", onoff, &p->hubs) < 0)
+		goto fail;
+	p->sig.schedule = (enum sig_schedule)sigfilter_schedule_parse(schedules[sch]);
+	if (!strcmp(local, "bsp")) {
+		p->local_staleness = 0;
+	} else if (!strncmp(local, "ssp:", 4) && parse_int64(local + 4, &p->local_staleness) == 0 &&
+	           p->local_staleness >= 0) {
+		/* ok */
+	} else {
+		long line;
+		const char *where = config_where(cfg, "gaia.local", &line);
+		diag_at(where, line, "gaia.local: bad value '%s' (expected bsp or ssp:S, S >= 0)", local);
+		goto fail;
+	}
+	if (p->hubs) {
+		long line;
+		const char *where = config_where(cfg, "gaia.hubs", &line);
+		diag_at(where, line, "gaia.hubs: 'on' is not implemented yet in this version (use off)");
+		goto fail;
+	}
+	return p;
+fail:
+	free(p);
+	return NULL;
+}
+
+static struct gaia_shard *G(struct ps_shard *s)
+{
+	return s->model;
+}
+
+static int init(struct ps *ps)
+{
+	const struct gaia_params *p = ps->sp;
+	int S = ps->replicas[0].nshards;
+	for (int r = 1; r < ps->nreplicas; r++)
+		if (ps->replicas[r].nshards != S)
+			return diag_error("gaia needs the same number of machines in every region "
+			                  "(region %d has %d, region %d has %d)",
+			                  ps->replicas[0].region, S, ps->replicas[r].region,
+			                  ps->replicas[r].nshards);
+	for (int i = 0; i < ps->nshards_total; i++) {
+		struct ps_shard *s = &ps->shards[i];
+		struct gaia_shard *g = xcalloc(1, sizeof *g);
+		size_t owned = s->owned;
+		g->acc = xcalloc(owned * ps->row_len + 1, sizeof *g->acc);
+		g->dirty = xcalloc(owned + 1, 1);
+		g->dirty_rows = xmalloc((owned + 1) * sizeof *g->dirty_rows);
+		g->blocked = xcalloc(owned + 1, sizeof *g->blocked);
+		g->mirror_clock = xcalloc((size_t)ps->nreplicas, sizeof *g->mirror_clock);
+		g->last_batch = xcalloc((size_t)ps->nreplicas, sizeof *g->last_batch);
+		sigfilter_init(&g->filter, &p->sig);
+		s->model = g;
+	}
+	return 0;
+}
+
+static void fini(struct ps *ps)
+{
+	for (int i = 0; i < ps->nshards_total; i++) {
+		struct gaia_shard *g = ps->shards[i].model;
+		if (!g)
+			continue;
+		for (struct gaia_barrier *b = g->barriers, *nx; b; b = nx) {
+			nx = b->next;
+			free(b->rows);
+			free(b);
+		}
+		free(g->acc);
+		free(g->dirty);
+		free(g->dirty_rows);
+		free(g->blocked);
+		free(g->mirror_clock);
+		free(g->last_batch);
+		free(g);
+	}
+}
+
+static int read_block(struct ps *ps, struct ps_shard *s, const struct ps_read *r)
+{
+	const struct gaia_params *p = ps->sp;
+	struct gaia_shard *g = G(s);
+	if (s->clock < r->clock - p->local_staleness)
+		return p->local_staleness == 0 ? PS_WAIT_BSP : PS_WAIT_SSP;
+	for (int q = 0; q < ps->nreplicas; q++)
+		if (q != s->replica && g->mirror_clock[q] < r->clock - p->slack)
+			return PS_WAIT_MIRROR;
+	size_t S = (size_t)ps->replicas[s->replica].nshards;
+	for (size_t i = 0; i < r->n; i++)
+		if (g->blocked[r->rows[i] / S])
+			return PS_WAIT_BARRIER;
+	return 0;
+}
+
+/* Fold the clock's pushes into the accumulator (and the local copy, per the apply variant). */
+static uint64_t accumulate(struct ps *ps, struct ps_shard *s, const struct ps_accum *acc)
+{
+	const struct gaia_params *p = ps->sp;
+	struct gaia_shard *g = G(s);
+	struct ps_replica *rep = &ps->replicas[s->replica];
+	size_t rl = ps->row_len;
+	uint64_t produced = 0;
+	for (size_t i = 0; i < acc->nrows; i++) {
+		size_t local = acc->rows[i];
+		const double *v = acc->val + local * rl;
+		double *a = g->acc + local * rl;
+		double *x = rep->params + (size_t)ps_row_global(s, rep->nshards, local) * rl;
+		for (size_t k = 0; k < rl; k++) {
+			produced += v[k] != 0;
+			a[k] += v[k];
+			if (p->apply == GAIA_APPLY_IMMEDIATE)
+				x[k] += v[k];
+		}
+		if (!g->dirty[local]) {
+			g->dirty[local] = 1;
+			g->dirty_rows[g->ndirty++] = (uint32_t)local;
+		}
+	}
+	return produced;
+}
+
+/* Run the significance filter over dirty rows; fills m (element ids and values). */
+static void filter(struct ps *ps, struct ps_shard *s, double thr, struct msg *m, size_t *nrows_out,
+                   uint32_t *rows_out)
+{
+	const struct gaia_params *p = ps->sp;
+	struct gaia_shard *g = G(s);
+	struct ps_replica *rep = &ps->replicas[s->replica];
+	size_t rl = ps->row_len, keep = 0;
+	*nrows_out = 0;
+	for (size_t i = 0; i < g->ndirty; i++) {
+		size_t local = g->dirty_rows[i];
+		uint32_t row = ps_row_global(s, rep->nshards, local);
+		double *a = g->acc + local * rl;
+		double *x = rep->params + (size_t)row * rl;
+		int left = 0, sent = 0;
+		for (size_t k = 0; k < rl; k++) {
+			if (!sigfilter_significant(a[k], x[k], thr)) {
+				left |= a[k] != 0;
+				continue;
+			}
+			m->idx[m->n] = (uint32_t)((size_t)row * rl + k);
+			m->val[m->n++] = a[k];
+			if (p->apply == GAIA_APPLY_SIGNIFICANT)
+				x[k] += a[k];
+			a[k] = 0;
+			sent = 1;
+		}
+		if (sent)
+			rows_out[(*nrows_out)++] = (uint32_t)local;
+		if (left)
+			g->dirty_rows[keep++] = (uint32_t)local;
+		else
+			g->dirty[local] = 0;
+	}
+	g->ndirty = keep;
+}
+
+static struct msg *mirror_msg(struct ps_shard *s, struct ps_shard *to, enum msg_kind kind,
+                              int64_t c)
+{
+	struct msg *m = ps_msg_new(kind, 0, 0);
+	m->src = s->node;
+	m->dst = to->node;
+	m->clock = c;
+	m->shard = s->index;
+	m->replica = s->replica;
+	return m;
+}
+
+static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_accum *acc)
+{
+	const struct gaia_params *p = ps->sp;
+	struct gaia_shard *g = G(s);
+	struct transport *t = ps->t;
+	uint64_t produced = acc ? accumulate(ps, s, acc) : 0;
+	/* Threshold of the clock whose updates these are (c - 1). */
+	double thr = sigfilter_threshold(&g->filter, c - 1, ps_learning_rate(ps, c - 1), ps->lr0);
+	size_t cap = 0;
+	for (size_t i = 0; i < g->ndirty; i++)
+		cap += ps->row_len;
+	struct msg *batch = ps_msg_new(MSG_MIRROR, cap, 1);
+	batch->n = 0;
+	uint32_t *rows = xmalloc((g->ndirty + 1) * sizeof *rows);
+	size_t nrows;
+	filter(ps, s, thr, batch, &nrows, rows);
+	uint64_t sent = batch->n;
+	batch->wire_bytes = ps_elems_bytes(ps, batch->n, s->owned * ps->row_len);
+	g->batch_seq++;
+	for (int q = 0; q < ps->nreplicas; q++) {
+		if (q == s->replica)
+			continue;
+		struct ps_shard *to = ps->replicas[q].shards[s->index];
+		if (batch->n) {
+			if (p->barrier) {
+				double queued = t->ops->queued_bytes(t, s->node, to->node) + batch->wire_bytes;
+				double bps = t->ops->path_bps(t, s->node, to->node);
+				if (bps <= 0 || queued * 8 / bps > p->barrier_drain_s) {
+					struct msg *b = mirror_msg(s, to, MSG_BARRIER, c);
+					b->n = nrows;
+					b->idx = xmalloc((nrows + 1) * sizeof *b->idx);
+					memcpy(b->idx, rows, nrows * sizeof *rows);
+					b->batch = g->batch_seq;
+					b->lane = 1;
+					b->wire_bytes = ps->cfg.header_bytes + (double)nrows * ps->cfg.index_bytes;
+					ps_send(ps, b);
+				}
+			}
+			struct msg *d = mirror_msg(s, to, MSG_MIRROR, c);
+			d->n = batch->n;
+			d->idx = xmalloc(batch->n * sizeof *d->idx);
+			d->val = xmalloc(batch->n * sizeof *d->val);
+			memcpy(d->idx, batch->idx, batch->n * sizeof *d->idx);
+			memcpy(d->val, batch->val, batch->n * sizeof *d->val);
+			d->batch = g->batch_seq;
+			d->wire_bytes = batch->wire_bytes;
+			g->wan_bytes_clock += d->wire_bytes;
+			ps_send(ps, d);
+		}
+		struct msg *mc = mirror_msg(s, to, MSG_MCLOCK, c);
+		mc->batch = g->batch_seq;
+		mc->wire_bytes = ps->cfg.header_bytes + 8;
+		ps_send(ps, mc);
+	}
+	ps_filter_record(ps, ps->replicas[s->replica].region, c - 1, produced, sent, thr);
+	sim_time_t now = t->ops->now(t);
+	if (now > g->last_clock_at)
+		sigfilter_adapt(&g->filter, g->wan_bytes_clock * 8 / simtime_to_s(now - g->last_clock_at));
+	g->last_clock_at = now;
+	g->wan_bytes_clock = 0;
+	ps_msg_free(batch);
+	free(rows);
+}
+
+static void release_barrier(struct ps *ps, struct ps_shard *s, int from, uint64_t batch)
+{
+	struct gaia_shard *g = G(s);
+	for (struct gaia_barrier **pp = &g->barriers; *pp; pp = &(*pp)->next) {
+		struct gaia_barrier *b = *pp;
+		if (b->from != from || b->batch != batch)
+			continue;
+		for (size_t i = 0; i < b->n; i++)
+			g->blocked[b->rows[i]]--;
+		*pp = b->next;
+		free(b->rows);
+		free(b);
+		return;
+	}
+	(void)ps;
+}
+
+static void on_message(struct ps *ps, struct ps_shard *s, struct msg *m)
+{
+	struct gaia_shard *g = G(s);
+	struct ps_replica *rep = &ps->replicas[s->replica];
+	switch (m->kind) {
+	case MSG_MIRROR:
+		for (size_t i = 0; i < m->n; i++)
+			rep->params[m->idx[i]] += m->val[i];
+		g->last_batch[m->replica] = m->batch;
+		release_barrier(ps, s, m->replica, m->batch);
+		break;
+	case MSG_MCLOCK:
+		g->mirror_clock[m->replica] = m->clock;
+		break;
+	case MSG_BARRIER: {
+		if (m->batch <= g->last_batch[m->replica])
+			return; /* its batch already arrived */
+		struct gaia_barrier *b = xmalloc(sizeof *b);
+		b->from = m->replica;
+		b->batch = m->batch;
+		b->n = m->n;
+		b->rows = m->idx;
+		m->idx = NULL;
+		for (size_t i = 0; i < b->n; i++)
+			g->blocked[b->rows[i]]++;
+		b->next = g->barriers;
+		g->barriers = b;
+		return; /* holds reads; serves none */
+	}
+	default:
+		return;
+	}
+	ps_serve_reads(ps, s);
+}
+
+const struct sync_ops sync_gaia = {
+	.name = "gaia",
+	.per_region = 1,
+	.parse = parse,
+	.init = init,
+	.read_block = read_block,
+	.on_clock = on_clock,
+	.on_message = on_message,
+	.fini = fini,
+};

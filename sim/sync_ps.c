@@ -1,0 +1,107 @@
+/*
+ * The baseline: an ordinary parameter server deployed across data centers as if they were one
+ * cluster. One global model is sharded over the servers of every region; workers read and push
+ * remote shards over the WAN. bsp waits at every clock for every worker; ssp:S lets a worker run
+ * up to S clocks ahead of the slowest; async never waits (updates applied on receipt). lan is
+ * the reference: the same machines, BSP, all placed in one region on its LAN.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/diag.h"
+#include "sim/lineio.h"
+#include "sim/ps-internal.h"
+#include "sim/xmalloc.h"
+
+struct ps_params {
+	int64_t staleness; /* clocks a worker may run ahead of the slowest; -1: unbounded (async) */
+};
+
+static void *params_new(int64_t staleness)
+{
+	struct ps_params *p = xmalloc(sizeof *p);
+	p->staleness = staleness;
+	return p;
+}
+
+static void *parse_none(const char *name, const char *arg, int64_t staleness)
+{
+	if (arg) {
+		diag_error("sync model '%s' takes no parameter (got '%s:%s')", name, name, arg);
+		return NULL;
+	}
+	return params_new(staleness);
+}
+
+static void *parse_bsp(const char *arg, struct config *cfg)
+{
+	(void)cfg;
+	return parse_none("bsp", arg, 0);
+}
+
+static void *parse_async(const char *arg, struct config *cfg)
+{
+	(void)cfg;
+	return parse_none("async", arg, -1);
+}
+
+static void *parse_lan(const char *arg, struct config *cfg)
+{
+	(void)cfg;
+	return parse_none("lan", arg, 0);
+}
+
+static void *parse_ssp(const char *arg, struct config *cfg)
+{
+	(void)cfg;
+	int64_t s;
+	if (!arg || parse_int64(arg, &s) < 0 || s < 0 || s > 1000000) {
+		diag_error("sync model 'ssp' needs a staleness bound 'ssp:S' with S an integer in "
+		           "[0, 1000000] (got '%s')", arg ? arg : "ssp");
+		return NULL;
+	}
+	return params_new(s);
+}
+
+static int read_block(struct ps *ps, struct ps_shard *s, const struct ps_read *r)
+{
+	const struct ps_params *p = ps->sp;
+	if (p->staleness < 0 || s->clock >= r->clock - p->staleness)
+		return 0;
+	return p->staleness == 0 ? PS_WAIT_BSP : PS_WAIT_SSP;
+}
+
+/* Apply the sum of a clock's pushes to the shard's rows. */
+static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_accum *acc)
+{
+	(void)c;
+	if (!acc)
+		return;
+	struct ps_replica *rep = &ps->replicas[s->replica];
+	size_t rl = ps->row_len;
+	for (size_t i = 0; i < acc->nrows; i++) {
+		size_t local = acc->rows[i];
+		double *p = rep->params + (size_t)ps_row_global(s, rep->nshards, local) * rl;
+		const double *v = acc->val + local * rl;
+		for (size_t k = 0; k < rl; k++)
+			p[k] += v[k];
+	}
+}
+
+const struct sync_ops sync_bsp = {
+	.name = "bsp", .parse = parse_bsp, .read_block = read_block, .on_clock = on_clock,
+};
+
+const struct sync_ops sync_ssp = {
+	.name = "ssp", .parse = parse_ssp, .read_block = read_block, .on_clock = on_clock,
+};
+
+const struct sync_ops sync_async = {
+	.name = "async", .parse = parse_async, .read_block = read_block, .on_clock = on_clock,
+	.apply_on_receipt = 1,
+};
+
+const struct sync_ops sync_lan = {
+	.name = "lan", .one_region = 1, .parse = parse_lan, .read_block = read_block,
+	.on_clock = on_clock,
+};
