@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sim/version.h"
 #include "results/store.h"
 #include "sim/cmd.h"
 #include "sim/diag.h"
@@ -47,7 +47,7 @@ static int write_db(const char *path, const struct netrun *r, const struct topol
 		.label = NULL,
 		.config = config,
 		.seed = seed,
-		.program_version = PACKAGE_STRING,
+		.program_version = gaiasim_version(),
 		.topology_name = t->name,
 		.topology_sha256 = t->sha256,
 		.trace_name = tr ? tr->name : NULL,

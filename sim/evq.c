@@ -15,9 +15,7 @@
  *   cache lines), and large heaps prefetch the grandchildren during each step of a
  *   sift-down (see EVQ_PREFETCH_MIN): both matter once the heap outgrows the caches.
  */
-#define _DEFAULT_SOURCE
 #include "sim/evq.h"
-#include <sys/mman.h>
 
 #include <assert.h>
 #include <stdlib.h>
@@ -121,12 +119,7 @@ struct evq {
 static void evq_resize(struct evq *q, size_t cap)
 {
 	assert(cap > 0 && cap < ((size_t)-1 - EVQ_ALIGN) / sizeof *q->heap - EVQ_PAD);
-	size_t bytes = (cap + EVQ_PAD) * sizeof *q->heap + EVQ_ALIGN;
-	void *mem;
-	if (bytes >= (2u << 20)) {
-		if (posix_memalign(&mem, 2u << 20, bytes)) abort();
-		madvise(mem, bytes & ~(size_t)((2u<<20)-1), MADV_HUGEPAGE);
-	} else mem = xmalloc(bytes);
+	void *mem = xmalloc((cap + EVQ_PAD) * sizeof *q->heap + EVQ_ALIGN);
 	uintptr_t base = ((uintptr_t)mem + EVQ_ALIGN - 1) & ~(uintptr_t)(EVQ_ALIGN - 1);
 	struct evq_ent *heap = (struct evq_ent *)base + EVQ_PAD;
 	if (q->n)

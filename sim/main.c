@@ -7,9 +7,11 @@
 #include "sim/cmd.h"
 
 static const struct cmd_entry commands[] = {
+	{ "run", "train a workload under one sync model (run CONFIG [--set K=V] [--db FILE])", cmd_run },
+	{ "compare", "train under several sync models and compare (compare CONFIG --sync ...)", cmd_compare },
 	{ "net", "simulate network transfers from a CSV list over a topology", cmd_net },
 	{ "topo", "show or check a topology (topo show NAME|FILE, topo check FILE)", cmd_topo },
-	{ "trace", "generate a synthetic bandwidth trace (trace gen ...)", cmd_trace },
+	{ "trace", "generate or check a bandwidth trace (trace gen ..., trace check ...)", cmd_trace },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -258,6 +258,8 @@ static void record_eval(struct ps *ps, int r, int64_t clock)
 	e->objective = ps->cfg.wl_ops->objective(ps->cfg.wl, rep->params);
 	e->metric = ps->cfg.wl_ops->metric(ps->cfg.wl, rep->params);
 	rep->evaluated = clock;
+	if (ps->cfg.on_eval)
+		ps->cfg.on_eval(ps->cfg.on_eval_arg, e);
 	if (isnan(ps->cfg.target) || ps->target_time >= 0)
 		return;
 	/* Target: every replica's evaluation at this clock is at or below it. */
@@ -296,9 +298,20 @@ static void replica_advance(struct ps *ps, int r)
 	}
 }
 
-double ps_replica_objective(const struct ps *ps, int r)
+int ps_nreplicas(const struct ps *ps)
 {
-	return ps->cfg.wl_ops->objective(ps->cfg.wl, ps->replicas[r].params);
+	return ps->nreplicas;
+}
+
+int ps_replica_region(const struct ps *ps, int r)
+{
+	return ps->replicas[r].region;
+}
+
+void ps_replica_eval(const struct ps *ps, int r, double *objective, double *metric)
+{
+	*objective = ps->cfg.wl_ops->objective(ps->cfg.wl, ps->replicas[r].params);
+	*metric = ps->cfg.wl_ops->metric(ps->cfg.wl, ps->replicas[r].params);
 }
 
 static void worker_stop(struct ps *ps, struct ps_worker *w)

@@ -116,6 +116,9 @@ struct ps_config {
 	double value_bytes;        /* bytes per parameter value on the wire (4: float32) */
 	double index_bytes;        /* bytes per index on the wire (4) */
 	double header_bytes;       /* bytes of header per message */
+	/* Called after each evaluation (progress display, logging); may be NULL. */
+	void (*on_eval)(void *arg, const struct ps_eval *e);
+	void *on_eval_arg;         /* its argument */
 };
 
 /* Create the cluster on transport t; NULL with a message if the sync model rejects the setup. */
@@ -136,7 +139,11 @@ const struct ps_filter_rec *ps_filter_recs(const struct ps *ps, size_t *n);
 sim_time_t ps_target_time(const struct ps *ps);
 int ps_nworkers(const struct ps *ps);
 int ps_nodes_region(const struct ps *ps, int node);
-/* Objective of replica r's current parameters. */
-double ps_replica_objective(const struct ps *ps, int r);
+/* Replicas: one global, or one per region with machines (Gaia). */
+int ps_nreplicas(const struct ps *ps);
+/* Region of a per-region replica, or -1 for the global one. */
+int ps_replica_region(const struct ps *ps, int r);
+/* Objective and metric of replica r's current parameters. */
+void ps_replica_eval(const struct ps *ps, int r, double *objective, double *metric);
 
 #endif

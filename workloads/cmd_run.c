@@ -1,0 +1,279 @@
+/* gaiasim run / gaiasim compare: train under one or several consistency models. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/cmd.h"
+#include "sim/diag.h"
+#include "sim/xmalloc.h"
+#include "workloads/config.h"
+#include "workloads/run.h"
+
+static const char RUN_USAGE[] = "gaiasim run CONFIG [--set KEY=VALUE ...] [--db FILE]";
+static const char CMP_USAGE[] =
+	"gaiasim compare CONFIG --sync MODEL[,MODEL...] [--set KEY=VALUE ...] [--db FILE]\n"
+	"                       [--format table|csv]   (MODEL: bsp, ssp:S, async, gaia, lan)";
+
+/* Options shared by run and compare. */
+struct cli {
+	const char *config;     /* config file */
+	char **sets;            /* --set assignments */
+	int nsets;
+	const char *db;         /* --db */
+	const char *sync;       /* --sync list (compare) */
+	int csv;                /* --format csv */
+};
+
+static int parse_cli(int argc, char **argv, const char *usage, int compare, struct cli *c)
+{
+	static const struct option opts[] = {
+		{ "set", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "sync", required_argument, NULL, 'y' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	memset(c, 0, sizeof *c);
+	c->sets = xcalloc((size_t)argc + 1, sizeof *c->sets);
+	optind = 1;
+	opterr = 0;
+	int ch;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': c->sets[c->nsets++] = optarg; break;
+		case 'd': c->db = optarg; break;
+		case 'y':
+			if (!compare)
+				return cmd_usage_error(usage, "run: --sync is for compare; use --set sync=MODEL");
+			c->sync = optarg;
+			break;
+		case 'f':
+			if (!compare)
+				return cmd_usage_error(usage, "run: unknown option '--format'");
+			if (!strcmp(optarg, "csv"))
+				c->csv = 1;
+			else if (strcmp(optarg, "table"))
+				return cmd_usage_error(usage, "compare: --format must be table or csv, not '%s'", optarg);
+			break;
+		case 'h':
+			printf("usage: %s\n", usage);
+			return 0;
+		case ':':
+			return cmd_usage_error(usage, "%s: option '%s' needs a value", argv[0], argv[optind - 1]);
+		default:
+			return cmd_usage_error(usage, "%s: unknown option '%s'", argv[0], argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(usage, "%s: missing CONFIG file", argv[0]);
+	c->config = argv[optind++];
+	if (optind < argc)
+		return cmd_usage_error(usage, "%s: unexpected argument '%s'", argv[0], argv[optind]);
+	if (compare && !c->sync)
+		return cmd_usage_error(usage, "compare: --sync MODEL[,MODEL...] is required");
+	return -1; /* go on */
+}
+
+static struct config *load_config(const struct cli *c)
+{
+	struct config *cfg = config_load(c->config);
+	if (!cfg)
+		return NULL;
+	for (int i = 0; i < c->nsets; i++)
+		if (config_set(cfg, c->sets[i]) < 0) {
+			config_free(cfg);
+			return NULL;
+		}
+	return cfg;
+}
+
+static void print_result(const struct run_result *r)
+{
+	printf("sync                  %s\n", r->sync);
+	printf("machines              %d\n", r->machines);
+	printf("clocks                %lld\n", (long long)r->clocks);
+	printf("simulated_time_s      %.6f\n", r->end_s);
+	if (!isnan(r->target)) {
+		printf("target_objective      %.6f\n", r->target);
+		if (isnan(r->time_to_target_s))
+			printf("time_to_target_s      not reached\n");
+		else
+			printf("time_to_target_s      %.6f\n", r->time_to_target_s);
+	}
+	printf("initial_objective     %.6f\n", r->initial_objective);
+	printf("final_objective       %.6f\n", r->final_objective);
+	printf("final_metric          %.6f\n", r->final_metric);
+	printf("wan_bytes             %.0f\n", r->wan_bytes);
+	printf("lan_bytes             %.0f\n", r->lan_bytes);
+	printf("share_updates_wan     %.4f\n", r->share_updates_wan);
+	printf("cost_machine_usd      %.6f\n", r->cost_machine_usd);
+	printf("cost_transfer_usd     %.6f\n", r->cost_transfer_usd);
+	printf("cost_total_usd        %.6f\n", r->cost_machine_usd + r->cost_transfer_usd);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct cli c;
+	int rc = parse_cli(argc, argv, RUN_USAGE, 0, &c);
+	if (rc >= 0) {
+		free(c.sets);
+		return rc;
+	}
+	struct config *cfg = load_config(&c);
+	int status = 1;
+	if (cfg) {
+		struct run_opts o = { .db = c.db, .kind = "run", .progress = isatty(STDERR_FILENO),
+		                      .target = NAN };
+		struct run_result r;
+		if (run_model(cfg, NULL, &o, &r) == 0) {
+			print_result(&r);
+			status = 0;
+		}
+		config_free(cfg);
+	}
+	free(c.sets);
+	return status;
+}
+
+/* ---- compare ---- */
+
+#define MAX_MODELS 16
+
+static int split_models(const char *list, char out[][64], int max)
+{
+	int n = 0;
+	const char *p = list;
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == 0 || len >= 64 || n == max)
+			return -1;
+		memcpy(out[n], p, len);
+		out[n][len] = '\0';
+		n++;
+		if (!e)
+			break;
+		p = e + 1;
+		if (!*p)
+			return -1;
+	}
+	return n;
+}
+
+static void fmt_time(char *buf, size_t n, double t)
+{
+	if (isnan(t))
+		snprintf(buf, n, "not reached");
+	else
+		snprintf(buf, n, "%.3f", t);
+}
+
+static void fmt_ratio(char *buf, size_t n, double a, double b)
+{
+	if (isnan(a) || isnan(b) || b <= 0)
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%.2f", a / b);
+}
+
+static void print_table(const struct run_result *res, int n, int csv, double target)
+{
+	double t_bsp = NAN, t_lan = NAN;
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(res[i].sync, "bsp"))
+			t_bsp = res[i].time_to_target_s;
+		if (!strcmp(res[i].sync, "lan"))
+			t_lan = res[i].time_to_target_s;
+	}
+	if (csv)
+		printf("sync,time_to_target_s,speedup_vs_bsp,ratio_to_lan,wan_bytes,"
+		       "share_updates_wan,cost_usd,final_objective,clocks\n");
+	else
+		printf("target objective %.6f\n%-10s %16s %14s %12s %14s %17s %12s %15s %8s\n", target,
+		       "sync", "time_to_target_s", "speedup_vs_bsp", "ratio_to_lan", "wan_bytes",
+		       "share_updates_wan", "cost_usd", "final_objective", "clocks");
+	for (int i = 0; i < n; i++) {
+		const struct run_result *r = &res[i];
+		char t[32], sp[32], rl[32];
+		fmt_time(t, sizeof t, r->time_to_target_s);
+		fmt_ratio(sp, sizeof sp, t_bsp, r->time_to_target_s);
+		fmt_ratio(rl, sizeof rl, r->time_to_target_s, t_lan);
+		double cost = r->cost_machine_usd + r->cost_transfer_usd;
+		if (csv) {
+			printf("%s,%s,%s,%s,%.0f,%.4f,%.6f,%.6f,%lld\n", r->sync,
+			       isnan(r->time_to_target_s) ? "" : t, strcmp(sp, "-") ? sp : "",
+			       strcmp(rl, "-") ? rl : "", r->wan_bytes, r->share_updates_wan, cost,
+			       r->final_objective, (long long)r->clocks);
+		} else {
+			printf("%-10s %16s %14s %12s %14.0f %17.4f %12.4f %15.6f %8lld\n", r->sync, t, sp,
+			       rl, r->wan_bytes, r->share_updates_wan, cost, r->final_objective,
+			       (long long)r->clocks);
+		}
+	}
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	struct cli c;
+	int rc = parse_cli(argc, argv, CMP_USAGE, 1, &c);
+	if (rc >= 0) {
+		free(c.sets);
+		return rc;
+	}
+	char models[MAX_MODELS][64];
+	int n = split_models(c.sync, models, MAX_MODELS);
+	if (n <= 0) {
+		free(c.sets);
+		return cmd_usage_error(CMP_USAGE, "compare: bad --sync list '%s'", c.sync);
+	}
+	struct config *cfg = load_config(&c);
+	if (!cfg) {
+		free(c.sets);
+		return 1;
+	}
+	int status = 1;
+	struct run_result res[MAX_MODELS];
+	double frac, target = NAN;
+	int64_t factor, clocks;
+	if (config_double(cfg, "compare.target_fraction", 0.95, 0.01, 1, &frac) < 0 ||
+	    config_int(cfg, "compare.clock_factor", 4, 1, 1000, &factor) < 0 ||
+	    config_int(cfg, "stop.clocks", 100, 1, 100000000, &clocks) < 0 ||
+	    config_double(cfg, "stop.target", NAN, -1e300, 1e300, &target) < 0)
+		goto done;
+	if (!config_has(cfg, "stop.target")) {
+		/* Target from the LAN reference: the objective at which it has made `frac` of the
+		 * progress it makes in stop.clocks clocks (docs/sync-models.md). */
+		double *obj = NULL, *tm = NULL;
+		int64_t *ck = NULL;
+		size_t tn = 0;
+		struct run_opts o = { .progress = isatty(STDERR_FILENO), .target = NAN,
+		                      .traj_objective = &obj, .traj_time_s = &tm, .traj_clock = &ck,
+		                      .traj_n = &tn };
+		struct run_result lan;
+		if (run_model(cfg, "lan", &o, &lan) < 0)
+			goto done;
+		if (tn < 2) {
+			diag_error("compare: the LAN run evaluated fewer than 2 clocks; raise stop.clocks");
+			free(obj), free(tm), free(ck);
+			goto done;
+		}
+		target = obj[tn - 1] + (1 - frac) * (obj[0] - obj[tn - 1]);
+		free(obj), free(tm), free(ck);
+	}
+	for (int i = 0; i < n; i++) {
+		struct run_opts o = { .db = c.db, .kind = "compare", .progress = isatty(STDERR_FILENO),
+		                      .target = target, .max_clocks = clocks * factor };
+		if (run_model(cfg, models[i], &o, &res[i]) < 0)
+			goto done;
+	}
+	print_table(res, n, c.csv, target);
+	status = 0;
+done:
+	config_free(cfg);
+	free(c.sets);
+	return status;
+}

@@ -1,0 +1,457 @@
+/* Training runs on the simulated WAN: configuration, cluster assembly, results and storage. */
+#include "workloads/run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/version.h"
+#include "results/store.h"
+#include "sim/diag.h"
+#include "sim/lineio.h"
+#include "sim/net.h"
+#include "sim/ps.h"
+#include "sim/sim.h"
+#include "sim/sync.h"
+#include "sim/transport_sim.h"
+#include "sim/xmalloc.h"
+#include "topology/topology.h"
+#include "topology/trace.h"
+#include "workloads/config.h"
+#include "workloads/workload.h"
+
+/* Everything a run is assembled from. */
+struct setup {
+	struct topology *topo;          /* topology */
+	struct trace *tr;               /* trace or NULL */
+	const struct workload_ops *wl_ops; /* workload */
+	struct workload *wl;            /* its instance */
+	const struct sync_ops *sync;    /* consistency model */
+	void *sync_params;              /* its parameters */
+	char sync_spec[64];             /* spec as given */
+	int nregions;                   /* regions in the topology */
+	int *machines;                  /* machines per region (where the data is) */
+	int nnodes;                     /* machines in all */
+	int *worker_region;             /* region of each worker's data */
+	int *node_region;               /* region each node is placed in */
+	int *net_machines;              /* machines per region as placed */
+	double *speed;                  /* compute-time factor per node */
+	int64_t max_clocks;             /* stop.clocks */
+	int64_t eval_every;             /* eval.every */
+	double target;                  /* stop.target (NAN: none) */
+	double time_limit_s;            /* stop.time_s (0: none) */
+	double value_bytes, index_bytes, header_bytes; /* wire.* */
+	double usd_per_machine_hour;    /* cost.usd_per_machine_hour */
+	int64_t seed;                   /* seed */
+};
+
+static void setup_free(struct setup *s)
+{
+	if (s->wl)
+		s->wl_ops->destroy(s->wl);
+	free(s->sync_params);
+	trace_free(s->tr);
+	topology_free(s->topo);
+	free(s->machines);
+	free(s->worker_region);
+	free(s->node_region);
+	free(s->net_machines);
+	free(s->speed);
+	memset(s, 0, sizeof *s);
+}
+
+static int bad_key(struct config *cfg, const char *key, const char *fmt, const char *val)
+{
+	long line;
+	const char *where = config_where(cfg, key, &line);
+	char msg[256];
+	snprintf(msg, sizeof msg, fmt, val);
+	return diag_at(where ? where : "<config>", where ? line : 0, "%s: %s", key, msg);
+}
+
+/* straggler = REGION:FACTOR slows every machine of REGION by FACTOR. */
+static int parse_straggler(struct config *cfg, struct setup *s)
+{
+	const char *v;
+	if (config_string(cfg, "straggler", "none", &v) < 0)
+		return -1;
+	for (int n = 0; n < s->nnodes; n++)
+		s->speed[n] = 1.0;
+	if (!strcmp(v, "none"))
+		return 0;
+	char buf[128];
+	snprintf(buf, sizeof buf, "%s", v);
+	char *colon = strchr(buf, ':');
+	double f;
+	if (!colon)
+		return bad_key(cfg, "straggler", "bad value '%s' (expected REGION:FACTOR or none)", v);
+	*colon = '\0';
+	int r = topology_region(s->topo, buf);
+	if (r < 0)
+		return bad_key(cfg, "straggler", "unknown region in '%s'", v);
+	if (parse_double(colon + 1, &f) < 0 || f < 1 || f > 1e6)
+		return bad_key(cfg, "straggler", "bad factor in '%s' (expected a number in [1, 1e6])", v);
+	for (int n = 0; n < s->nnodes; n++)
+		if (s->worker_region[n] == r)
+			s->speed[n] = f;
+	return 0;
+}
+
+static int setup_build(struct config *cfg, const char *sync, struct setup *s)
+{
+	memset(s, 0, sizeof *s);
+	const char *topo, *trace, *wl_name, *spec;
+	int64_t machines;
+	if (config_string(cfg, "topology", "ec2-11", &topo) < 0 ||
+	    config_string(cfg, "trace", "", &trace) < 0 ||
+	    config_int(cfg, "machines", 0, 0, 1024, &machines) < 0 ||
+	    config_string(cfg, "workload", "mf", &wl_name) < 0 ||
+	    config_string(cfg, "sync", "gaia", &spec) < 0 ||
+	    config_int(cfg, "seed", 1, 0, INT64_MAX, &s->seed) < 0 ||
+	    config_int(cfg, "stop.clocks", 100, 1, 100000000, &s->max_clocks) < 0 ||
+	    config_double(cfg, "stop.target", NAN, -1e300, 1e300, &s->target) < 0 ||
+	    config_double(cfg, "stop.time_s", 0, 0, 1e9, &s->time_limit_s) < 0 ||
+	    config_int(cfg, "eval.every", 10, 1, 100000000, &s->eval_every) < 0 ||
+	    config_double(cfg, "wire.value_bytes", 4, 1, 64, &s->value_bytes) < 0 ||
+	    config_double(cfg, "wire.index_bytes", 4, 1, 64, &s->index_bytes) < 0 ||
+	    config_double(cfg, "wire.header_bytes", 64, 0, 1e6, &s->header_bytes) < 0 ||
+	    config_double(cfg, "cost.usd_per_machine_hour", 0.192, 0, 1e6,
+	                  &s->usd_per_machine_hour) < 0)
+		goto fail;
+	if (!config_has(cfg, "stop.target"))
+		s->target = NAN;
+	if (!sync)
+		sync = spec;
+	snprintf(s->sync_spec, sizeof s->sync_spec, "%s", sync);
+	const char *arg;
+	s->sync = sync_find(sync, &arg);
+	if (!s->sync) {
+		if (sync == spec)
+			bad_key(cfg, "sync", "unknown sync model '%s' (bsp, ssp:S, async, gaia, lan)", sync);
+		else
+			diag_error("unknown sync model '%s' (bsp, ssp:S, async, gaia, lan)", sync);
+		goto fail;
+	}
+	if (!(s->sync_params = s->sync->parse(arg, cfg)))
+		goto fail;
+	/* Gaia's keys are validated whatever the model, so a typo never passes silently. */
+	if (s->sync != &sync_gaia) {
+		void *g = sync_gaia.parse(NULL, cfg);
+		if (!g)
+			goto fail;
+		free(g);
+	}
+	s->wl_ops = workload_find(wl_name);
+	if (!s->wl_ops) {
+		bad_key(cfg, "workload", "unknown workload '%s' (available: mf)", wl_name);
+		goto fail;
+	}
+	if (!(s->topo = topology_load(topo)))
+		goto fail;
+	if (*trace && !(s->tr = trace_load(trace, s->topo)))
+		goto fail;
+	int R = s->nregions = s->topo->n;
+	s->machines = xmalloc((size_t)R * sizeof *s->machines);
+	for (int r = 0; r < R; r++) {
+		s->machines[r] = machines ? (int)machines : s->topo->regions[r].machines;
+		s->nnodes += s->machines[r];
+	}
+	s->worker_region = xmalloc((size_t)s->nnodes * sizeof *s->worker_region);
+	s->node_region = xmalloc((size_t)s->nnodes * sizeof *s->node_region);
+	s->net_machines = xcalloc((size_t)R, sizeof *s->net_machines);
+	s->speed = xmalloc((size_t)s->nnodes * sizeof *s->speed);
+	for (int r = 0, n = 0; r < R; r++)
+		for (int m = 0; m < s->machines[r]; m++, n++) {
+			s->worker_region[n] = r;
+			s->node_region[n] = s->sync->one_region ? 0 : r;
+			s->net_machines[s->node_region[n]]++;
+		}
+	if (parse_straggler(cfg, s) < 0)
+		goto fail;
+	s->wl = s->wl_ops->create(cfg, s->nnodes, s->worker_region, R, (uint64_t)s->seed);
+	if (!s->wl)
+		goto fail;
+	if (config_check_unused(cfg) < 0)
+		goto fail;
+	return 0;
+fail:
+	setup_free(s);
+	return -1;
+}
+
+int run_check_config(struct config *cfg)
+{
+	struct setup s;
+	if (setup_build(cfg, NULL, &s) < 0)
+		return -1;
+	setup_free(&s);
+	return 0;
+}
+
+/* Progress on a terminal. */
+struct progress {
+	const char *label;       /* model */
+	int64_t max_clocks;      /* clocks planned */
+	int on;                  /* draw */
+};
+
+static void on_eval(void *arg, const struct ps_eval *e)
+{
+	struct progress *p = arg;
+	if (!p->on)
+		return;
+	fprintf(stderr, "\r%-8s clock %lld/%lld  simulated %.1f s  objective %.5f   ", p->label,
+	        (long long)e->clock, (long long)p->max_clocks, simtime_to_s(e->time), e->objective);
+	fflush(stderr);
+}
+
+static void finished(void *arg)
+{
+	sim_stop(arg);
+}
+
+static int store_results(const struct run_opts *o, const struct setup *s, struct config *cfg,
+                         struct ps *ps, const struct run_result *res, double wall_s)
+{
+	struct store *st = store_open(o->db);
+	if (!st)
+		return -1;
+	char *conf = config_dump(cfg);
+	char *full = xasprintf("%ssync_effective = %s\n", conf, s->sync_spec);
+	struct store_run_info info = {
+		.kind = o->kind ? o->kind : "run",
+		.label = s->sync_spec,
+		.config = full,
+		.seed = (uint64_t)s->seed,
+		.program_version = gaiasim_version(),
+		.topology_name = s->topo->name,
+		.topology_sha256 = s->topo->sha256,
+		.trace_name = s->tr ? s->tr->name : NULL,
+		.trace_sha256 = s->tr ? s->tr->sha256 : NULL,
+	};
+	int64_t run = store_run_begin(st, &info);
+	if (run < 0)
+		goto fail;
+	const struct topology *t = s->topo;
+	size_t ne;
+	const struct ps_eval *ev = ps_evals(ps, &ne);
+	for (size_t i = 0; i < ne; i++) {
+		int reg = ps_replica_region(ps, ev[i].replica);
+		const char *region = reg < 0 ? "global" : t->regions[reg].name;
+		if (store_clock(st, run, region, ev[i].clock, simtime_to_s(ev[i].time),
+		                ev[i].objective, ev[i].metric) < 0)
+			goto fail;
+	}
+	const struct ps_stats *stt = ps_stats(ps);
+	static const enum store_block_reason map[PS_WAIT_NKINDS] = {
+		0, STORE_BLOCK_BSP_BARRIER, STORE_BLOCK_SSP_BOUND, STORE_BLOCK_MIRROR_CLOCK,
+		STORE_BLOCK_SELECTIVE_BARRIER,
+	};
+	for (int w = 0; w < s->nnodes; w++)
+		for (int k = 1; k < PS_WAIT_NKINDS; k++) {
+			double v = stt->wait_s[(size_t)w * PS_WAIT_NKINDS + (size_t)k];
+			if (v > 0 && store_blocked(st, run, w, t->regions[s->worker_region[w]].name,
+			                           map[k], v) < 0)
+				goto fail;
+		}
+	int R = s->nregions;
+	for (int a = 0; a < R; a++)
+		for (int b = 0; b < R; b++)
+			for (int k = 0; k < MSG_NKINDS && a != b; k++) {
+				size_t i = ((size_t)a * (size_t)R + (size_t)b) * MSG_NKINDS + (size_t)k;
+				if (stt->wan_msgs[i] > 0 &&
+				    store_wan_bytes(st, run, t->regions[a].name, t->regions[b].name,
+				                    msg_kind_names[k], stt->wan_bytes[i],
+				                    (uint64_t)stt->wan_msgs[i]) < 0)
+					goto fail;
+			}
+	size_t nf;
+	const struct ps_filter_rec *fr = ps_filter_recs(ps, &nf);
+	for (size_t i = 0; i < nf; i++)
+		if (store_filter(st, run, t->regions[fr[i].region].name, fr[i].clock, fr[i].produced,
+		                 fr[i].sent) < 0)
+			goto fail;
+	struct store_summary sum = {
+		.sync_model = s->sync_spec,
+		.workload = s->wl_ops->name,
+		.metric_name = s->wl_ops->metric_name,
+		.target_objective = res->target,
+		.time_to_target_s = res->time_to_target_s,
+		.clocks_completed = res->clocks,
+		.final_objective = res->final_objective,
+		.final_metric = res->final_metric,
+		.wan_bytes = res->wan_bytes,
+		.lan_bytes = res->lan_bytes,
+		.updates_produced = stt->updates_pushed,
+		.updates_sent = s->sync->per_region ? stt->updates_sent : stt->updates_pushed_wan,
+		.cost_machine_usd = res->cost_machine_usd,
+		.cost_transfer_usd = res->cost_transfer_usd,
+	};
+	if (store_summary(st, run, &sum) < 0)
+		goto fail;
+	if (store_run_commit(st, run, res->end_s, wall_s) < 0)
+		goto fail;
+	free(conf);
+	free(full);
+	store_close(st);
+	return 0;
+fail:
+	free(conf);
+	free(full);
+	store_run_abort(st);
+	store_close(st);
+	return -1;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Mean objective over replicas per evaluated clock (complete clocks only). */
+static void trajectory(const struct run_opts *o, struct ps *ps, int nreplicas)
+{
+	if (!o->traj_objective)
+		return;
+	size_t ne;
+	const struct ps_eval *ev = ps_evals(ps, &ne);
+	double *obj = xcalloc(ne + 1, sizeof *obj), *tm = xcalloc(ne + 1, sizeof *tm);
+	int64_t *ck = xcalloc(ne + 1, sizeof *ck);
+	int *cnt = xcalloc(ne + 1, sizeof *cnt);
+	size_t n = 0;
+	for (size_t i = 0; i < ne; i++) {
+		size_t j = 0;
+		while (j < n && ck[j] != ev[i].clock)
+			j++;
+		if (j == n) {
+			ck[n] = ev[i].clock;
+			obj[n] = 0;
+			tm[n] = 0;
+			cnt[n] = 0;
+			n++;
+		}
+		obj[j] += ev[i].objective;
+		cnt[j]++;
+		if (simtime_to_s(ev[i].time) > tm[j])
+			tm[j] = simtime_to_s(ev[i].time);
+	}
+	size_t k = 0;
+	for (size_t j = 0; j < n; j++)
+		if (cnt[j] == nreplicas) {
+			ck[k] = ck[j];
+			obj[k] = obj[j] / cnt[j];
+			tm[k] = tm[j];
+			k++;
+		}
+	free(cnt);
+	*o->traj_objective = obj;
+	*o->traj_time_s = tm;
+	*o->traj_clock = ck;
+	*o->traj_n = k;
+}
+
+int run_model(struct config *cfg, const char *sync, const struct run_opts *o,
+              struct run_result *res)
+{
+	struct setup s;
+	if (setup_build(cfg, sync, &s) < 0)
+		return -1;
+	memset(res, 0, sizeof *res);
+	snprintf(res->sync, sizeof res->sync, "%s", s.sync_spec);
+	if (o->max_clocks > 0)
+		s.max_clocks = o->max_clocks;
+	if (!isnan(o->target))
+		s.target = o->target;
+	double w0 = wall_now();
+	struct sim *sim = sim_new((uint64_t)s.seed);
+	struct net *net = net_new(sim, s.topo, s.net_machines);
+	if (s.tr)
+		net_apply_trace(net, s.tr);
+	struct transport *t = transport_sim_new(sim, net, s.node_region, s.nnodes);
+	struct progress prog = { s.sync_spec, s.max_clocks, o->progress };
+	struct ps_config pc = {
+		.nregions = s.nregions,
+		.machines = s.machines,
+		.node_region = s.node_region,
+		.sync = s.sync,
+		.sync_params = s.sync_params,
+		.wl_ops = s.wl_ops,
+		.wl = s.wl,
+		.speed = s.speed,
+		.max_clocks = s.max_clocks,
+		.target = s.target,
+		.time_limit = s.time_limit_s > 0 ? simtime_from_s(s.time_limit_s) : SIMTIME_NEVER,
+		.eval_every = s.eval_every,
+		.value_bytes = s.value_bytes,
+		.index_bytes = s.index_bytes,
+		.header_bytes = s.header_bytes,
+		.on_eval = on_eval,
+		.on_eval_arg = &prog,
+	};
+	int rc = -1;
+	struct ps *ps = ps_new(&pc, t);
+	if (!ps)
+		goto out;
+	ps_on_finish(ps, finished, sim);
+	ps_start(ps);
+	sim_run(sim, SIMTIME_NEVER);
+	if (o->progress)
+		fputc('\n', stderr);
+
+	size_t ne;
+	const struct ps_eval *ev = ps_evals(ps, &ne);
+	int nrep = ps_nreplicas(ps);
+	res->initial_objective = ne ? ev[0].objective : NAN;
+	res->target = s.target;
+	sim_time_t tt = ps_target_time(ps);
+	res->time_to_target_s = tt >= 0 ? simtime_to_s(tt) : NAN;
+	res->end_s = simtime_to_s(sim_now(sim));
+	const struct ps_stats *st = ps_stats(ps);
+	res->clocks = INT64_MAX;
+	for (int w = 0; w < s.nnodes; w++)
+		if (st->clocks[w] < res->clocks)
+			res->clocks = st->clocks[w];
+	double fo = 0, fm = 0;
+	for (int r = 0; r < nrep; r++) {
+		double o1, m1;
+		ps_replica_eval(ps, r, &o1, &m1);
+		fo += o1;
+		fm += m1;
+	}
+	res->final_objective = fo / nrep;
+	res->final_metric = fm / nrep;
+	int R = s.nregions;
+	for (int a = 0; a < R; a++)
+		for (int b = 0; b < R; b++)
+			for (int k = 0; k < MSG_NKINDS; k++) {
+				double bytes = st->wan_bytes[((size_t)a * (size_t)R + (size_t)b) * MSG_NKINDS + (size_t)k];
+				if (a != b) {
+					res->wan_bytes += bytes;
+					res->cost_transfer_usd += bytes / 1e9 * s.topo->usd_per_gb[a * R + b];
+				} else {
+					res->lan_bytes += bytes;
+				}
+			}
+	res->share_updates_wan = s.sync->per_region
+		? (st->updates_produced ? (double)st->updates_sent / (double)st->updates_produced : 0)
+		: (st->updates_pushed ? (double)st->updates_pushed_wan / (double)st->updates_pushed : 0);
+	double hours = (isnan(res->time_to_target_s) ? res->end_s : res->time_to_target_s) / 3600;
+	res->machines = s.nnodes;
+	res->cost_machine_usd = hours * s.nnodes * s.usd_per_machine_hour;
+	res->events = sim_events_run(sim);
+	trajectory(o, ps, nrep);
+	rc = 0;
+	if (o->db && store_results(o, &s, cfg, ps, res, wall_now() - w0) < 0)
+		rc = -1;
+out:
+	ps_free(ps);
+	t->ops->destroy(t);
+	net_free(net);
+	sim_free(sim);
+	setup_free(&s);
+	return rc;
+}
