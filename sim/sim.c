@@ -49,7 +49,9 @@ uint64_t sim_at(struct sim *sim, sim_time_t at, evq_fn fn, void *arg)
 uint64_t sim_after(struct sim *sim, sim_time_t delay, evq_fn fn, void *arg)
 {
 	assert(delay >= 0);
-	return evq_push(sim->q, sim->now + delay, fn, arg);
+	/* Saturate instead of overflowing: a delay past the end of time means "never". */
+	sim_time_t at = delay > SIMTIME_NEVER - sim->now ? SIMTIME_NEVER : sim->now + delay;
+	return evq_push(sim->q, at, fn, arg);
 }
 
 void sim_cancel(struct sim *sim, uint64_t handle)

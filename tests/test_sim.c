@@ -235,6 +235,30 @@ static void test_periodic(void)
 	sim_free(sim);
 }
 
+/*
+ * sim_after with a delay that would overflow the clock saturates at SIMTIME_NEVER: at now=10,
+ * a delay of SIMTIME_NEVER lands at SIMTIME_NEVER, after an event at SIMTIME_NEVER - 1.
+ */
+static void test_after_saturates(void)
+{
+	struct sim *sim = sim_new(1);
+	struct log log = { .n = 0 };
+	struct ev a = { .id = 0, .log = &log, .after_ns = -1 };
+	struct ev b = { .id = 1, .log = &log, .after_ns = -1 };
+	struct ev c = { .id = 2, .log = &log, .after_ns = -1 };
+	sim_at(sim, 10, record, &a);
+	sim_run(sim, SIMTIME_NEVER);
+	sim_after(sim, SIMTIME_NEVER, record, &b);
+	sim_at(sim, SIMTIME_NEVER - 1, record, &c);
+	CU_ASSERT_EQUAL(sim_run(sim, SIMTIME_NEVER), 2);
+	CU_ASSERT_EQUAL_FATAL(log.n, 3);
+	CU_ASSERT_EQUAL(log.id[1], 2);
+	CU_ASSERT_EQUAL(log.at[1], SIMTIME_NEVER - 1);
+	CU_ASSERT_EQUAL(log.id[2], 1);
+	CU_ASSERT_EQUAL(log.at[2], SIMTIME_NEVER);
+	sim_free(sim);
+}
+
 int main(void)
 {
 	static const struct testutil_case cases[] = {
@@ -246,6 +270,7 @@ int main(void)
 		{ "until limit", test_until },
 		{ "cancel", test_cancel },
 		{ "periodic timer", test_periodic },
+		{ "sim_after saturates", test_after_saturates },
 		{ NULL, NULL },
 	};
 	testutil_suite("sim", cases);
