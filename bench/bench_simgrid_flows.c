@@ -3,11 +3,13 @@
  * flow model). Platform: 11 hosts, one per region, fully connected by 110 directed links whose
  * bandwidth and latency come from bench_pair_bw_bps / bench_pair_latency_s (benchutil.h),
  * each host pair routed over its own single link. Workload: rounds in which every host sends
- * 1 MB (10^6 bytes) to each of the 10 others concurrently, 110 flows per round; a host starts
- * its next round once all 20 of its transfers (10 out, 10 in) of this round are done.
- * Reports completed flows per wall second of simgrid_run(), with SimGrid's default network
- * model unless a --cfg=network/model:... argument says otherwise.
+ * k flows of 1 MB (10^6 bytes) to each of the 10 others concurrently, 110 k flows per round;
+ * a host starts its next round once all of its transfers of this round (in and out) are done.
+ * k = 1, 9 and 91 give about 110, 1000 and 10000 concurrent flows, the three sizes of
+ * bench_flow. Reports completed flows per wall second of simgrid_run(), with SimGrid's default
+ * network model unless a --cfg=network/model:... argument says otherwise.
  *
+ * SimGrid's engine can be initialised once per process, so each k runs in a child process.
  * Written against SimGrid's C API (simgrid/engine.h, actor.h, mailbox.h, comm.h) so it needs
  * no C++ compiler; the platform is written as XML to a temporary file and loaded.
  *
@@ -23,14 +25,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench/benchutil.h"
 
 /* Bytes per flow. */
 #define FLOW_BYTES 1000000L
-/* Rounds at scale 1 (110 flows each). */
-#define ROUNDS 1000
+/* Flows completed per run at scale 1 (rounds = this / (110 k)). */
+#define FLOWS_PER_RUN 110000L
 
 /* Write the platform XML to a fresh temporary file; returns 0 and fills path, or -1. */
 static int write_platform(char *path, size_t size)
@@ -70,31 +73,75 @@ static sg_mailbox_t pair_mailbox(int src, int dst)
 	return sg_mailbox_by_name(name);
 }
 
-/* One host: argv[1] = its region index, argv[2] = number of rounds. */
+/* One host: argv[1] = its region index, argv[2] = rounds, argv[3] = flows per peer (k). */
 static void host_main(int argc, char **argv)
 {
-	if (argc < 3)
+	if (argc < 4)
 		return;
 	int me = atoi(argv[1]);
 	long rounds = atol(argv[2]);
+	int k = atoi(argv[3]);
 	static const char payload[] = "flow";
 	sg_mailbox_t out[BENCH_REGIONS], in[BENCH_REGIONS];
 	for (int j = 0; j < BENCH_REGIONS; j++) {
 		out[j] = pair_mailbox(me, j);
 		in[j] = pair_mailbox(j, me);
 	}
-	void *got[BENCH_REGIONS];
-	sg_comm_t comms[2 * BENCH_REGIONS];
+	size_t max = 2 * (size_t)BENCH_REGIONS * (size_t)k;
+	void **got = calloc(max, sizeof *got);
+	sg_comm_t *comms = calloc(max, sizeof *comms);
+	if (!got || !comms)
+		abort();
 	for (long r = 0; r < rounds; r++) {
 		size_t n = 0;
 		for (int j = 0; j < BENCH_REGIONS; j++) {
 			if (j == me)
 				continue;
-			comms[n++] = sg_mailbox_put_async(out[j], (void *)payload, FLOW_BYTES);
-			comms[n++] = sg_mailbox_get_async(in[j], &got[j]);
+			for (int f = 0; f < k; f++) {
+				comms[n] = sg_mailbox_put_async(out[j], (void *)payload, FLOW_BYTES);
+				n++;
+				comms[n] = sg_mailbox_get_async(in[j], &got[n]);
+				n++;
+			}
 		}
 		sg_comm_wait_all(comms, n);
 	}
+	free(got);
+	free(comms);
+}
+
+/* Run the workload with k flows per ordered pair in this process; print one line. */
+static int run_one(int k, long rounds, int sg_argc, char **sg_argv)
+{
+	double t_setup = bench_now_s();
+	simgrid_init(&sg_argc, sg_argv);
+	char path[64];
+	if (write_platform(path, sizeof path) < 0) {
+		perror("bench_simgrid_flows: platform file");
+		return 1;
+	}
+	simgrid_load_platform(path);
+	unlink(path);
+	char idx[BENCH_REGIONS][8], nrounds[24], kstr[16];
+	snprintf(nrounds, sizeof nrounds, "%ld", rounds);
+	snprintf(kstr, sizeof kstr, "%d", k);
+	for (int i = 0; i < BENCH_REGIONS; i++) {
+		char hname[16];
+		snprintf(hname, sizeof hname, "r%d", i);
+		snprintf(idx[i], sizeof idx[i], "%d", i);
+		char *args[4] = { hname, idx[i], nrounds, kstr };
+		sg_actor_create(hname, sg_host_by_name(hname), host_main, 4, args);
+	}
+	double t0 = bench_now_s();
+	simgrid_run();
+	double t1 = bench_now_s();
+	int conc = BENCH_REGIONS * (BENCH_REGIONS - 1) * k;
+	long flows = rounds * conc;
+	printf("simgrid flows, %d concurrent: %.3g completed flows per wall second "
+	       "(%ld flows in %.3f s; setup %.3f s; %.1f simulated s)\n",
+	       conc, (double)flows / (t1 - t0), flows, t1 - t0, t0 - t_setup, simgrid_get_clock());
+	fflush(stdout);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -113,8 +160,7 @@ int main(int argc, char **argv)
 		else
 			sg_argv[sg_argc++] = argv[i];
 	}
-	long rounds = (long)(ROUNDS * scale);
-	if (!(scale > 0) || rounds < 1) {
+	if (!(scale > 0)) {
 		fprintf(stderr, "usage: bench_simgrid_flows [scale > 0] [SimGrid --cfg options]\n");
 		return 2;
 	}
@@ -123,37 +169,31 @@ int main(int argc, char **argv)
 	int major, minor, patch;
 	sg_version_get(&major, &minor, &patch);
 	printf("# bench_simgrid_flows: SimGrid %d.%d.%d, %d hosts, %d directed links, "
-	       "%ld B per flow, %d flows per round, %ld rounds\n",
+	       "%ld B per flow, about %.0f flows per run\n",
 	       major, minor, patch, BENCH_REGIONS, BENCH_REGIONS * (BENCH_REGIONS - 1), FLOW_BYTES,
-	       BENCH_REGIONS * (BENCH_REGIONS - 1), rounds);
+	       FLOWS_PER_RUN * scale);
 	fflush(stdout);
 
-	double t_setup = bench_now_s();
-	simgrid_init(&sg_argc, sg_argv);
-	char path[64];
-	if (write_platform(path, sizeof path) < 0) {
-		perror("bench_simgrid_flows: platform file");
-		return 1;
+	static const int ks[] = { 1, 9, 91 };
+	int failed = 0;
+	for (size_t c = 0; c < sizeof ks / sizeof ks[0]; c++) {
+		long per_round = (long)BENCH_REGIONS * (BENCH_REGIONS - 1) * ks[c];
+		long rounds = (long)(FLOWS_PER_RUN * scale) / per_round;
+		if (rounds < 1)
+			rounds = 1;
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("bench_simgrid_flows: fork");
+			return 1;
+		}
+		if (pid == 0)
+			_exit(run_one(ks[c], rounds, sg_argc, sg_argv));
+		int status;
+		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "bench_simgrid_flows: run with k=%d failed\n", ks[c]);
+			failed = 1;
+		}
 	}
-	simgrid_load_platform(path);
-	unlink(path);
-	char idx[BENCH_REGIONS][8], nrounds[24];
-	snprintf(nrounds, sizeof nrounds, "%ld", rounds);
-	for (int i = 0; i < BENCH_REGIONS; i++) {
-		char hname[16];
-		snprintf(hname, sizeof hname, "r%d", i);
-		snprintf(idx[i], sizeof idx[i], "%d", i);
-		char *args[3] = { hname, idx[i], nrounds };
-		sg_actor_create(hname, sg_host_by_name(hname), host_main, 3, args);
-	}
-	double t0 = bench_now_s();
-	simgrid_run();
-	double t1 = bench_now_s();
-
-	long flows = rounds * BENCH_REGIONS * (BENCH_REGIONS - 1);
-	printf("simgrid flows: %.3g completed flows per wall second (%ld flows in %.3f s; "
-	       "setup %.3f s; %.1f simulated s)\n",
-	       (double)flows / (t1 - t0), flows, t1 - t0, t0 - t_setup, simgrid_get_clock());
 	free(sg_argv);
-	return 0;
+	return failed;
 }
