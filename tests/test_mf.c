@@ -1,0 +1,805 @@
+/*
+ * Tests for the matrix-factorization workload (workloads/mf.c, workloads/mf-data.c): a hand-worked
+ * SGD step, a finite-difference gradient check of the update direction, convergence of one and
+ * of several workers, the synthetic generator's shape, the rating-file loader (three separators,
+ * every bad-line case), determinism, and the partitions.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/rng.h"
+#include "tests/testutil.h"
+#include "workloads/config.h"
+#include "workloads/mf-data.h"
+#include "workloads/workload.h"
+
+static char msg[2048]; /* captured diagnostic */
+
+/* A configuration from NULL-terminated "key=value" overrides. */
+static struct config *cfg_of(const char *const *kv)
+{
+	struct config *c = config_new();
+	for (; *kv; kv++)
+		if (config_set(c, *kv) < 0)
+			abort();
+	return c;
+}
+
+/* Create the workload with nworkers workers, worker w in region w % nregions. */
+static struct workload *make(struct config *c, int nworkers, int nregions, uint64_t seed)
+{
+	int region[64];
+	for (int w = 0; w < nworkers; w++)
+		region[w] = w % nregions;
+	return mf_ops.create(c, nworkers, region, nregions, seed);
+}
+
+/* "mf.data=<path of tests/data/mf/NAME>" in a static buffer. */
+static const char *data_kv(const char *name)
+{
+	static char buf[4200];
+	char rel[64];
+	snprintf(rel, sizeof rel, "mf/%s", name);
+	snprintf(buf, sizeof buf, "mf.data=%s", testutil_data(rel));
+	return buf;
+}
+
+/* ---- hand-worked step ---- */
+
+/*
+ * One rating r = 3 of user 7 on item 9, rank 1, L = 1, R = 2, lr 0.1, lambda 0.2, both rows
+ * rated once (n_u = n_i = 1). e = 3 - 1*2 = 1;
+ *   L' = 1 + 0.1 * (1*2 - 0.2*1) = 1.18,   R' = 2 + 0.1 * (1*1 - 0.2*2) = 2.06.
+ * Objective (1/N)(e^2 + lambda (L^2 + R^2)) = 1 + 0.2 * 5 = 2; RMSE = |e| = 1.
+ */
+static void check_hand_step(const char *scaling)
+{
+	char sc[64];
+	snprintf(sc, sizeof sc, "mf.lr_scaling=%s", scaling);
+	const char *kv[] = { data_kv("one.tsv"), "mf.rank=1", "mf.lr=0.1", "mf.lambda=0.2",
+			     "mf.lr_decay=0", "mf.batch_fraction=1", sc, NULL };
+	struct config *c = cfg_of(kv);
+	struct workload *w = make(c, 1, 1, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(config_check_unused(c), 0);
+	CU_ASSERT_EQUAL(mf_ops.nrows(w), 2);
+	CU_ASSERT_EQUAL(mf_ops.row_len(w), 1);
+	CU_ASSERT_EQUAL(mf_ops.units(w, 0), 1);
+	double model[2] = { 1, 2 };
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.objective(w, model), 2.0, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.metric(w, model), 1.0, 1e-12);
+	struct wl_update u;
+	wl_update_init(&u);
+	CU_ASSERT_EQUAL(mf_ops.step(w, 0, 0, model, &u), 1);
+	CU_ASSERT_EQUAL_FATAL(u.nrows, 2);
+	CU_ASSERT_EQUAL(u.rows[0], 0);
+	CU_ASSERT_EQUAL(u.rows[1], 1);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[0], 0.18, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[1], 0.06, 1e-12);
+	/* the model passed in is only read */
+	CU_ASSERT_EQUAL(model[0], 1);
+	CU_ASSERT_EQUAL(model[1], 2);
+	/* applying the update: e = 3 - 1.18 * 2.06 */
+	model[0] += u.vals[0];
+	model[1] += u.vals[1];
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.metric(w, model), 3 - 1.18 * 2.06, 1e-12);
+	wl_update_free(&u);
+	mf_ops.destroy(w);
+	config_free(c);
+}
+
+static void test_hand_step(void)
+{
+	check_hand_step("none");
+	/* batch_fraction 1 and one rating per row: one update per clock, so no scaling either */
+	check_hand_step("clock");
+}
+
+/*
+ * Schedule lr(c) = lr / (1 + decay * c / B), B = ceil(1 / batch_fraction) = 4 here. With one
+ * rating and 4 minibatches the rating sits in minibatch 3 (positions [n*b/B, n*(b+1)/B)), so
+ * clocks 0..2 do nothing and clock 3 applies lr(3) = 0.1 / 1.75.
+ */
+static void test_schedule(void)
+{
+	const char *kv[] = { data_kv("one.tsv"), "mf.rank=1", "mf.lr=0.1", "mf.lambda=0.2",
+			     "mf.lr_decay=1", "mf.batch_fraction=0.25", NULL };
+	struct config *c = cfg_of(kv);
+	struct workload *w = make(c, 1, 1, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.learning_rate(w, 0), 0.1, 1e-15);
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.learning_rate(w, 4), 0.05, 1e-15);
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.learning_rate(w, 8), 0.1 / 3, 1e-15);
+	double model[2] = { 1, 2 };
+	struct wl_update u;
+	wl_update_init(&u);
+	for (int clock = 0; clock < 3; clock++) {
+		CU_ASSERT_EQUAL(mf_ops.step(w, 0, clock, model, &u), 0);
+		CU_ASSERT_EQUAL(u.nrows, 0);
+	}
+	CU_ASSERT_EQUAL(mf_ops.step(w, 0, 3, model, &u), 1);
+	CU_ASSERT_EQUAL_FATAL(u.nrows, 2);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[0], 0.1 / 1.75 * 1.8, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[1], 0.1 / 1.75 * 0.6, 1e-12);
+	wl_update_free(&u);
+	mf_ops.destroy(w);
+	config_free(c);
+}
+
+/* ---- gradient check ---- */
+
+/*
+ * small.csv: 9 ratings, users 0..3 (rows 0..3), items 0..2 (rows 4..6). Rating counts, from
+ * the file: users 2, 2, 2, 3; items 3, 3, 3.
+ */
+static const int small_count[7] = { 2, 2, 2, 3, 3, 3, 3 };
+
+/*
+ * With a tiny learning rate eta, one clock over all the data moves each row by
+ * eta * rate_row * sum over its ratings of (e * other - lambda / n_row * row) + O(eta^2), which is
+ * -eta * rate_row * (N / 2) * dF/drow for F = (sum e^2 + lambda sum |row|^2) / N. Compare with
+ * central finite differences of F.
+ */
+static void check_gradient(const char *scaling, int scaled)
+{
+	char sc[64];
+	snprintf(sc, sizeof sc, "mf.lr_scaling=%s", scaling);
+	const double eta = 1e-7, lambda = 0.3;
+	const char *kv[] = { data_kv("small.csv"), "mf.rank=3", "mf.lr=1e-7", "mf.lambda=0.3",
+			     "mf.lr_decay=0", "mf.batch_fraction=1", sc, NULL };
+	(void)lambda;
+	struct config *c = cfg_of(kv);
+	struct workload *w = make(c, 1, 1, 5);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL_FATAL(mf_ops.nrows(w), 7);
+	size_t n = 7 * 3;
+	double model[21];
+	struct rng r;
+	rng_init(&r, 99, 1);
+	for (size_t k = 0; k < n; k++)
+		model[k] = 0.2 + 0.8 * rng_uniform(&r);
+	struct wl_update u;
+	wl_update_init(&u);
+	CU_ASSERT_EQUAL(mf_ops.step(w, 0, 0, model, &u), 9);
+	CU_ASSERT_EQUAL_FATAL(u.nrows, 7);
+	const double N = 9, h = 1e-6;
+	double worst = 0;
+	for (size_t j = 0; j < 7; j++) {
+		CU_ASSERT_EQUAL(u.rows[j], j);
+		for (size_t t = 0; t < 3; t++) {
+			size_t k = j * 3 + t;
+			double keep = model[k];
+			model[k] = keep + h;
+			double fp = mf_ops.objective(w, model);
+			model[k] = keep - h;
+			double fm = mf_ops.objective(w, model);
+			model[k] = keep;
+			double grad = (fp - fm) / (2 * h);
+			double rate = scaled ? 1.0 / small_count[j] : 1.0;
+			double want = -rate * (N / 2) * grad;
+			double got = u.vals[j * 3 + t] / eta;
+			double err = fabs(got - want) / (1 + fabs(want));
+			if (err > worst)
+				worst = err;
+		}
+	}
+	CU_ASSERT(worst < 1e-4);
+	if (!(worst < 1e-4))
+		fprintf(stderr, "\n  gradient check (%s): worst relative error %g\n", scaling, worst);
+	wl_update_free(&u);
+	mf_ops.destroy(w);
+	config_free(c);
+}
+
+static void test_gradient(void)
+{
+	check_gradient("none", 0);
+	/* batch_fraction 1: every row is expected n_row > 1 times per clock, rate = 1 / n_row */
+	check_gradient("clock", 1);
+}
+
+/* ---- convergence ---- */
+
+/* Parameters of the small synthetic problem used below (mirrors the config keys). */
+static const struct mf_synth_params small_synth = { 500, 100, 10000, 4, 1.0, 1.2, 0.5 };
+#define SMALL_SYNTH_KV "mf.users=500", "mf.items=100", "mf.ratings=10000", "mf.true_rank=4"
+
+/* Standard deviation of the ratings: the RMSE of always predicting the mean. */
+static double rating_sd(const struct mf_data *d)
+{
+	double s = 0;
+	for (size_t k = 0; k < d->n; k++)
+		s += (d->ratings[k].r - d->mean) * (d->ratings[k].r - d->mean);
+	return sqrt(s / (double)d->n);
+}
+
+/*
+ * BSP by hand: every clock, each worker steps on the same model, and the sum of their updates
+ * is added to it. Returns the final RMSE; *obj0 / *obj1 get the first and last objective.
+ */
+static double run_bsp(struct workload *w, int nworkers, int clocks, double *obj0, double *obj1)
+{
+	size_t rl = mf_ops.row_len(w), n = mf_ops.nrows(w) * rl;
+	double *model = malloc(n * sizeof *model), *sum = calloc(n, sizeof *sum);
+	mf_ops.init_model(w, model);
+	*obj0 = mf_ops.objective(w, model);
+	struct wl_update u;
+	wl_update_init(&u);
+	for (int clock = 0; clock < clocks; clock++) {
+		for (int k = 0; k < nworkers; k++) {
+			mf_ops.step(w, k, clock, model, &u);
+			for (size_t j = 0; j < u.nrows; j++)
+				for (size_t t = 0; t < rl; t++)
+					sum[u.rows[j] * rl + t] += u.vals[j * rl + t];
+		}
+		for (size_t k = 0; k < n; k++) {
+			model[k] += sum[k];
+			sum[k] = 0;
+		}
+	}
+	*obj1 = mf_ops.objective(w, model);
+	double rmse = mf_ops.metric(w, model);
+	wl_update_free(&u);
+	free(model);
+	free(sum);
+	return rmse;
+}
+
+static void test_convergence(void)
+{
+	struct mf_data *d = mf_data_synthetic(&small_synth, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	double sd = rating_sd(d);
+	mf_data_free(d);
+	const char *kv[] = { SMALL_SYNTH_KV, "mf.rank=8", "mf.lr=0.1", "mf.lr_decay=0.05",
+			     "mf.batch_fraction=0.1", NULL };
+	for (int nw = 1; nw <= 8; nw += 7) {
+		struct config *c = cfg_of(kv);
+		struct workload *w = make(c, nw, 4, 3);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+		double o0, o1;
+		/* 30 epochs of 10 clocks */
+		double rmse = run_bsp(w, nw, 300, &o0, &o1);
+		CU_ASSERT(o1 < 0.5 * o0);
+		CU_ASSERT(rmse < 0.7 * sd);
+		if (!(rmse < 0.7 * sd) || !(o1 < 0.5 * o0))
+			fprintf(stderr, "\n  %d workers: objective %g -> %g, rmse %g, sd %g\n", nw, o0,
+				o1, rmse, sd);
+		mf_ops.destroy(w);
+		config_free(c);
+	}
+}
+
+/* ---- synthetic data ---- */
+
+static int cmp_desc(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x < y) - (x > y);
+}
+
+/* Share of the ratings held by the top 10% of items. */
+static double top_item_share(const struct mf_data *d)
+{
+	uint32_t *cnt = calloc(d->nitems, sizeof *cnt);
+	for (size_t k = 0; k < d->n; k++)
+		cnt[d->ratings[k].item]++;
+	qsort(cnt, d->nitems, sizeof *cnt, cmp_desc);
+	double top = 0;
+	for (uint32_t i = 0; i < d->nitems / 10; i++)
+		top += cnt[i];
+	free(cnt);
+	return top / (double)d->n;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const struct mf_rating *x = a, *y = b;
+	if (x->user != y->user)
+		return x->user < y->user ? -1 : 1;
+	return (x->item > y->item) - (x->item < y->item);
+}
+
+static void test_synthetic_shape(void)
+{
+	/* sparse enough that the most popular item (expected N / H_500 = 2,945 ratings) stays
+	 * below the number of users: the popularity law shows nearly unsaturated */
+	struct mf_synth_params p = { 20000, 500, 20000, 5, 1.0, 1.2, 0.5 };
+	struct mf_data *d = mf_data_synthetic(&p, 11);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(d->nusers, 20000);
+	CU_ASSERT_EQUAL(d->nitems, 500);
+	CU_ASSERT_EQUAL(d->n, 20000);
+	size_t hist[6] = { 0 };
+	double sum = 0;
+	int bad = 0;
+	for (size_t k = 0; k < d->n; k++) {
+		float r = d->ratings[k].r;
+		bad += r < 1 || r > 5 || r != floorf(r) || d->ratings[k].user >= 20000 ||
+		       d->ratings[k].item >= 500;
+		if (r >= 1 && r <= 5)
+			hist[(int)r]++;
+		sum += r;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	for (int v = 1; v <= 5; v++)
+		CU_ASSERT(hist[v] > 0);
+	CU_ASSERT_DOUBLE_EQUAL(d->mean, sum / (double)d->n, 1e-9);
+	/* centred on 3.6 with unit-variance signal: the clamped mean stays near it */
+	CU_ASSERT(fabs(d->mean - 3.6) < 0.2);
+	/*
+	 * Zipf(1) over 500 items: the top 10% (50 items) carry H_50 / H_500 = 4.499 / 6.793 = 66%
+	 * of the weight; uniform popularity gives them 10%.
+	 */
+	double share = top_item_share(d);
+	CU_ASSERT(share > 0.60 && share < 0.72);
+	if (!(share > 0.60 && share < 0.72))
+		fprintf(stderr, "\n  top-10%% share %g\n", share);
+	mf_data_free(d);
+	p.zipf = 0;
+	d = mf_data_synthetic(&p, 11);
+	share = top_item_share(d);
+	CU_ASSERT(share > 0.10 && share < 0.15);
+	mf_data_free(d);
+
+	/* users: log-normal activity, sigma 1.2 => mean / median = exp(sigma^2 / 2) = 2.05; no
+	 * user above ceil(I/2) ratings; every (user, item) pair at most once */
+	struct mf_synth_params q = { 1000, 2000, 60000, 5, 0.0, 1.2, 0.5 };
+	d = mf_data_synthetic(&q, 12);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	uint32_t *uc = calloc(d->nusers, sizeof *uc);
+	for (size_t k = 0; k < d->n; k++)
+		uc[d->ratings[k].user]++;
+	qsort(uc, d->nusers, sizeof *uc, cmp_desc);
+	CU_ASSERT(uc[0] <= 1000);
+	double mean = (double)d->n / d->nusers, median = uc[d->nusers / 2];
+	CU_ASSERT(mean / median > 1.6 && mean / median < 2.6);
+	CU_ASSERT(uc[0] > 5 * mean);
+	free(uc);
+	struct mf_rating *s = malloc(d->n * sizeof *s);
+	memcpy(s, d->ratings, d->n * sizeof *s);
+	qsort(s, d->n, sizeof *s, cmp_pair);
+	int dup = 0;
+	for (size_t k = 1; k < d->n; k++)
+		dup += s[k].user == s[k - 1].user && s[k].item == s[k - 1].item;
+	CU_ASSERT_EQUAL(dup, 0);
+	free(s);
+	mf_data_free(d);
+
+	/* dense corner: every user rates exactly ceil(I/2) items */
+	struct mf_synth_params full = { 30, 9, 150, 2, 2.0, 1.0, 0.1 };
+	d = mf_data_synthetic(&full, 13);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(d->n, 150);
+	mf_data_free(d);
+	full.ratings = 151;
+	diag_capture(msg, sizeof msg);
+	CU_ASSERT_PTR_NULL(mf_data_synthetic(&full, 13));
+	diag_capture(NULL, 0);
+}
+
+static void test_synthetic_determinism(void)
+{
+	struct mf_data *a = mf_data_synthetic(&small_synth, 21);
+	struct mf_data *b = mf_data_synthetic(&small_synth, 21);
+	struct mf_data *c = mf_data_synthetic(&small_synth, 22);
+	CU_ASSERT_EQUAL_FATAL(a->n, b->n);
+	CU_ASSERT_EQUAL(memcmp(a->ratings, b->ratings, a->n * sizeof *a->ratings), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(a->ratings, c->ratings, a->n * sizeof *a->ratings), 0);
+	mf_data_free(a);
+	mf_data_free(b);
+	mf_data_free(c);
+}
+
+/* ---- loader ---- */
+
+struct want_rating {
+	uint32_t user, item; /* dense ids */
+	float r;             /* value */
+};
+
+static void check_file(const char *name, size_t n, uint32_t nusers, uint32_t nitems,
+		       const struct want_rating *want, double mean)
+{
+	char rel[64];
+	snprintf(rel, sizeof rel, "mf/%s", name);
+	struct mf_data *d = mf_data_load(testutil_data(rel));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(d->n, n);
+	CU_ASSERT_EQUAL(d->nusers, nusers);
+	CU_ASSERT_EQUAL(d->nitems, nitems);
+	for (size_t k = 0; k < n && k < d->n; k++) {
+		CU_ASSERT_EQUAL(d->ratings[k].user, want[k].user);
+		CU_ASSERT_EQUAL(d->ratings[k].item, want[k].item);
+		CU_ASSERT_EQUAL(d->ratings[k].r, want[k].r);
+	}
+	CU_ASSERT_DOUBLE_EQUAL(d->mean, mean, 1e-12);
+	mf_data_free(d);
+}
+
+static void test_loader_formats(void)
+{
+	/* tab, comments, blank line, timestamps optional; users 100,5,42 -> 0,1,2; items
+	 * 31,7,1029 -> 0,1,2 in first-seen order */
+	static const struct want_rating tsv[] = {
+		{ 0, 0, 4 }, { 1, 0, 3 }, { 0, 1, 1 }, { 2, 1, 5 }, { 1, 2, 2 } };
+	check_file("ratings.tsv", 5, 3, 3, tsv, 15.0 / 5);
+	/* comma with a MovieLens header line and half-star ratings */
+	static const struct want_rating csv[] = {
+		{ 0, 0, 5 }, { 0, 1, 3.5f }, { 1, 0, 0.5f }, { 2, 2, 4 } };
+	check_file("ratings.csv", 4, 3, 3, csv, 13.0 / 4);
+	/* '::' (MovieLens 1M), negative ids allowed */
+	static const struct want_rating dat[] = { { 0, 0, 5 }, { 0, 1, 3 }, { 1, 0, 4 } };
+	check_file("ratings.dat", 3, 2, 2, dat, 4.0);
+}
+
+/* Load text expecting failure with message "gaiasim: PATH" + tail. */
+static void expect_load_error(const char *text, const char *tail)
+{
+	char *path = testutil_tmpfile(text);
+	diag_capture(msg, sizeof msg);
+	struct mf_data *d = mf_data_load(path);
+	diag_capture(NULL, 0);
+	CU_ASSERT_PTR_NULL(d);
+	char want[2048];
+	snprintf(want, sizeof want, "gaiasim: %s%s", path, tail);
+	CU_ASSERT_STRING_EQUAL(msg, want);
+	if (strcmp(msg, want))
+		fprintf(stderr, "\n  got:  %s\n  want: %s\n", msg, want);
+	mf_data_free(d);
+	unlink(path);
+	free(path);
+}
+
+static void test_loader_errors(void)
+{
+	expect_load_error("1\t2\t3\n4\t5\n",
+			  ":2: expected 3 or 4 fields (user item rating [timestamp]) separated by "
+			  "tab, got 2 in '4\t5'");
+	expect_load_error("1,2,3\n# c\n1,3,abc\n", ":3: bad rating 'abc' (expected a finite number)");
+	expect_load_error("1,2,3\n1,3,nan\n", ":2: bad rating 'nan' (expected a finite number)");
+	expect_load_error("1,2,3\n1,3,\n", ":2: bad rating '' (expected a finite number)");
+	expect_load_error("1::2::3\nx1::2::3\n", ":2: bad user id 'x1' (expected an integer)");
+	expect_load_error("1::2::3\n1::2.5::3\n", ":2: bad item id '2.5' (expected an integer)");
+	expect_load_error("1,2,3,4,5\n",
+			  ":1: expected 3 or 4 fields (user item rating [timestamp]) separated by "
+			  "',', got 5 in '1,2,3,4,5'");
+	expect_load_error("1\t2\t3\n1,2,3\n",
+			  ":2: expected 3 or 4 fields (user item rating [timestamp]) separated by "
+			  "tab, got 1 in '1,2,3'");
+	expect_load_error("1 2 3\n",
+			  ":1: cannot tell the field separator of '1 2 3' (expected user, item and "
+			  "rating separated by tab, ',' or '::')");
+	expect_load_error("1,2,1e39\n", ":1: bad rating '1e39' (magnitude above 3.40282e+38 cannot be stored)");
+	expect_load_error("", ": no ratings (the file is empty or holds only comments)");
+	expect_load_error("# only\n\n   \n", ": no ratings (the file is empty or holds only comments)");
+	expect_load_error("user,item,rating\n", ": no ratings (the file is empty or holds only comments)");
+
+	/* a 10 MB line */
+	size_t n = 10u << 20;
+	char *text = malloc(n + 16);
+	strcpy(text, "1,2,3\n");
+	memset(text + 6, '7', n);
+	strcpy(text + 6 + n, "\n");
+	expect_load_error(text, ":2: line longer than 65536 bytes");
+	free(text);
+
+	diag_capture(msg, sizeof msg);
+	CU_ASSERT_PTR_NULL(mf_data_load("/nonexistent/ratings.csv"));
+	diag_capture(NULL, 0);
+	CU_ASSERT_STRING_EQUAL(msg, "gaiasim: /nonexistent/ratings.csv: cannot open: No such file or directory");
+}
+
+/* ---- workload-level checks ---- */
+
+static void test_config_errors(void)
+{
+	const char *bad_rank[] = { "mf.rank=0", NULL };
+	struct config *c = cfg_of(bad_rank);
+	diag_capture(msg, sizeof msg);
+	CU_ASSERT_PTR_NULL(make(c, 1, 1, 1));
+	diag_capture(NULL, 0);
+	CU_ASSERT_STRING_EQUAL(msg, "gaiasim: <command line>: mf.rank: bad value '0' (expected an integer in [1, 1024])");
+	config_free(c);
+
+	const char *too_many[] = { "mf.users=10", "mf.items=4", "mf.ratings=21", NULL };
+	c = cfg_of(too_many);
+	diag_capture(msg, sizeof msg);
+	CU_ASSERT_PTR_NULL(make(c, 1, 1, 1));
+	diag_capture(NULL, 0);
+	CU_ASSERT_STRING_EQUAL(msg, "gaiasim: <command line>: mf.ratings: 21 ratings do not fit 10 users x 4 "
+			       "items (each user rates at most ceil(items/2) items: at most 20 ratings)");
+	config_free(c);
+
+	const char *missing[] = { "mf.data=/nonexistent/r.csv", NULL };
+	c = cfg_of(missing);
+	diag_capture(msg, sizeof msg);
+	CU_ASSERT_PTR_NULL(make(c, 1, 1, 1));
+	diag_capture(NULL, 0);
+	CU_ASSERT_STRING_EQUAL(msg, "gaiasim: /nonexistent/r.csv: cannot open: No such file or directory");
+	config_free(c);
+
+	/* mf.skew is read only for skewed partitions; synthetic keys only for synthetic data */
+	const char *unused[] = { data_kv("small.csv"), "mf.skew=0.5", NULL };
+	c = cfg_of(unused);
+	struct workload *w = make(c, 1, 1, 1);
+	CU_ASSERT_PTR_NOT_NULL(w);
+	diag_capture(msg, sizeof msg);
+	CU_ASSERT_EQUAL(config_check_unused(c), -1);
+	diag_capture(NULL, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "unknown key 'mf.skew'"));
+	mf_ops.destroy(w);
+	config_free(c);
+}
+
+/* Step a fresh workload's worker through `clocks`, returning a copy of the last update. */
+static void last_update(struct workload *w, int worker, const int64_t *clocks, int nclocks,
+			const double *model, struct wl_update *out)
+{
+	for (int k = 0; k < nclocks; k++)
+		mf_ops.step(w, worker, clocks[k], model, out);
+}
+
+static int same_update(const struct wl_update *a, const struct wl_update *b, size_t rl)
+{
+	return a->nrows == b->nrows && !memcmp(a->rows, b->rows, a->nrows * sizeof *a->rows) &&
+	       !memcmp(a->vals, b->vals, a->nrows * rl * sizeof *a->vals);
+}
+
+static void test_determinism(void)
+{
+	const char *kv[] = { SMALL_SYNTH_KV, "mf.rank=4", NULL };
+	struct config *c1 = cfg_of(kv), *c2 = cfg_of(kv), *c3 = cfg_of(kv);
+	struct workload *a = make(c1, 3, 2, 7), *b = make(c2, 3, 2, 7), *o = make(c3, 3, 2, 8);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	size_t rl = 4, n = mf_ops.nrows(a) * rl;
+	double *ma = malloc(n * sizeof *ma), *mb = malloc(n * sizeof *mb);
+	mf_ops.init_model(a, ma);
+	mf_ops.init_model(b, mb);
+	CU_ASSERT_EQUAL(memcmp(ma, mb, n * sizeof *ma), 0);
+	CU_ASSERT_EQUAL(mf_ops.objective(a, ma), mf_ops.objective(b, mb));
+	/* a different seed gives different data */
+	CU_ASSERT_NOT_EQUAL(mf_ops.objective(a, ma), mf_ops.objective(o, ma));
+	struct wl_update ua, ub;
+	wl_update_init(&ua);
+	wl_update_init(&ub);
+	/* same calls, same updates */
+	int64_t seq[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 };
+	last_update(a, 1, seq, 14, ma, &ua);
+	last_update(b, 1, seq, 14, ma, &ub);
+	CU_ASSERT_TRUE(same_update(&ua, &ub, rl));
+	/* a step is a function of (seed, worker, clock, model): jumping straight to clock 13 on
+	 * another instance gives the same update, and so does repeating it */
+	struct config *c4 = cfg_of(kv);
+	struct workload *f = make(c4, 3, 2, 7);
+	int64_t jump[] = { 13 };
+	last_update(f, 1, jump, 1, ma, &ub);
+	CU_ASSERT_TRUE(same_update(&ua, &ub, rl));
+	last_update(f, 1, seq, 14, ma, &ub);
+	CU_ASSERT_TRUE(same_update(&ua, &ub, rl));
+	/* other workers and other clocks differ */
+	last_update(f, 0, jump, 1, ma, &ub);
+	CU_ASSERT_FALSE(same_update(&ua, &ub, rl));
+	wl_update_free(&ua);
+	wl_update_free(&ub);
+	free(ma);
+	free(mb);
+	mf_ops.destroy(a);
+	mf_ops.destroy(b);
+	mf_ops.destroy(o);
+	mf_ops.destroy(f);
+	config_free(c1);
+	config_free(c2);
+	config_free(c3);
+	config_free(c4);
+}
+
+/*
+ * One worker, one epoch: updates list rows strictly ascending, the clocks' units add up to the
+ * worker's data, and the union of rows touched is exactly the set of rows with a rating.
+ */
+static void test_update_rows(void)
+{
+	const char *kv[] = { SMALL_SYNTH_KV, "mf.rank=2", "mf.batch_fraction=0.3", NULL };
+	struct config *c = cfg_of(kv);
+	struct workload *w = make(c, 1, 1, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	struct mf_data *d = mf_data_synthetic(&small_synth, 3);
+	size_t nrows = mf_ops.nrows(w);
+	CU_ASSERT_EQUAL(nrows, 600);
+	CU_ASSERT_EQUAL(mf_ops.units(w, 0), d->n);
+	char *rated = calloc(nrows, 1), *seen = calloc(nrows, 1);
+	for (size_t k = 0; k < d->n; k++) {
+		rated[d->ratings[k].user] = 1;
+		rated[500 + d->ratings[k].item] = 1;
+	}
+	double *model = malloc(nrows * 2 * sizeof *model);
+	mf_ops.init_model(w, model);
+	struct wl_update u;
+	wl_update_init(&u);
+	uint64_t units = 0;
+	int ascending = 1;
+	/* batch_fraction 0.3 => B = ceil(3.33) = 4 clocks per epoch */
+	for (int clock = 0; clock < 4; clock++) {
+		/* step() reads only the rows announced by rows_needed(): poison all the others */
+		const uint32_t *need;
+		size_t nneed = mf_ops.rows_needed(w, 0, clock, &need);
+		uint32_t *keep = malloc((nneed + 1) * sizeof *keep);
+		memcpy(keep, need, nneed * sizeof *keep);
+		double *view = malloc(nrows * 2 * sizeof *view);
+		for (size_t k = 0; k < nrows * 2; k++)
+			view[k] = NAN;
+		for (size_t j = 0; j < nneed; j++)
+			memcpy(view + keep[j] * 2, model + keep[j] * 2, 2 * sizeof *view);
+		uint64_t got = mf_ops.step(w, 0, clock, view, &u);
+		/* the update covers exactly the announced rows, with finite values */
+		CU_ASSERT_EQUAL(u.nrows, nneed);
+		CU_ASSERT(u.nrows == nneed && !memcmp(u.rows, keep, nneed * sizeof *keep));
+		int finite = 1;
+		for (size_t k = 0; k < u.nrows * 2; k++)
+			finite &= isfinite(u.vals[k]);
+		CU_ASSERT(finite);
+		free(view);
+		free(keep);
+		CU_ASSERT(got == d->n / 4 || got == d->n / 4 + 1);
+		units += got;
+		CU_ASSERT(u.nrows <= 2 * got);
+		for (size_t j = 0; j < u.nrows; j++) {
+			if (j > 0 && u.rows[j] <= u.rows[j - 1])
+				ascending = 0;
+			if (u.rows[j] < nrows)
+				seen[u.rows[j]] = 1;
+		}
+	}
+	CU_ASSERT(ascending);
+	CU_ASSERT_EQUAL(units, d->n);
+	CU_ASSERT_EQUAL(memcmp(rated, seen, nrows), 0);
+	wl_update_free(&u);
+	free(model);
+	free(rated);
+	free(seen);
+	mf_data_free(d);
+	mf_ops.destroy(w);
+	config_free(c);
+}
+
+/* ---- partitions ---- */
+
+static void test_partition_random(void)
+{
+	const char *kv[] = { SMALL_SYNTH_KV, "mf.ratings=40000", "mf.users=5000", NULL };
+	struct config *c = cfg_of(kv);
+	struct workload *w = make(c, 8, 4, 5);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	uint64_t total = 0;
+	for (int k = 0; k < 8; k++) {
+		uint64_t n = mf_ops.units(w, k);
+		total += n;
+		/* binomial(40000, 1/8): mean 5000, sd 66; 6% = 4.5 sd */
+		CU_ASSERT(n > 4700 && n < 5300);
+	}
+	CU_ASSERT_EQUAL(total, 40000);
+	mf_ops.destroy(w);
+	config_free(c);
+}
+
+/* Sum over users of the ratings in the user's most frequent region, over all ratings. */
+static double user_locality(const struct mf_data *d, const uint32_t *owner, const int *region,
+			    int nregions)
+{
+	uint32_t *cnt = calloc((size_t)d->nusers * nregions, sizeof *cnt);
+	for (size_t k = 0; k < d->n; k++)
+		cnt[d->ratings[k].user * nregions + region[owner[k]]]++;
+	double top = 0;
+	for (uint32_t u = 0; u < d->nusers; u++) {
+		uint32_t m = 0;
+		for (int g = 0; g < nregions; g++)
+			if (cnt[u * nregions + g] > m)
+				m = cnt[u * nregions + g];
+		top += m;
+	}
+	free(cnt);
+	return top / (double)d->n;
+}
+
+static void test_partition_skewed(void)
+{
+	/* 200 ratings per user; regions 0..3 with 3, 1, 0 and 2 workers */
+	struct mf_synth_params p = { 200, 2000, 40000, 3, 1.0, 0.5, 0.5 };
+	struct mf_data *d = mf_data_synthetic(&p, 4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	const int region[6] = { 0, 0, 0, 1, 3, 3 };
+	uint32_t *owner = mf_data_partition(d, MF_PARTITION_SKEWED, 0.8, 6, region, 4, 4);
+	/* a user's home region gets skew + (1 - skew) / 3 = 0.867 of its ratings on average */
+	double loc = user_locality(d, owner, region, 4);
+	CU_ASSERT(loc > 0.83 && loc < 0.90);
+	uint32_t per_worker[6] = { 0 };
+	for (size_t k = 0; k < d->n; k++)
+		per_worker[owner[k]]++;
+	/* a region's ratings are dealt evenly to its workers; region 2 has none and gets none */
+	CU_ASSERT(per_worker[0] - per_worker[2] <= 1 && per_worker[0] >= per_worker[2]);
+	CU_ASSERT(per_worker[4] - per_worker[5] <= 1 && per_worker[4] >= per_worker[5]);
+	CU_ASSERT_EQUAL(per_worker[0] + per_worker[1] + per_worker[2] + per_worker[3] +
+			per_worker[4] + per_worker[5], d->n);
+	free(owner);
+	/* skew 0: regions drawn uniformly, like a random split over regions */
+	owner = mf_data_partition(d, MF_PARTITION_SKEWED, 0.0, 6, region, 4, 4);
+	double loc0 = user_locality(d, owner, region, 4);
+	CU_ASSERT(loc0 < 0.45);
+	free(owner);
+	/* random: workers uniformly, so region 0 (3 of 6 workers) gets about half */
+	owner = mf_data_partition(d, MF_PARTITION_RANDOM, 0, 6, region, 4, 4);
+	double locr = user_locality(d, owner, region, 4);
+	CU_ASSERT(locr > 0.45 && locr < 0.6);
+	free(owner);
+	mf_data_free(d);
+}
+
+/* ---- table and update helpers ---- */
+
+static void test_table_and_buffers(void)
+{
+	CU_ASSERT_PTR_EQUAL(workload_find("mf"), &mf_ops);
+	CU_ASSERT_PTR_NULL(workload_find("lda"));
+	CU_ASSERT_STRING_EQUAL(mf_ops.metric_name, "rmse");
+	struct wl_update u;
+	wl_update_init(&u);
+	CU_ASSERT_EQUAL(u.nrows, 0);
+	CU_ASSERT_PTR_NULL(u.rows);
+	wl_update_reserve(&u, 5, 3);
+	CU_ASSERT(u.cap >= 5);
+	u.rows[4] = 1;
+	u.vals[14] = 1;
+	wl_update_reserve(&u, 1000, 3);
+	CU_ASSERT(u.cap >= 1000);
+	u.rows[999] = 1;
+	u.vals[2999] = 1;
+	wl_update_free(&u);
+	CU_ASSERT_PTR_NULL(u.rows);
+	CU_ASSERT_EQUAL(u.cap, 0);
+
+	const char *kv[] = { data_kv("one.tsv"), "mf.ns_per_rating=123.5", NULL };
+	struct config *c = cfg_of(kv);
+	struct workload *w = make(c, 2, 1, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(mf_ops.ns_per_unit(w), 123.5);
+	/* one rating, two workers: one of them has nothing to do */
+	CU_ASSERT_EQUAL(mf_ops.units(w, 0) + mf_ops.units(w, 1), 1);
+	double model[32];
+	mf_ops.init_model(w, model);
+	struct wl_update e;
+	wl_update_init(&e);
+	int idle = mf_ops.units(w, 0) == 0 ? 0 : 1;
+	CU_ASSERT_EQUAL(mf_ops.step(w, idle, 0, model, &e), 0);
+	CU_ASSERT_EQUAL(e.nrows, 0);
+	wl_update_free(&e);
+	mf_ops.destroy(w);
+	config_free(c);
+}
+
+int main(void)
+{
+	static const struct testutil_case cases[] = {
+		{ "hand-worked step", test_hand_step },
+		{ "learning-rate schedule", test_schedule },
+		{ "gradient check", test_gradient },
+		{ "convergence (1 and 8 workers)", test_convergence },
+		{ "synthetic shape", test_synthetic_shape },
+		{ "synthetic determinism", test_synthetic_determinism },
+		{ "loader formats", test_loader_formats },
+		{ "loader errors", test_loader_errors },
+		{ "config errors", test_config_errors },
+		{ "determinism", test_determinism },
+		{ "update rows", test_update_rows },
+		{ "random partition", test_partition_random },
+		{ "skewed partition", test_partition_skewed },
+		{ "table and buffers", test_table_and_buffers },
+		{ NULL, NULL },
+	};
+	testutil_suite("mf", cases);
+	return testutil_run();
+}

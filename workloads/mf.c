@@ -1,0 +1,640 @@
+/*
+ * Matrix factorization by SGD (docs/workload-mf.md): ratings r(u,i) ~ <L_u, R_i> with L2
+ * regularisation. Parameter rows 0..U-1 are the user factors L_u, rows U..U+I-1 the item factors
+ * R_i, each `rank` doubles.
+ *
+ * Each worker keeps its ratings with LOCAL row ids (the rows its ratings touch, numbered densely
+ * in ascending global order). At the first clock of an epoch it shuffles them and makes the
+ * epoch's plan: for every minibatch, the ascending list of rows it touches (its "slots") and the
+ * ratings rewritten with slot numbers. A clock then copies its minibatch's rows from `model`
+ * into a small contiguous scratch array, runs plain sequential SGD on the scratch rows, and
+ * reports scratch - model, already in ascending row order. Per clock the work is proportional
+ * to the minibatch, and all accesses except the model reads are sequential; a worker touches
+ * only its own state, so workers could step in parallel.
+ */
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/diag.h"
+#include "sim/rng.h"
+#include "sim/xmalloc.h"
+#include "workloads/config.h"
+#include "workloads/mf-data.h"
+#include "workloads/workload.h"
+
+/*
+ * Default cost of one rating on the reference machine, ns, as MF_NS_BASE + MF_NS_PER_RANK * rank:
+ * a least-squares fit to the bare SGD inner loop timed by bench/bench_mf.c at ranks 8, 16, 32, 64
+ * (15.0, 26.8, 46.8, 83.3 ns) on an AMD EPYC VM (2 vCPUs, 2 MiB L2, 32 MiB L3), gcc 12.2 -O2;
+ * see docs/workload-mf.md. Overridden by mf.ns_per_rating.
+ */
+#define MF_NS_BASE 6.8
+#define MF_NS_PER_RANK 1.21
+
+/* A rating: row ids are local rows in `base`, slot numbers within the minibatch in `plan`. */
+struct mf_rec {
+	uint32_t u; /* user row */
+	uint32_t i; /* item row */
+	float r;    /* rating */
+};
+
+/* A parameter row as a worker sees it. */
+struct mf_row {
+	uint32_t global; /* global row id */
+	uint32_t count;  /* n_row: ratings of the row in the whole data set */
+};
+
+/* One worker's data, epoch plan and scratch state. */
+struct mf_worker {
+	size_t n;              /* local ratings */
+	struct mf_rec *base;   /* local ratings in partition order, local row ids */
+	uint32_t nrows;        /* local rows (rows touched by the local ratings) */
+	struct mf_row *rows;   /* nrows local rows, ascending global id */
+	int64_t epoch;         /* epoch the plan is for; -1 before the first */
+	struct mf_rec *plan;   /* the epoch's shuffle of base, ids replaced by slot numbers */
+	uint64_t *slot_start;  /* B + 1 offsets: minibatch b's slots are [start[b], start[b+1]) of: */
+	uint32_t *slot_row;    /* per minibatch, the global rows it touches, ascending (<= 2n) */
+	uint32_t *slot_count;  /* n_row of each slot_row entry */
+	uint32_t *stamp;       /* per local row: planning generation that last listed it */
+	uint32_t *slot_of;     /* per local row: its slot in that minibatch */
+	uint32_t gen;          /* planning generation (one per minibatch planned), never 0 */
+	uint32_t *list, *tmp;  /* planning scratch: rows of one minibatch, and radix-sort buffer */
+	uint32_t max_slots;    /* most rows one minibatch can touch */
+	double *scratch;       /* max_slots * rank: working copies of the clock's rows */
+	double *srate;         /* per slot: learning-rate factor of its row */
+	double *sreg;          /* per slot: lambda / n_row of its row */
+};
+
+struct workload {
+	uint64_t seed;            /* run seed */
+	uint32_t nusers;          /* user rows */
+	uint32_t nitems;          /* item rows */
+	size_t nratings;          /* ratings over all workers */
+	size_t rank;              /* factor rank = row_len */
+	double mean;              /* mean rating (sets the initial model's scale) */
+	double lambda;            /* regularisation weight (mf.lambda) */
+	double lr;                /* initial learning rate (mf.lr) */
+	double lr_decay;          /* learning-rate decay per epoch (mf.lr_decay) */
+	int lr_scaling;           /* MF_SCALE_CLOCK or MF_SCALE_NONE (mf.lr_scaling) */
+	double batch_fraction;    /* mf.batch_fraction */
+	int64_t clocks_per_epoch; /* ceil(1 / mf.batch_fraction) */
+	double ns_per_rating;     /* simulated compute cost of one rating, ns */
+	int nworkers;             /* workers */
+	struct mf_worker *w;      /* nworkers workers */
+};
+
+/* ---- configuration ---- */
+
+/* Parameters read from the configuration. */
+struct mf_params {
+	const char *data;             /* "synthetic" or a rating-file path */
+	struct mf_synth_params synth; /* generator parameters */
+	int64_t rank;                 /* mf.rank */
+	double lambda, lr, lr_decay;  /* mf.lambda, mf.lr, mf.lr_decay */
+	int lr_scaling;               /* mf.lr_scaling: MF_SCALE_CLOCK or MF_SCALE_NONE */
+	double batch_fraction;        /* mf.batch_fraction */
+	int partition;                /* mf.partition as an enum mf_partition */
+	double skew;                  /* mf.skew */
+	double ns_per_rating;         /* mf.ns_per_rating */
+};
+
+enum { MF_SCALE_CLOCK, MF_SCALE_NONE };
+
+static int read_params(struct config *cfg, struct mf_params *p)
+{
+	static const char *const partitions[] = { "random", "skewed", NULL };
+	static const char *const scalings[] = { "clock", "none", NULL };
+	int bad = 0;
+	bad |= config_string(cfg, "mf.data", "synthetic", &p->data);
+	if (!strcmp(p->data, "synthetic")) {
+		struct mf_synth_params *s = &p->synth;
+		bad |= config_int(cfg, "mf.users", 20000, 1, UINT32_MAX - 2, &s->users);
+		bad |= config_int(cfg, "mf.items", 2000, 1, UINT32_MAX - 2, &s->items);
+		bad |= config_int(cfg, "mf.ratings", 400000, 1, UINT32_MAX - 2, &s->ratings);
+		bad |= config_int(cfg, "mf.true_rank", 10, 1, 1000, &s->true_rank);
+		bad |= config_double(cfg, "mf.zipf", 1.0, 0, 4, &s->zipf);
+		bad |= config_double(cfg, "mf.user_sigma", 1.2, 0, 4, &s->user_sigma);
+		bad |= config_double(cfg, "mf.noise", 0.5, 0, 10, &s->noise);
+	}
+	bad |= config_int(cfg, "mf.rank", 16, 1, 1024, &p->rank);
+	bad |= config_double(cfg, "mf.lambda", 0.05, 0, 1e9, &p->lambda);
+	bad |= config_double(cfg, "mf.lr", 0.1, 0, 100, &p->lr);
+	bad |= config_double(cfg, "mf.lr_decay", 0.05, 0, 1e6, &p->lr_decay);
+	bad |= config_choice(cfg, "mf.lr_scaling", "clock", scalings, &p->lr_scaling);
+	bad |= config_double(cfg, "mf.batch_fraction", 0.05, 1e-6, 1, &p->batch_fraction);
+	bad |= config_choice(cfg, "mf.partition", "random", partitions, &p->partition);
+	p->skew = 0;
+	if (!bad && p->partition == MF_PARTITION_SKEWED)
+		bad |= config_double(cfg, "mf.skew", 0.8, 0, 1, &p->skew);
+	if (!bad) {
+		/* to 0.01 ns, so that the dumped default reads cleanly */
+		double ns = round(100 * (MF_NS_BASE + MF_NS_PER_RANK * (double)p->rank)) / 100;
+		bad |= config_double(cfg, "mf.ns_per_rating", ns, 0, 1e9, &p->ns_per_rating);
+	}
+	return bad ? -1 : 0;
+}
+
+/* Check that the synthetic parameters are feasible, naming the key that is too large. */
+static int check_synth(struct config *cfg, const struct mf_synth_params *s)
+{
+	double cap = (double)((s->items + 1) / 2);
+	if ((double)s->ratings <= (double)s->users * cap)
+		return 0;
+	long line;
+	const char *where = config_where(cfg, "mf.ratings", &line);
+	return diag_at(where ? where : "<default>", line,
+		       "mf.ratings: %lld ratings do not fit %lld users x %lld items (each user rates at "
+		       "most ceil(items/2) items: at most %.0f ratings)", (long long)s->ratings,
+		       (long long)s->users, (long long)s->items, (double)s->users * cap);
+}
+
+/* ---- building the workers ---- */
+
+static void worker_free(struct mf_worker *k)
+{
+	free(k->base);
+	free(k->rows);
+	free(k->plan);
+	free(k->slot_start);
+	free(k->slot_row);
+	free(k->slot_count);
+	free(k->stamp);
+	free(k->slot_of);
+	free(k->list);
+	free(k->tmp);
+	free(k->scratch);
+	free(k->srate);
+	free(k->sreg);
+}
+
+/* Allocate n (at least 1) elements of size bytes. */
+static void *alloc_n(size_t n, size_t size)
+{
+	return xreallocarray(NULL, n ? n : 1, size);
+}
+
+/*
+ * Give worker k its n ratings d->ratings[mine[0..n)]: find the rows they touch, number them in
+ * ascending global order, and rewrite the ratings with local ids. local[] (one entry per global
+ * row) is UINT32_MAX everywhere on entry and on return.
+ */
+static void worker_build(struct workload *w, struct mf_worker *k, const struct mf_data *d,
+			 const uint32_t *mine, size_t n, const uint32_t *count, uint32_t *local)
+{
+	size_t nrows = (size_t)w->nusers + w->nitems;
+	k->n = n;
+	for (size_t j = 0; j < n; j++) {
+		const struct mf_rating *x = &d->ratings[mine[j]];
+		local[x->user] = 0;
+		local[(size_t)w->nusers + x->item] = 0;
+	}
+	for (size_t g = 0; g < nrows; g++)
+		if (local[g] == 0)
+			k->nrows++;
+	k->rows = alloc_n(k->nrows, sizeof *k->rows);
+	uint32_t next = 0;
+	for (size_t g = 0; g < nrows; g++)
+		if (local[g] == 0) {
+			k->rows[next] = (struct mf_row){ (uint32_t)g, count[g] };
+			local[g] = next++;
+		}
+	k->base = alloc_n(k->n, sizeof *k->base);
+	for (size_t j = 0; j < n; j++) {
+		const struct mf_rating *x = &d->ratings[mine[j]];
+		k->base[j] = (struct mf_rec){ local[x->user], local[(size_t)w->nusers + x->item], x->r };
+	}
+	for (uint32_t l = 0; l < k->nrows; l++)
+		local[k->rows[l].global] = UINT32_MAX;
+
+	size_t B = (size_t)w->clocks_per_epoch;
+	/* A minibatch has at most ceil(n / B) ratings, each touching two rows. */
+	uint64_t most = 2 * (((uint64_t)k->n + B - 1) / B);
+	k->max_slots = (uint32_t)(most < k->nrows ? most : k->nrows);
+	k->epoch = -1;
+	k->plan = alloc_n(k->n, sizeof *k->plan);
+	k->slot_start = alloc_n(B + 1, sizeof *k->slot_start);
+	k->slot_row = alloc_n(2 * k->n, sizeof *k->slot_row);
+	k->slot_count = alloc_n(2 * k->n, sizeof *k->slot_count);
+	k->stamp = xcalloc(k->nrows ? k->nrows : 1, sizeof *k->stamp);
+	k->slot_of = alloc_n(k->nrows, sizeof *k->slot_of);
+	k->list = alloc_n(k->max_slots, sizeof *k->list);
+	k->tmp = alloc_n(k->max_slots, sizeof *k->tmp);
+	k->scratch = alloc_n((size_t)k->max_slots * w->rank, sizeof *k->scratch);
+	k->srate = alloc_n(k->max_slots, sizeof *k->srate);
+	k->sreg = alloc_n(k->max_slots, sizeof *k->sreg);
+}
+
+static struct workload *mf_create(struct config *cfg, int nworkers, const int *worker_region,
+				  int nregions, uint64_t seed)
+{
+	struct mf_params p;
+	if (nworkers < 1 || nregions < 1) {
+		diag_error("mf: need at least one worker and one region");
+		return NULL;
+	}
+	if (read_params(cfg, &p) < 0)
+		return NULL;
+	struct mf_data *d;
+	if (!strcmp(p.data, "synthetic")) {
+		if (check_synth(cfg, &p.synth) < 0)
+			return NULL;
+		d = mf_data_synthetic(&p.synth, seed);
+	} else {
+		d = mf_data_load(p.data);
+	}
+	if (!d)
+		return NULL;
+
+	struct workload *w = xcalloc(1, sizeof *w);
+	w->seed = seed;
+	w->nusers = d->nusers;
+	w->nitems = d->nitems;
+	w->nratings = d->n;
+	w->rank = (size_t)p.rank;
+	w->mean = d->mean;
+	w->lambda = p.lambda;
+	w->lr = p.lr;
+	w->lr_decay = p.lr_decay;
+	w->lr_scaling = p.lr_scaling;
+	w->batch_fraction = p.batch_fraction;
+	w->clocks_per_epoch = (int64_t)ceil(1.0 / p.batch_fraction - 1e-9);
+	w->ns_per_rating = p.ns_per_rating;
+	w->nworkers = nworkers;
+
+	size_t nrows = (size_t)d->nusers + d->nitems;
+	uint32_t *count = xcalloc(nrows, sizeof *count);
+	for (size_t j = 0; j < d->n; j++) {
+		count[d->ratings[j].user]++;
+		count[(size_t)d->nusers + d->ratings[j].item]++;
+	}
+	uint32_t *owner = mf_data_partition(d, (enum mf_partition)p.partition, p.skew, nworkers,
+					    worker_region, nregions, seed);
+	/* Ratings grouped by owner, in data order within each worker (a counting sort). */
+	size_t *start = xcalloc((size_t)nworkers + 1, sizeof *start);
+	for (size_t j = 0; j < d->n; j++)
+		start[owner[j] + 1]++;
+	for (int k = 0; k < nworkers; k++)
+		start[k + 1] += start[k];
+	uint32_t *byowner = alloc_n(d->n, sizeof *byowner);
+	size_t *fill = xmalloc((size_t)nworkers * sizeof *fill);
+	memcpy(fill, start, (size_t)nworkers * sizeof *fill);
+	for (size_t j = 0; j < d->n; j++)
+		byowner[fill[owner[j]]++] = (uint32_t)j;
+	uint32_t *local = xmalloc(nrows * sizeof *local);
+	memset(local, 0xff, nrows * sizeof *local);
+	w->w = xcalloc((size_t)nworkers, sizeof *w->w);
+	for (int k = 0; k < nworkers; k++)
+		worker_build(w, &w->w[k], d, byowner + start[k], start[k + 1] - start[k], count, local);
+	free(local);
+	free(fill);
+	free(byowner);
+	free(start);
+	free(count);
+	free(owner);
+	mf_data_free(d);
+	return w;
+}
+
+static void mf_destroy(struct workload *w)
+{
+	if (!w)
+		return;
+	for (int k = 0; k < w->nworkers; k++)
+		worker_free(&w->w[k]);
+	free(w->w);
+	free(w);
+}
+
+static size_t mf_nrows(const struct workload *w)
+{
+	return (size_t)w->nusers + w->nitems;
+}
+
+static size_t mf_row_len(const struct workload *w)
+{
+	return w->rank;
+}
+
+/*
+ * Initial model from stream rng_stream_id("mf-init", 0, 0): every entry uniform in
+ * [a/2, 3a/2) with a = sqrt(max(|mean|, 0.01) / rank), so a prediction starts near the mean
+ * rating.
+ */
+static void mf_init_model(const struct workload *w, double *params)
+{
+	struct rng r;
+	rng_init(&r, w->seed, rng_stream_id("mf-init", 0, 0));
+	double m = fabs(w->mean) > 0.01 ? fabs(w->mean) : 0.01;
+	double a = sqrt(m / (double)w->rank);
+	size_t n = mf_nrows(w) * w->rank;
+	for (size_t k = 0; k < n; k++)
+		params[k] = a * (0.5 + rng_uniform(&r));
+}
+
+/* lr(clock) = mf.lr / (1 + mf.lr_decay * clock / clocks_per_epoch). */
+static double mf_learning_rate(const struct workload *w, int64_t clock)
+{
+	return w->lr / (1.0 + w->lr_decay * (double)clock / (double)w->clocks_per_epoch);
+}
+
+/* ---- the epoch plan ---- */
+
+/* Minibatch b of B over n ratings: positions [n*b/B, n*(b+1)/B) (n < 2^32, B <= 10^6). */
+static size_t batch_start(size_t n, int64_t b, int64_t B)
+{
+	return (size_t)((uint64_t)n * (uint64_t)b / (uint64_t)B);
+}
+
+/*
+ * Sort a[0..n) (distinct local rows < nrows) ascending: insertion sort when few, a scan of the
+ * stamps when the rows are a large part of the local rows, else an LSD radix sort with 8-bit
+ * digits. At most O(16 n) work.
+ */
+static void sort_rows(struct mf_worker *k, uint32_t *a, uint32_t n)
+{
+	if (n <= 32) {
+		for (uint32_t i = 1; i < n; i++) {
+			uint32_t x = a[i], j = i;
+			for (; j > 0 && a[j - 1] > x; j--)
+				a[j] = a[j - 1];
+			a[j] = x;
+		}
+		return;
+	}
+	if ((uint64_t)k->nrows <= 16 * (uint64_t)n) {
+		uint32_t m = 0;
+		for (uint32_t l = 0; l < k->nrows; l++)
+			if (k->stamp[l] == k->gen)
+				a[m++] = l;
+		assert(m == n);
+		return;
+	}
+	uint32_t *src = a, *dst = k->tmp;
+	for (int shift = 0; shift < 32 && (k->nrows - 1) >> shift; shift += 8) {
+		uint32_t cnt[257] = { 0 };
+		for (uint32_t i = 0; i < n; i++)
+			cnt[((src[i] >> shift) & 0xff) + 1]++;
+		for (int b = 0; b < 256; b++)
+			cnt[b + 1] += cnt[b];
+		for (uint32_t i = 0; i < n; i++)
+			dst[cnt[(src[i] >> shift) & 0xff]++] = src[i];
+		uint32_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof *a);
+}
+
+/* Start a planning generation (clearing the stamps when the counter wraps). */
+static void next_generation(struct mf_worker *k)
+{
+	if (++k->gen == 0) {
+		memset(k->stamp, 0, (k->nrows ? k->nrows : 1) * sizeof *k->stamp);
+		k->gen = 1;
+	}
+}
+
+static inline void list_row(struct mf_worker *k, uint32_t l, uint32_t *m)
+{
+	if (k->stamp[l] != k->gen) {
+		k->stamp[l] = k->gen;
+		k->list[(*m)++] = l;
+	}
+}
+
+/* Plan minibatch [lo, hi) of the shuffled ratings, its slots starting at position pos. */
+static uint32_t plan_batch(struct mf_worker *k, size_t lo, size_t hi, uint64_t pos)
+{
+	uint32_t m = 0;
+	next_generation(k);
+	for (size_t j = lo; j < hi; j++) {
+		list_row(k, k->plan[j].u, &m);
+		list_row(k, k->plan[j].i, &m);
+	}
+	assert(m <= k->max_slots);
+	sort_rows(k, k->list, m);
+	for (uint32_t s = 0; s < m; s++) {
+		k->slot_of[k->list[s]] = s;
+		k->slot_row[pos + s] = k->rows[k->list[s]].global;
+		k->slot_count[pos + s] = k->rows[k->list[s]].count;
+	}
+	for (size_t j = lo; j < hi; j++) {
+		k->plan[j].u = k->slot_of[k->plan[j].u];
+		k->plan[j].i = k->slot_of[k->plan[j].i];
+	}
+	return m;
+}
+
+/* Shuffle base with stream ("mf-worker", worker, epoch) and plan every minibatch of the epoch. */
+static void plan_epoch(const struct workload *w, struct mf_worker *k, int worker, int64_t epoch)
+{
+	struct rng r;
+	rng_init(&r, w->seed, rng_stream_id("mf-worker", (uint64_t)worker, (uint64_t)epoch));
+	memcpy(k->plan, k->base, k->n * sizeof *k->plan);
+	for (size_t j = k->n - 1; j > 0; j--) {
+		size_t t = rng_below(&r, j + 1);
+		struct mf_rec x = k->plan[j];
+		k->plan[j] = k->plan[t];
+		k->plan[t] = x;
+	}
+	int64_t B = w->clocks_per_epoch;
+	k->slot_start[0] = 0;
+	for (int64_t b = 0; b < B; b++) {
+		uint32_t m = plan_batch(k, batch_start(k->n, b, B), batch_start(k->n, b + 1, B),
+					k->slot_start[b]);
+		k->slot_start[b + 1] = k->slot_start[b] + m;
+	}
+	k->epoch = epoch;
+}
+
+/* ---- one clock ---- */
+
+/* A clock's minibatch: its position in the epoch's plan and its rows. */
+struct mf_batch {
+	size_t lo, hi;          /* ratings plan[lo, hi) */
+	uint32_t m;             /* rows touched */
+	const uint32_t *row;    /* m global rows, ascending */
+	const uint32_t *count;  /* their n_row */
+};
+
+/* The minibatch of (worker, clock), planning its epoch first if needed. */
+static struct mf_batch batch_of(const struct workload *w, struct mf_worker *k, int worker,
+				int64_t clock)
+{
+	int64_t B = w->clocks_per_epoch, epoch = clock / B, b = clock % B;
+	if (epoch != k->epoch)
+		plan_epoch(w, k, worker, epoch);
+	uint64_t first = k->slot_start[b];
+	return (struct mf_batch){ batch_start(k->n, b, B), batch_start(k->n, b + 1, B),
+				  (uint32_t)(k->slot_start[b + 1] - first), k->slot_row + first,
+				  k->slot_count + first };
+}
+
+/* Copy the minibatch's rows in from the model, with their per-row coefficients. */
+static void load_rows(const struct workload *w, struct mf_worker *k, const struct mf_batch *bt,
+		      const double *model)
+{
+	size_t rank = w->rank;
+	for (uint32_t s = 0; s < bt->m; s++) {
+		double per_clock = bt->count[s] * w->batch_fraction;
+		k->srate[s] = w->lr_scaling == MF_SCALE_CLOCK && per_clock > 1 ? 1.0 / per_clock : 1.0;
+		k->sreg[s] = w->lambda / bt->count[s];
+		memcpy(k->scratch + (size_t)s * rank, model + (size_t)bt->row[s] * rank,
+		       rank * sizeof *k->scratch);
+	}
+}
+
+/*
+ * Dot product with four independent partial sums (lanes t mod 4), added pairwise at the end: a
+ * single running sum would chain every multiply-add on the previous one's latency.
+ */
+static inline double dot4(const double *restrict a, const double *restrict b, size_t n)
+{
+	double s[4] = { 0, 0, 0, 0 };
+	size_t t = 0;
+	for (; t + 4 <= n; t += 4)
+		for (int v = 0; v < 4; v++)
+			s[v] += a[t + v] * b[t + v];
+	for (; t < n; t++)
+		s[0] += a[t] * b[t];
+	return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/*
+ * Sequential SGD over plan[lo, hi) with learning rate eta. Per rating, with e = r - <L, R>,
+ * eu = eta * rate_u and ei = eta * rate_i:
+ *   L += eu * (e * R - reg_u * L),  R += ei * (e * L - reg_i * R)   (old L, R on the right)
+ * i.e. -eu/2 and -ei/2 times the gradient of (r - <L,R>)^2 + lambda (|L|^2/n_u + |R|^2/n_i).
+ */
+static void sgd(struct mf_worker *k, size_t lo, size_t hi, size_t rank, double eta)
+{
+	for (size_t j = lo; j < hi; j++) {
+		const struct mf_rec *x = &k->plan[j];
+		double *restrict L = k->scratch + (size_t)x->u * rank;
+		double *restrict R = k->scratch + (size_t)x->i * rank;
+		double e = (double)x->r - dot4(L, R, rank);
+		double eu = eta * k->srate[x->u], ei = eta * k->srate[x->i];
+		double cl = 1.0 - eu * k->sreg[x->u], cr = 1.0 - ei * k->sreg[x->i];
+		double gl = eu * e, gr = ei * e;
+		for (size_t t = 0; t < rank; t++) {
+			double l = L[t], q = R[t];
+			L[t] = cl * l + gl * q;
+			R[t] = cr * q + gr * l;
+		}
+	}
+}
+
+/* Write scratch - model for the minibatch's rows (ascending) into out. */
+static void emit_update(const struct mf_worker *k, const struct mf_batch *bt, const double *model,
+			size_t rank, struct wl_update *out)
+{
+	wl_update_reserve(out, bt->m, rank);
+	for (uint32_t s = 0; s < bt->m; s++) {
+		const double *a = k->scratch + (size_t)s * rank;
+		const double *b = model + (size_t)bt->row[s] * rank;
+		double *v = out->vals + (size_t)s * rank;
+		out->rows[s] = bt->row[s];
+		for (size_t t = 0; t < rank; t++)
+			v[t] = a[t] - b[t];
+	}
+	out->nrows = bt->m;
+}
+
+/* Clock c is minibatch c mod B of epoch c / B (B = clocks per epoch). */
+static uint64_t mf_step(struct workload *w, int worker, int64_t clock, const double *model,
+			struct wl_update *out)
+{
+	assert(worker >= 0 && worker < w->nworkers && clock >= 0);
+	struct mf_worker *k = &w->w[worker];
+	out->nrows = 0;
+	if (k->n == 0)
+		return 0;
+	struct mf_batch bt = batch_of(w, k, worker, clock);
+	load_rows(w, k, &bt, model);
+	sgd(k, bt.lo, bt.hi, w->rank, mf_learning_rate(w, clock));
+	emit_update(k, &bt, model, w->rank, out);
+	return bt.hi - bt.lo;
+}
+
+/* The rows step() reads for (worker, clock): the minibatch's rows, ascending, in the plan. */
+static size_t mf_rows_needed(struct workload *w, int worker, int64_t clock, const uint32_t **rows)
+{
+	assert(worker >= 0 && worker < w->nworkers && clock >= 0);
+	struct mf_worker *k = &w->w[worker];
+	if (k->n == 0) {
+		*rows = k->slot_row; /* an empty list, but a valid pointer */
+		return 0;
+	}
+	struct mf_batch bt = batch_of(w, k, worker, clock);
+	*rows = bt.row;
+	return bt.m;
+}
+
+/* ---- objective and metric ---- */
+
+/* Sum of squared errors of the model over every rating. */
+static double sum_sq_error(const struct workload *w, const double *model)
+{
+	size_t rank = w->rank;
+	double sse = 0;
+	for (int id = 0; id < w->nworkers; id++) {
+		const struct mf_worker *k = &w->w[id];
+		for (size_t j = 0; j < k->n; j++) {
+			const double *L = model + (size_t)k->rows[k->base[j].u].global * rank;
+			const double *R = model + (size_t)k->rows[k->base[j].i].global * rank;
+			double dot = 0;
+			for (size_t t = 0; t < rank; t++)
+				dot += L[t] * R[t];
+			double e = (double)k->base[j].r - dot;
+			sse += e * e;
+		}
+	}
+	return sse;
+}
+
+/* (sum of squared errors + lambda * sum of squared parameters) / number of ratings. */
+static double mf_objective(const struct workload *w, const double *model)
+{
+	double sq = 0;
+	size_t n = mf_nrows(w) * w->rank;
+	for (size_t k = 0; k < n; k++)
+		sq += model[k] * model[k];
+	return (sum_sq_error(w, model) + w->lambda * sq) / (double)w->nratings;
+}
+
+/* Training RMSE: sqrt(sum of squared errors / number of ratings). */
+static double mf_metric(const struct workload *w, const double *model)
+{
+	return sqrt(sum_sq_error(w, model) / (double)w->nratings);
+}
+
+static double mf_ns_per_unit(const struct workload *w)
+{
+	return w->ns_per_rating;
+}
+
+static uint64_t mf_units(const struct workload *w, int worker)
+{
+	assert(worker >= 0 && worker < w->nworkers);
+	return w->w[worker].n;
+}
+
+const struct workload_ops mf_ops = {
+	.name = "mf",
+	.metric_name = "rmse",
+	.create = mf_create,
+	.destroy = mf_destroy,
+	.nrows = mf_nrows,
+	.row_len = mf_row_len,
+	.init_model = mf_init_model,
+	.step = mf_step,
+	.rows_needed = mf_rows_needed,
+	.objective = mf_objective,
+	.metric = mf_metric,
+	.learning_rate = mf_learning_rate,
+	.ns_per_unit = mf_ns_per_unit,
+	.units = mf_units,
+};
