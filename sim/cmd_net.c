@@ -113,8 +113,11 @@ int cmd_net(int argc, char **argv)
 		case 'o': out_path = optarg; break;
 		case 'd': db = optarg; break;
 		case 'b':
-			if (parse_double(optarg, &bin_s) < 0 || bin_s <= 0)
-				return cmd_usage_error(USAGE, "net: --bin '%s' is not a number of seconds > 0", optarg);
+			/* At least 1 ns once rounded to simulated time (a 0 ns bin would tick
+			 * forever), and within the simulated horizon. */
+			if (parse_double(optarg, &bin_s) < 0 || bin_s < 1e-9 || bin_s > 9e9)
+				return cmd_usage_error(USAGE, "net: --bin '%s' is not a number of seconds "
+				                       "in [1e-9, 9e9]", optarg);
 			break;
 		case 's':
 			if (parse_int64(optarg, &seed) < 0 || seed < 0)

@@ -116,7 +116,9 @@ int netrun_load(struct netrun *r, const char *path, const struct topology *t)
 	if (rc < 0)
 		goto fail;
 	if (!header) {
-		diag_at(path, 0, "empty file: expected the header id,start_s,src,dst,bytes");
+		/* Name a line, as the topology and trace parsers do: the one after the last. */
+		diag_at(path, lineio_lineno(in) + 1, "no header line%s: expected id,start_s,src,dst,bytes",
+		        lineio_lineno(in) == 0 ? " (empty file)" : "");
 		goto fail;
 	}
 	if (check_unique_ids(path, r->xfers, r->n) < 0)
@@ -135,6 +137,8 @@ struct run_state {
 	struct net *net;          /* the network */
 	int nreg;                 /* regions */
 	size_t done;              /* transfers finished */
+	size_t sent;              /* transfers sent (done <= sent) */
+	int ticking;              /* 1 while a bin tick is scheduled */
 	sim_time_t bin;           /* bin width, ns */
 	sim_time_t bin_start;     /* start of the current bin, ns */
 	double *last_bits;        /* nreg*nreg link bits at bin_start */
@@ -175,11 +179,32 @@ static void close_bin(struct run_state *s, sim_time_t end)
 static void bin_tick(struct sim *sim, void *arg)
 {
 	struct run_state *s = arg;
-	close_bin(s, sim_now(sim));
+	sim_time_t now = sim_now(sim);
+	close_bin(s, now);
+	s->ticking = 0;
 	/* Keep ticking while something can still happen: with nothing else pending, the
-	 * transfers left are stalled on a zero-capacity link for good. */
-	if (s->done < s->r->n && sim_pending(sim) > 0)
+	 * transfers left are stalled on a zero-capacity link for good. While nothing is in
+	 * flight no link carries a byte, so the ticks pause until the next send (bin_resume):
+	 * a transfer list with long idle gaps costs no events for them. Past the end of
+	 * simulated time the last bin simply runs to the end of the run. */
+	if (s->done < s->r->n && s->sent > s->done && sim_pending(sim) > 0 &&
+	    s->bin <= SIMTIME_NEVER - now) {
 		sim_after(sim, s->bin, bin_tick, s);
+		s->ticking = 1;
+	}
+}
+
+/* Restart the bin ticks on the grid k * bin after an idle pause (no bytes moved during it). */
+static void bin_resume(struct run_state *s, struct sim *sim)
+{
+	if (s->ticking)
+		return;
+	sim_time_t now = sim_now(sim);
+	s->bin_start = now - now % s->bin;
+	if (s->bin <= SIMTIME_NEVER - s->bin_start) {
+		sim_at(sim, s->bin_start + s->bin, bin_tick, s);
+		s->ticking = 1;
+	}
 }
 
 /* A transfer's argument: the state and which transfer. */
@@ -205,6 +230,8 @@ static void xfer_send(struct sim *sim, void *arg)
 	struct xfer_arg *a = arg;
 	struct netrun_transfer *x = a->x;
 	x->first_byte = sim_now(sim) + net_latency(a->s->net, x->src, x->dst);
+	a->s->sent++;
+	bin_resume(a->s, sim);
 	net_send(a->s->net, x->src, x->dst, x->bytes, xfer_done, a);
 }
 
@@ -223,8 +250,6 @@ int netrun_simulate(struct netrun *r, const struct topology *t, const struct tra
 		args[i] = (struct xfer_arg){ &s, &r->xfers[i] };
 		sim_at(sim, r->xfers[i].start, xfer_send, &args[i]);
 	}
-	if (r->n)
-		sim_after(sim, s.bin, bin_tick, &s);
 	if (progress)
 		progress_draw(&s, sim);
 	if (r->n)
@@ -239,7 +264,8 @@ int netrun_simulate(struct netrun *r, const struct topology *t, const struct tra
 		for (size_t i = 0; i < r->n; i++)
 			if (r->xfers[i].finish < 0) {
 				rc = diag_error("transfer %lld (line %ld, %s -> %s) never finishes: a link "
-				                "it needs stays at zero bandwidth",
+				                "it needs stays at zero bandwidth, or it would end beyond "
+				                "the last representable simulated time (~292 years)",
 				                (long long)r->xfers[i].id, r->xfers[i].line,
 				                t->regions[r->xfers[i].src].name,
 				                t->regions[r->xfers[i].dst].name);
