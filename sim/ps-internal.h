@@ -61,7 +61,9 @@ struct ps_worker {
 	int local;           /* index among the replica's workers */
 	int64_t clock;       /* clocks completed */
 	int pending;         /* replies outstanding */
-	double *view;        /* its copy of the rows it reads: nrows * row_len */
+	double *view;        /* its cache of the rows it reads: nrows * row_len */
+	int64_t *stamp;      /* per row: shard clock when the cached copy was served */
+	int waiting;         /* 1 while waiting for replies before computing */
 	struct wl_update upd; /* update of the current clock */
 	double speed;        /* compute-time factor */
 	sim_time_t read_sent; /* when the current clock's reads were sent */

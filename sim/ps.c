@@ -83,14 +83,36 @@ double ps_learning_rate(const struct ps *ps, int64_t c)
 	return ps->cfg.wl_ops->learning_rate(ps->cfg.wl, c);
 }
 
+/*
+ * One record per (region, clock): every shard of a region reports its own part of a clock, and
+ * the parts are summed (the results store keys filter counts by run, region and clock). The
+ * threshold kept is the one of the first shard to report. Records are kept sorted by (clock,
+ * region); they arrive almost in that order, so the insertion point is at or near the end.
+ */
 void ps_filter_record(struct ps *ps, int region, int64_t clock, uint64_t produced,
                       uint64_t sent, double threshold)
 {
-	if (ps->nfrecs == ps->frecs_cap) {
-		ps->frecs_cap = ps->frecs_cap ? 2 * ps->frecs_cap : 256;
-		ps->frecs = xreallocarray(ps->frecs, ps->frecs_cap, sizeof *ps->frecs);
+	size_t lo = 0, hi = ps->nfrecs; /* first record after (clock, region) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ps_filter_rec *f = &ps->frecs[mid];
+		if (f->clock < clock || (f->clock == clock && f->region <= region))
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	ps->frecs[ps->nfrecs++] = (struct ps_filter_rec){ region, clock, produced, sent, threshold };
+	if (lo > 0 && ps->frecs[lo - 1].clock == clock && ps->frecs[lo - 1].region == region) {
+		ps->frecs[lo - 1].produced += produced;
+		ps->frecs[lo - 1].sent += sent;
+	} else {
+		if (ps->nfrecs == ps->frecs_cap) {
+			ps->frecs_cap = ps->frecs_cap ? 2 * ps->frecs_cap : 256;
+			ps->frecs = xreallocarray(ps->frecs, ps->frecs_cap, sizeof *ps->frecs);
+		}
+		memmove(ps->frecs + lo + 1, ps->frecs + lo, (ps->nfrecs - lo) * sizeof *ps->frecs);
+		ps->frecs[lo] = (struct ps_filter_rec){ region, clock, produced, sent, threshold };
+		ps->nfrecs++;
+	}
 	ps->stats.updates_produced += produced;
 	ps->stats.updates_sent += sent;
 }
@@ -150,6 +172,7 @@ struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 		w->region = ps->node_region[n];
 		w->view = xmalloc(np * sizeof *w->view);
 		cfg->wl_ops->init_model(cfg->wl, w->view);
+		w->stamp = xcalloc(ps->nrows + 1, sizeof *w->stamp); /* the initial model is clock 0 */
 		w->speed = cfg->speed ? cfg->speed[n] : 1.0;
 		wl_update_init(&w->upd);
 	}
@@ -224,6 +247,7 @@ void ps_free(struct ps *ps)
 	}
 	for (int n = 0; n < ps->nnodes; n++) {
 		free(ps->workers[n].view);
+		free(ps->workers[n].stamp);
 		wl_update_free(&ps->workers[n].upd);
 	}
 	free(ps->replicas);
@@ -314,11 +338,39 @@ void ps_replica_eval(const struct ps *ps, int r, double *objective, double *metr
 	*metric = ps->cfg.wl_ops->metric(ps->cfg.wl, ps->replicas[r].params);
 }
 
+/* 1 once every push a worker sent has reached its shard. */
+static int pushes_delivered(const struct ps *ps)
+{
+	for (int i = 0; i < ps->nshards_total; i++) {
+		const struct ps_shard *s = &ps->shards[i];
+		const struct ps_replica *rep = &ps->replicas[s->replica];
+		for (int l = 0; l < rep->nworkers; l++)
+			if (s->pushed[l] < ps->workers[rep->workers[l]].clock)
+				return 0;
+	}
+	return 1;
+}
+
+/*
+ * The run is finished once every worker has stopped AND every shard has received their last
+ * pushes, so that the final clock's updates are in the model and its evaluation is recorded
+ * (stopping at the last worker's stop would drop the pushes still on the wire). Called when a
+ * worker stops and after each push once all have stopped; fires the callback exactly once.
+ */
+static void check_finish(struct ps *ps)
+{
+	if (ps->nactive == 0 && ps->finish_fn && pushes_delivered(ps)) {
+		void (*fn)(void *) = ps->finish_fn;
+		ps->finish_fn = NULL;
+		fn(ps->finish_arg);
+	}
+}
+
 static void worker_stop(struct ps *ps, struct ps_worker *w)
 {
 	w->done = 1;
-	if (--ps->nactive == 0 && ps->finish_fn)
-		ps->finish_fn(ps->finish_arg);
+	--ps->nactive;
+	check_finish(ps);
 }
 
 /* ---- shards ---- */
@@ -416,6 +468,7 @@ static void serve(struct ps *ps, struct ps_shard *s, struct ps_read *r)
 	m->wire_bytes = ps_rows_bytes(ps, r->n, s->owned);
 	m->wait = r->wait;
 	m->held = now(ps) - r->arrived;
+	m->served_clock = s->clock;
 	ps_send(ps, m);
 }
 
@@ -471,8 +524,14 @@ static void worker_end(void *ctx, void *arg)
 	size_t S = (size_t)rep->nshards, rl = ps->row_len;
 	const struct wl_update *u = &w->upd;
 	size_t *count = xcalloc(S, sizeof *count);
-	for (size_t i = 0; i < u->nrows; i++)
+	for (size_t i = 0; i < u->nrows; i++) {
 		count[u->rows[i] % S]++;
+		/* read-my-writes: the worker's cache holds its own update at once */
+		double *v = w->view + (size_t)u->rows[i] * rl;
+		const double *d = u->vals + i * rl;
+		for (size_t k = 0; k < rl; k++)
+			v[k] += d[k];
+	}
 	for (size_t s = 0; s < S; s++) {
 		struct ps_shard *sh = rep->shards[s];
 		struct msg *m = ps_msg_new(MSG_PUSH, count[s], rl);
@@ -517,14 +576,20 @@ static void worker_compute(struct ps *ps, struct ps_worker *w)
 static void worker_reply(struct ps *ps, struct ps_worker *w, struct msg *m)
 {
 	size_t rl = ps->row_len;
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		memcpy(w->view + (size_t)m->idx[i] * rl, m->val + i * rl, rl * sizeof *w->view);
+		w->stamp[m->idx[i]] = m->served_clock;
+	}
+	if (!w->waiting)
+		return; /* a background refresh (async) */
 	if (m->held > w->worst_held || (m->held == w->worst_held && m->wait > w->worst_wait)) {
 		w->worst_held = m->held;
 		w->worst_wait = m->held > 0 ? m->wait : PS_WAIT_NETWORK;
 	}
-	if (--w->pending == 0)
+	if (--w->pending == 0) {
+		w->waiting = 0;
 		worker_compute(ps, w);
+	}
 }
 
 static void worker_begin(struct ps *ps, struct ps_worker *w)
@@ -537,14 +602,18 @@ static void worker_begin(struct ps *ps, struct ps_worker *w)
 	size_t n = ps->cfg.wl_ops->rows_needed(ps->cfg.wl, w->id, w->clock, &rows);
 	struct ps_replica *rep = &ps->replicas[w->replica];
 	size_t S = (size_t)rep->nshards;
+	int64_t fresh = w->clock - ps->sync->cache_staleness(ps);
 	size_t *count = xcalloc(S, sizeof *count);
 	for (size_t i = 0; i < n; i++)
-		count[rows[i] % S]++;
-	w->pending = (int)S;
+		if (w->stamp[rows[i]] < fresh)
+			count[rows[i] % S]++;
+	w->pending = 0;
 	w->read_sent = now(ps);
 	w->worst_held = 0;
 	w->worst_wait = PS_WAIT_NETWORK;
 	for (size_t s = 0; s < S; s++) {
+		if (!count[s] && !ps->sync->reads_admit)
+			continue;
 		struct ps_shard *sh = rep->shards[s];
 		struct msg *m = ps_msg_new(MSG_READ, count[s], 0);
 		m->src = w->node;
@@ -555,12 +624,20 @@ static void worker_begin(struct ps *ps, struct ps_worker *w)
 		m->replica = w->replica;
 		size_t k = 0;
 		for (size_t i = 0; i < n; i++)
-			if (rows[i] % S == s)
+			if (rows[i] % S == s && w->stamp[rows[i]] < fresh)
 				m->idx[k++] = rows[i];
 		m->wire_bytes = ps->cfg.header_bytes + (double)count[s] * ps->cfg.index_bytes;
+		w->pending++;
 		ps_send(ps, m);
 	}
 	free(count);
+	if (ps->sync->async_reads)
+		w->pending = 0;
+	if (w->pending == 0) {
+		worker_compute(ps, w);
+		return;
+	}
+	w->waiting = 1;
 }
 
 /* ---- delivery ---- */
@@ -575,6 +652,7 @@ static void deliver(void *ctx, struct msg *m)
 		break;
 	case MSG_PUSH:
 		shard_push(ps, ps->shard_at[m->dst], m);
+		check_finish(ps);
 		break;
 	case MSG_REPLY:
 		worker_reply(ps, &ps->workers[m->worker], m);

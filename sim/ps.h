@@ -61,6 +61,7 @@ struct msg {
 	sim_time_t sent;     /* time sent, ns (set by ps) */
 	sim_time_t arrived;  /* time it reached its destination, ns (set by ps) */
 	int wait;            /* REPLY: enum ps_wait the read was last held by */
+	int64_t served_clock; /* REPLY: the shard's clock when it served the read */
 	sim_time_t held;     /* REPLY: how long the shard held the read, ns */
 	struct msg *next;    /* transport queue link */
 };

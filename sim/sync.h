@@ -41,6 +41,15 @@ struct sync_ops {
 	void (*on_clock)(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_accum *acc);
 	/* 1: apply each push at once instead of summing it into the clock's accumulator. */
 	int apply_on_receipt;
+	/*
+	 * Worker cache rule: a cached row served when its shard's clock was k may be used at
+	 * clock c when k >= c - cache_staleness(ps); other needed rows are fetched.
+	 */
+	int64_t (*cache_staleness)(const struct ps *ps);
+	/* 1: send a READ to every shard each clock even with no row to fetch (admission). */
+	int reads_admit;
+	/* 1: do not wait for replies: compute at once with the cache, refresh in the background. */
+	int async_reads;
 	/* A message that is not READ or PUSH arrived at shard s (may be NULL). */
 	void (*on_message)(struct ps *ps, struct ps_shard *s, struct msg *m);
 	/* Free per-shard state (may be NULL). */

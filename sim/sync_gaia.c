@@ -163,6 +163,12 @@ static void fini(struct ps *ps)
 	}
 }
 
+static int64_t cache_staleness(const struct ps *ps)
+{
+	const struct gaia_params *p = ps->sp;
+	return p->local_staleness;
+}
+
 static int read_block(struct ps *ps, struct ps_shard *s, const struct ps_read *r)
 {
 	const struct gaia_params *p = ps->sp;
@@ -378,6 +384,8 @@ const struct sync_ops sync_gaia = {
 	.init = init,
 	.read_block = read_block,
 	.on_clock = on_clock,
+	.cache_staleness = cache_staleness,
+	.reads_admit = 1,
 	.on_message = on_message,
 	.fini = fini,
 };

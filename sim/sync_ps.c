@@ -71,6 +71,14 @@ static int read_block(struct ps *ps, struct ps_shard *s, const struct ps_read *r
 	return p->staleness == 0 ? PS_WAIT_BSP : PS_WAIT_SSP;
 }
 
+/* A cached row may lag the worker's clock by the staleness bound (async: refreshed each clock
+ * in the background). */
+static int64_t cache_staleness(const struct ps *ps)
+{
+	const struct ps_params *p = ps->sp;
+	return p->staleness < 0 ? 0 : p->staleness;
+}
+
 /* Apply the sum of a clock's pushes to the shard's rows. */
 static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_accum *acc)
 {
@@ -90,18 +98,20 @@ static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_acc
 
 const struct sync_ops sync_bsp = {
 	.name = "bsp", .parse = parse_bsp, .read_block = read_block, .on_clock = on_clock,
+	.cache_staleness = cache_staleness,
 };
 
 const struct sync_ops sync_ssp = {
 	.name = "ssp", .parse = parse_ssp, .read_block = read_block, .on_clock = on_clock,
+	.cache_staleness = cache_staleness,
 };
 
 const struct sync_ops sync_async = {
 	.name = "async", .parse = parse_async, .read_block = read_block, .on_clock = on_clock,
-	.apply_on_receipt = 1,
+	.apply_on_receipt = 1, .cache_staleness = cache_staleness, .async_reads = 1,
 };
 
 const struct sync_ops sync_lan = {
 	.name = "lan", .one_region = 1, .parse = parse_lan, .read_block = read_block,
-	.on_clock = on_clock,
+	.on_clock = on_clock, .cache_staleness = cache_staleness,
 };
