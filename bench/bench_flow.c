@@ -21,8 +21,9 @@
  * Each line reports flows/s, wall microseconds per flow, rate recomputations
  * (flow_recomputes) and simulator events per flow, the peak number of flows moving bytes at
  * once, and the simulated time per round (which depends only on the model's semantics, so it
- * must not change when sim/flow.c is optimised). Each measurement runs whole rounds until at
- * least `scale` wall seconds have passed.
+ * must not change when sim/flow.c is optimised). Each figure is the median of REPS runs, each
+ * running whole rounds until at least scale / REPS wall seconds have passed (so a burst of
+ * activity from another process on the machine does not decide it).
  *
  * Usage: bench_flow [scale]   (default 1; `make bench BENCH_ARGS=0.2` shortens every run)
  * Environment: GAIASIM_BENCH_SIMGRID=PATH runs that SimGrid peer program instead of the one
@@ -47,6 +48,8 @@
 #define FLOW_BYTES 1e6
 /* Regions of the peer platform. */
 #define NR BENCH_REGIONS
+/* Runs per figure; the median (by flows per wall second) is reported. */
+#define REPS 3
 
 /* What one measurement produced. */
 struct result {
@@ -298,6 +301,19 @@ static struct result run_ec2(const struct topology *t, int k, double target_s)
 	return r;
 }
 
+/* The median of REPS runs of one measurement, by flows per wall second. */
+static struct result median(struct result *r)
+{
+	for (int i = 1; i < REPS; i++)
+		for (int j = i; j > 0 && r[j].flows / r[j].wall_s < r[j - 1].flows / r[j - 1].wall_s;
+		     j--) {
+			struct result x = r[j];
+			r[j] = r[j - 1];
+			r[j - 1] = x;
+		}
+	return r[REPS / 2];
+}
+
 int main(int argc, char **argv)
 {
 	double scale = argc > 1 ? atof(argv[1]) : 1.0;
@@ -308,15 +324,18 @@ int main(int argc, char **argv)
 	static const int ks[] = { 1, 9, 91 };
 	enum { NK = sizeof ks / sizeof ks[0] };
 	bench_print_machine("bench_flow");
-	printf("# bench_flow: 1 MB (10^6 B) per flow; each measurement runs whole rounds for "
-	       ">= %.2f wall s\n", scale);
+	printf("# bench_flow: 1 MB (10^6 B) per flow; each figure is the median of %d runs of "
+	       "whole rounds for >= %.2f wall s each\n", REPS, scale / REPS);
 
 	/* Part 1. */
 	printf("# peer workload: %d hosts, %d single-link routes (benchutil.h), k flows per "
 	       "ordered pair, per-host rounds as in bench_simgrid_flows\n", NR, NR * (NR - 1));
 	double mine[NK], sg[NK];
 	for (int c = 0; c < NK; c++) {
-		struct result r = run_peer(ks[c], scale);
+		struct result runs[REPS];
+		for (int i = 0; i < REPS; i++)
+			runs[i] = run_peer(ks[c], scale / REPS);
+		struct result r = median(runs);
 		char name[64];
 		snprintf(name, sizeof name, "gaiasim flows (peer workload, k=%d)", ks[c]);
 		print_result(name, (size_t)ks[c] * NR * (NR - 1), &r);
@@ -340,7 +359,10 @@ int main(int argc, char **argv)
 	       t->name, t->n, t->sha256);
 	double us[NK];
 	for (int c = 0; c < NK; c++) {
-		struct result r = run_ec2(t, ks[c], scale);
+		struct result runs[REPS];
+		for (int i = 0; i < REPS; i++)
+			runs[i] = run_ec2(t, ks[c], scale / REPS);
+		struct result r = median(runs);
 		char name[64];
 		snprintf(name, sizeof name, "gaiasim flows (ec2-11, k=%d)", ks[c]);
 		print_result(name, (size_t)ks[c] * (size_t)(t->n * (t->n - 1)), &r);

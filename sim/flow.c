@@ -1,13 +1,37 @@
 /*
  * Flow-level network model: exact max-min fair sharing by progressive filling, recomputed
- * incrementally at the instants flows start or end or capacities change.
+ * incrementally at the instants flows start or end or capacities change. Changes made at one
+ * instant are batched: the first one schedules a single recompute event at the same instant.
  *
- * Each flow f has an upper bound ub(f) = the smallest capacity among its resources. A resource
- * is "binding" when the bounds of its flows sum above its capacity; a non-binding resource can
- * never limit anyone (its flows cannot exceed their bounds, whose sum fits), so the max-min
- * problem splits into independent components: flows connected through binding resources. A
- * change re-solves only the component(s) it touches. Changes made at one instant are batched:
- * the first one schedules a single recompute event at the same instant.
+ * Which flows a change can affect. Max-min fairness has a classic characterisation
+ * (Bertsekas & Gallager, Data Networks, 6.5): a feasible allocation is THE max-min fair one iff
+ * every flow has a bottleneck, a resource it crosses that is saturated and on which no flow
+ * has a larger rate. Progressive filling records one for every flow: the resource whose
+ * popping from the filling heap fixed the flow's rate. Call a resource "tight" when the last
+ * solve that covered all of its flows popped it; every active flow then crosses at least one
+ * tight resource (the bottleneck recorded for it), and a tight resource's flows are always
+ * solved together (below), so that record stays true until they are solved again.
+ *
+ * A recompute solves a component C of flows and keeps every other flow's rate:
+ *  1. C starts with the changed flows (new ones, those on a resource whose capacity changed)
+ *     and all flows of each tight resource that lost a flow.
+ *  2. Closure: every tight resource crossed by a flow of C brings all its flows into C.
+ *  3. Progressive filling over C, every resource crossed by C in the heap. A "mixing" resource
+ *     (crossed by C and by flows outside C; never tight, by step 2) enters with its capacity
+ *     less the rates of its outside flows.
+ *  4. If the filling pops a mixing resource (some flow of C would have its bottleneck there,
+ *     while outside flows on it keep rates that may exceed that level), or leaves one within
+ *     1e-9 of saturation (rounding), that resource's flows join C: back to 2. C only grows, so
+ *     this ends; typically it never happens.
+ * Why the result is the max-min allocation of all flows: it is feasible (C fits in the
+ * residual capacities; resources outside C's reach are unchanged or lost load). Each flow of C
+ * has its popped bottleneck, which is not mixing, so all its flows are in C: it is saturated
+ * and the flow is maximal on it. Each flow g outside C keeps its recorded bottleneck b: b is
+ * tight, so if it were crossed by a flow of C, or had lost a flow, step 1 or 2 would have put
+ * g in C; hence b's flows, rates and capacity are unchanged. Every flow has a bottleneck, so
+ * the allocation is the max-min one. Slack resources (an egress far from full) therefore no
+ * longer couple the links behind them: an all-to-all round with 91 flows per link re-solves
+ * one link's flows, not all 10 010.
  */
 #include "sim/flow.h"
 
@@ -18,22 +42,30 @@
 
 #include "sim/xmalloc.h"
 
+/* Flow records are allocated this many at a time (flows_cap stays a multiple of it). */
+#define FLOW_BLOCK 64
+/* A mixing resource left with less than this fraction of its capacity counts as saturated. */
+#define FLOW_SAT_EPS 1e-9
+
 struct res {
 	double cap;          /* capacity, bits/s */
-	double demand_ub;    /* sum of ub over the flows crossing it, bits/s */
 	double load;         /* sum of current rates of the flows crossing it, bits/s */
 	double bits;         /* bits carried from time 0 to t_acc */
 	sim_time_t t_acc;    /* time up to which `bits` is integrated, ns */
 	uint32_t *flows;     /* ids of the active flows crossing it */
 	uint32_t nflows;     /* entries in flows */
 	uint32_t flows_cap;  /* allocated entries */
-	int binding;         /* 1 if demand_ub > cap (as of the last recompute) */
-	int touched;         /* 1 while on the model's touched list */
-	int was_binding;     /* binding flag when first touched since the last recompute */
-	uint64_t mark;       /* component-search stamp */
+	uint32_t nupd;       /* incremental changes to load since it was last summed exactly */
+	int tight;           /* 1 if the last solve covering all its flows popped it (see top) */
+	int touched;         /* 1 while on the touched list (all its flows join the next solve) */
+	uint64_t mark;       /* stamp: on the current component's resource list */
+	uint64_t pulled;     /* stamp: all its flows have joined the current component */
+	uint32_t c_cnt;      /* flows of the current component crossing it */
+	double c_old;        /* sum of their rates before this solve, bits/s */
 	double wf_rem;       /* progressive filling: capacity not yet given out, bits/s */
 	uint32_t wf_cnt;     /* progressive filling: flows not yet fixed */
 	int wf_pos;          /* progressive filling: position in the heap, -1 if absent */
+	int popped;          /* progressive filling: popped from the heap (a bottleneck) */
 };
 
 struct flow {
@@ -43,7 +75,6 @@ struct flow {
 	int nres;                     /* resources crossed */
 	int res[FLOW_MAX_RES];        /* resource ids */
 	uint32_t slot[FLOW_MAX_RES];  /* position of this flow in each resource's flows[] */
-	double ub;                    /* smallest capacity among its resources, bits/s */
 	double rate;                  /* current rate, bits/s */
 	double new_rate;              /* progressive filling: rate being computed */
 	double bits_left;             /* bits still to move as of t_last */
@@ -51,12 +82,10 @@ struct flow {
 	uint64_t ev;                  /* pending completion event, 0 if none */
 	flow_done_fn done;            /* completion callback */
 	void *arg;                    /* its argument */
-	uint64_t mark;                /* component-search stamp */
+	uint64_t mark;                /* stamp: in the current component */
 	int fixed;                    /* progressive filling: rate settled */
 	int seeded;                   /* on the seed list */
 };
-
-struct ub_entry;
 
 struct flow_model {
 	struct sim *sim;        /* simulator the model schedules on */
@@ -70,19 +99,24 @@ struct flow_model {
 	uint32_t nfree;         /* entries in free_ids */
 	size_t active;          /* active flows */
 	uint32_t *seeds;        /* flows changed since the last recompute */
-	uint32_t nseeds, seeds_cap;
-	int *touched;           /* resources changed since the last recompute */
-	int ntouched, touched_cap;
+	uint32_t nseeds;        /* entries in seeds */
+	uint32_t seeds_cap;     /* allocated entries */
+	int *touched;           /* tight resources that lost a flow since the last recompute */
+	int ntouched;           /* entries in touched */
+	int touched_cap;        /* allocated entries */
 	uint64_t recompute_ev;  /* pending recompute event, 0 if none */
-	uint64_t stamp;         /* current component-search stamp */
+	uint64_t stamp;         /* current component stamp */
 	uint64_t recomputes;    /* recomputations run */
-	/* Scratch for one recomputation. */
+	/* Scratch for one recomputation (kept between runs: no allocation in steady state). */
 	uint32_t *comp_flows;   /* flows of the component */
-	uint32_t ncomp_flows, comp_flows_cap;
-	int *heap;              /* binding resources keyed by wf_rem / wf_cnt */
-	int nheap, heap_cap;
-	struct ub_entry *order; /* component flows sorted by bound */
-	uint32_t order_cap;     /* allocated entries */
+	uint32_t ncomp_flows;   /* entries in comp_flows */
+	uint32_t comp_flows_cap; /* allocated entries */
+	int *comp_res;          /* resources crossed by the component */
+	int ncomp_res;          /* entries in comp_res */
+	int comp_res_cap;       /* allocated entries */
+	int *heap;              /* progressive filling: resources keyed by wf_rem / wf_cnt */
+	int nheap;              /* entries in heap */
+	int heap_cap;           /* allocated entries */
 };
 
 static void schedule_recompute(struct flow_model *m);
@@ -101,15 +135,15 @@ void flow_model_free(struct flow_model *m)
 	for (int i = 0; i < m->nres; i++)
 		free(m->res[i].flows);
 	free(m->res);
-	for (uint32_t i = 0; i < m->nflows; i++)
+	for (uint32_t i = 0; i < m->nflows; i += FLOW_BLOCK)
 		free(m->flows[i]);
 	free(m->flows);
 	free(m->free_ids);
 	free(m->seeds);
 	free(m->touched);
 	free(m->comp_flows);
+	free(m->comp_res);
 	free(m->heap);
-	free(m->order);
 	free(m);
 }
 
@@ -139,9 +173,8 @@ double flow_resource_load_bps(const struct flow_model *m, int res)
 }
 
 /* Bring r->bits up to now at the current load. */
-static void res_integrate(struct flow_model *m, struct res *r)
+static void res_integrate(struct res *r, sim_time_t now)
 {
-	sim_time_t now = sim_now(m->sim);
 	if (now > r->t_acc) {
 		r->bits += r->load * (double)(now - r->t_acc) / 1e9;
 		r->t_acc = now;
@@ -150,7 +183,7 @@ static void res_integrate(struct flow_model *m, struct res *r)
 
 double flow_resource_bits(struct flow_model *m, int res)
 {
-	res_integrate(m, &m->res[res]);
+	res_integrate(&m->res[res], sim_now(m->sim));
 	return m->res[res].bits;
 }
 
@@ -160,7 +193,6 @@ static void touch(struct flow_model *m, int ri)
 	if (r->touched)
 		return;
 	r->touched = 1;
-	r->was_binding = r->binding;
 	if (m->ntouched == m->touched_cap) {
 		m->touched_cap = m->touched_cap ? 2 * m->touched_cap : 64;
 		m->touched = xreallocarray(m->touched, (size_t)m->touched_cap, sizeof *m->touched);
@@ -180,19 +212,9 @@ static void seed(struct flow_model *m, struct flow *f)
 	m->seeds[m->nseeds++] = f->id;
 }
 
-static double flow_ub(const struct flow_model *m, const struct flow *f)
-{
-	double ub = INFINITY;
-	for (int k = 0; k < f->nres; k++)
-		if (m->res[f->res[k]].cap < ub)
-			ub = m->res[f->res[k]].cap;
-	return ub;
-}
-
 /* Move the flow's accounting of bits left up to now at its current rate. */
-static void flow_advance(struct flow_model *m, struct flow *f)
+static void flow_advance(struct flow *f, sim_time_t now)
 {
-	sim_time_t now = sim_now(m->sim);
 	if (now > f->t_last) {
 		f->bits_left -= f->rate * (double)(now - f->t_last) / 1e9;
 		if (f->bits_left < 0)
@@ -203,8 +225,8 @@ static void flow_advance(struct flow_model *m, struct flow *f)
 
 static void flow_complete(struct sim *sim, void *arg);
 
-/* (Re)schedule the completion event of f from its current rate. */
-static void flow_reschedule(struct flow_model *m, struct flow *f)
+/* (Re)schedule the completion event of f from its current rate; now = the current time. */
+static void flow_reschedule(struct flow_model *m, struct flow *f, sim_time_t now)
 {
 	if (f->ev)
 		sim_cancel(m->sim, f->ev);
@@ -212,7 +234,14 @@ static void flow_reschedule(struct flow_model *m, struct flow *f)
 	if (f->rate <= 0)
 		return;
 	double ns = f->bits_left * 1e9 / f->rate;
-	f->ev = sim_after(m->sim, ns > 0 ? (sim_time_t)llround(ns) : 0, flow_complete, f);
+	/* A finish beyond the last representable time never comes: leave it unscheduled, like
+	 * a stalled flow (9.2e18 < 2^63 keeps llround in range). */
+	if (!(ns < 9.2e18))
+		return;
+	sim_time_t d = ns > 0 ? (sim_time_t)llround(ns) : 0;
+	if (d > SIMTIME_NEVER - 1 - now)
+		return;
+	f->ev = sim_at(m->sim, now + d, flow_complete, f);
 }
 
 static struct flow *flow_alloc(struct flow_model *m)
@@ -227,7 +256,12 @@ static struct flow *flow_alloc(struct flow_model *m)
 			m->free_ids = xreallocarray(m->free_ids, m->flows_cap, sizeof *m->free_ids);
 		}
 		id = m->nflows++;
-		m->flows[id] = xmalloc(sizeof **m->flows);
+		/* Flows live in blocks of FLOW_BLOCK (fewer allocations, better locality); a
+		 * block is owned by the slot of its first flow. */
+		if (id % FLOW_BLOCK == 0)
+			m->flows[id] = xcalloc(FLOW_BLOCK, sizeof **m->flows);
+		else
+			m->flows[id] = m->flows[id - 1] + 1;
 	}
 	struct flow *f = m->flows[id];
 	memset(f, 0, sizeof *f);
@@ -270,11 +304,12 @@ uint32_t flow_start(struct flow_model *m, const int *res, int nres, double bytes
 	f->done = done;
 	f->arg = arg;
 	f->bits_left = bytes * 8;
-	f->t_last = sim_now(m->sim);
+	sim_time_t now = sim_now(m->sim);
+	f->t_last = now;
 	m->active++;
 	if (bytes == 0) {
 		/* Nothing to move: completes now without occupying any resource. */
-		f->ev = sim_after(m->sim, 0, flow_complete, f);
+		f->ev = sim_at(m->sim, now, flow_complete, f);
 		return f->id;
 	}
 	f->nres = nres;
@@ -283,27 +318,23 @@ uint32_t flow_start(struct flow_model *m, const int *res, int nres, double bytes
 		for (int j = 0; j < k; j++)
 			assert(res[j] != res[k] && "flow crosses a resource twice");
 		f->res[k] = res[k];
+		res_add_flow(&m->res[res[k]], f, k);
 	}
-	f->ub = flow_ub(m, f);
-	for (int k = 0; k < nres; k++) {
-		struct res *r = &m->res[res[k]];
-		touch(m, res[k]);
-		res_add_flow(r, f, k);
-		r->demand_ub += f->ub;
-	}
+	/* The closure from f reaches every flow it can slow down (see the top of the file). */
 	seed(m, f);
 	schedule_recompute(m);
 	return f->id;
 }
 
-/* Change a flow's rate now, keeping flow and resource accounting exact. */
-static void flow_set_rate(struct flow_model *m, struct flow *f, double rate)
+/* Change a flow's rate at time now, keeping flow and resource accounting exact. */
+static void flow_set_rate(struct flow_model *m, struct flow *f, double rate, sim_time_t now)
 {
-	flow_advance(m, f);
+	flow_advance(f, now);
 	for (int k = 0; k < f->nres; k++) {
 		struct res *r = &m->res[f->res[k]];
-		res_integrate(m, r);
+		res_integrate(r, now);
 		r->load += rate - f->rate;
+		r->nupd++;
 		if (r->load < 0)
 			r->load = 0; /* rounding */
 	}
@@ -314,21 +345,23 @@ static void flow_complete(struct sim *sim, void *arg)
 {
 	struct flow *f = arg;
 	struct flow_model *m = f->m;
-	(void)sim;
 	f->ev = 0;
-	flow_set_rate(m, f, 0);
+	flow_set_rate(m, f, 0, sim_now(sim));
 	f->bits_left = 0;
+	/* Only a tight resource's other flows may speed up: f was not the bottleneck of anyone
+	 * on a resource that is not tight, and their bottlenecks elsewhere are unchanged. */
 	for (int k = 0; k < f->nres; k++) {
 		struct res *r = &m->res[f->res[k]];
-		touch(m, f->res[k]);
 		res_remove_flow(m, r, f, k);
-		r->demand_ub -= f->ub;
 		if (r->nflows == 0) {
-			r->demand_ub = 0;
 			r->load = 0;
+			r->nupd = 0;
+			r->tight = 0;
+		} else if (r->tight) {
+			touch(m, f->res[k]);
 		}
 	}
-	if (f->nres)
+	if (m->ntouched)
 		schedule_recompute(m);
 	f->active = 0;
 	m->active--;
@@ -343,20 +376,11 @@ void flow_resource_set_capacity(struct flow_model *m, int ri, double cap_bps)
 	struct res *r = &m->res[ri];
 	if (r->cap == cap_bps)
 		return;
-	touch(m, ri);
 	r->cap = cap_bps;
-	for (uint32_t i = 0; i < r->nflows; i++) {
-		struct flow *f = m->flows[r->flows[i]];
-		double ub = flow_ub(m, f);
-		seed(m, f);
-		if (ub == f->ub)
-			continue;
-		for (int k = 0; k < f->nres; k++) {
-			touch(m, f->res[k]);
-			m->res[f->res[k]].demand_ub += ub - f->ub;
-		}
-		f->ub = ub;
-	}
+	if (r->nflows == 0)
+		return;
+	/* All its flows are re-solved: their bottleneck records may be wrong now. */
+	touch(m, ri);
 	schedule_recompute(m);
 }
 
@@ -434,42 +458,48 @@ static void comp_push(struct flow_model *m, struct flow *f)
 	m->comp_flows[m->ncomp_flows++] = f->id;
 }
 
-/* Visit a resource: queue all its flows; binding ones also enter the filling heap. */
-static void comp_visit(struct flow_model *m, int ri)
+/* All flows of resource ri join the component. */
+static void comp_pull(struct flow_model *m, int ri)
 {
 	struct res *r = &m->res[ri];
-	if (r->mark == m->stamp)
+	if (r->pulled == m->stamp)
 		return;
-	r->mark = m->stamp;
-	if (r->binding) {
-		if (m->nheap == m->heap_cap) {
-			m->heap_cap = m->heap_cap ? 2 * m->heap_cap : 64;
-			m->heap = xreallocarray(m->heap, (size_t)m->heap_cap, sizeof *m->heap);
-		}
-		r->wf_rem = r->cap;
-		r->wf_cnt = r->nflows;
-		r->wf_pos = m->nheap;
-		m->heap[m->nheap++] = ri;
-	}
+	r->pulled = m->stamp;
 	for (uint32_t i = 0; i < r->nflows; i++)
 		comp_push(m, m->flows[r->flows[i]]);
 }
 
-/* A flow of the component with its bound, for sorting by bound. */
-struct ub_entry {
-	double ub;   /* the flow's bound, bits/s */
-	uint32_t id; /* flow id */
-};
-
-static int cmp_ub(const void *a, const void *b)
+/*
+ * Closure (step 2): take the component's flows from index *done on; list the resources they
+ * cross with the count and old rates of the component's flows on each; pull tight ones.
+ */
+static void comp_close(struct flow_model *m, uint32_t *done)
 {
-	const struct ub_entry *x = a, *y = b;
-	if (x->ub != y->ub)
-		return x->ub < y->ub ? -1 : 1;
-	return x->id < y->id ? -1 : (x->id > y->id);
+	for (; *done < m->ncomp_flows; (*done)++) {
+		const struct flow *f = m->flows[m->comp_flows[*done]];
+		for (int k = 0; k < f->nres; k++) {
+			int ri = f->res[k];
+			struct res *q = &m->res[ri];
+			if (q->mark != m->stamp) {
+				q->mark = m->stamp;
+				q->c_cnt = 0;
+				q->c_old = 0;
+				if (m->ncomp_res == m->comp_res_cap) {
+					m->comp_res_cap = m->comp_res_cap ? 2 * m->comp_res_cap : 64;
+					m->comp_res = xreallocarray(m->comp_res, (size_t)m->comp_res_cap,
+								    sizeof *m->comp_res);
+				}
+				m->comp_res[m->ncomp_res++] = ri;
+			}
+			q->c_cnt++;
+			q->c_old += f->rate;
+			if (q->tight)
+				comp_pull(m, ri);
+		}
+	}
 }
 
-/* Fix flow f at `level`; its other binding resources give that much away. */
+/* Fix flow f at `level`; its other resources still in the heap give that much away. */
 static void wf_fix(struct flow_model *m, struct flow *f, double level)
 {
 	f->fixed = 1;
@@ -488,54 +518,108 @@ static void wf_fix(struct flow_model *m, struct flow *f, double level)
 	}
 }
 
-/* Progressive filling over the gathered component; sets new_rate of each of its flows. */
-static void wf_solve(struct flow_model *m)
+/* Sum r's load exactly from its flows' rates (drops the rounding of incremental updates). */
+static void res_resum(struct flow_model *m, struct res *r, sim_time_t now)
 {
-	uint32_t n = m->ncomp_flows;
-	for (uint32_t i = 0; i < n; i++)
-		m->flows[m->comp_flows[i]]->fixed = 0;
-	if (m->nheap == 0) {
-		/* No binding resource: every flow runs at its own bound. */
-		for (uint32_t i = 0; i < n; i++) {
-			struct flow *f = m->flows[m->comp_flows[i]];
-			f->new_rate = f->ub;
+	double load = 0;
+	for (uint32_t j = 0; j < r->nflows; j++)
+		load += m->flows[r->flows[j]]->rate;
+	res_integrate(r, now);
+	r->load = load;
+	r->nupd = 0;
+}
+
+/* Put every resource crossed by the component in the filling heap (step 3). */
+static void wf_init(struct flow_model *m)
+{
+	m->nheap = 0;
+	if (m->ncomp_res > m->heap_cap) {
+		m->heap_cap = m->ncomp_res;
+		m->heap = xreallocarray(m->heap, (size_t)m->heap_cap, sizeof *m->heap);
+	}
+	for (int i = 0; i < m->ncomp_res; i++) {
+		int ri = m->comp_res[i];
+		struct res *q = &m->res[ri];
+		q->wf_cnt = q->c_cnt;
+		q->popped = 0;
+		if (q->c_cnt == q->nflows) {
+			q->wf_rem = q->cap;
+		} else {
+			/* Mixing: what the flows outside the component leave. Its load is summed
+			 * afresh once it has taken more incremental updates than it has flows,
+			 * which bounds the rounding at O(1) amortised cost per update. */
+			if (q->nupd > q->nflows)
+				res_resum(m, q, sim_now(m->sim));
+			double others = q->load - q->c_old;
+			q->wf_rem = others > 0 ? q->cap - others : q->cap;
+			if (q->wf_rem < 0)
+				q->wf_rem = 0;
 		}
-		return;
+		q->wf_pos = m->nheap;
+		m->heap[m->nheap++] = ri;
 	}
 	for (int i = m->nheap / 2 - 1; i >= 0; i--)
 		heap_down(m, i);
-	/* Flows in increasing order of their own bound. */
-	if (n > m->order_cap) {
-		m->order_cap = n;
-		m->order = xreallocarray(m->order, n, sizeof *m->order);
-	}
-	for (uint32_t i = 0; i < n; i++)
-		m->order[i] = (struct ub_entry){ m->flows[m->comp_flows[i]]->ub, m->comp_flows[i] };
-	qsort(m->order, n, sizeof *m->order, cmp_ub);
-	uint32_t next = 0, unfixed = n;
-	while (unfixed > 0) {
-		while (next < n && m->flows[m->order[next].id]->fixed)
-			next++;
-		double share_f = next < n ? m->order[next].ub : INFINITY;
-		double share_r = m->nheap ? wf_share(&m->res[m->heap[0]]) : INFINITY;
-		if (share_f <= share_r) {
-			wf_fix(m, m->flows[m->order[next].id], share_f);
-			unfixed--;
-			continue;
-		}
+	for (uint32_t i = 0; i < m->ncomp_flows; i++)
+		m->flows[m->comp_flows[i]]->fixed = 0;
+}
+
+/*
+ * Progressive filling over the component; sets new_rate of each of its flows. Returns -1 when
+ * the result is valid, else a mixing resource whose flows must join the component (step 4).
+ */
+static int wf_solve(struct flow_model *m)
+{
+	wf_init(m);
+	while (m->nheap > 0) {
 		int ri = m->heap[0];
-		heap_remove(m, ri);
 		struct res *r = &m->res[ri];
-		double level = share_r < 0 ? 0 : share_r;
+		if (r->c_cnt != r->nflows) {
+			for (int i = 0; i < m->nheap; i++)
+				m->res[m->heap[i]].wf_pos = -1;
+			m->nheap = 0;
+			return ri;
+		}
+		double level = wf_share(r);
+		heap_remove(m, ri);
+		r->popped = 1;
+		/* Every flow on r is in the component (r is not mixing). */
 		for (uint32_t i = 0; i < r->nflows; i++) {
 			struct flow *f = m->flows[r->flows[i]];
-			if (!f->fixed) {
+			if (!f->fixed)
 				wf_fix(m, f, level);
-				unfixed--;
-			}
 		}
 	}
-	assert(m->nheap == 0);
+	for (int i = 0; i < m->ncomp_res; i++) {
+		const struct res *q = &m->res[m->comp_res[i]];
+		if (q->c_cnt != q->nflows && q->wf_rem <= FLOW_SAT_EPS * q->cap)
+			return m->comp_res[i];
+	}
+	return -1;
+}
+
+/* Give the component's flows their new rates; settle the tight flags of its resources. */
+static void comp_apply(struct flow_model *m)
+{
+	sim_time_t now = sim_now(m->sim);
+	for (uint32_t i = 0; i < m->ncomp_flows; i++) {
+		struct flow *f = m->flows[m->comp_flows[i]];
+		assert(f->fixed && f->new_rate >= 0);
+		if (f->new_rate != f->rate) {
+			flow_set_rate(m, f, f->new_rate, now);
+			flow_reschedule(m, f, now);
+		}
+	}
+	for (int i = 0; i < m->ncomp_res; i++) {
+		struct res *q = &m->res[m->comp_res[i]];
+		if (q->c_cnt != q->nflows) {
+			assert(!q->tight && !q->popped);
+			continue;
+		}
+		q->tight = q->popped;
+		/* All its rates were just set: drop the rounding its load accumulated. */
+		res_resum(m, q, now);
+	}
 }
 
 static void recompute(struct sim *sim, void *arg)
@@ -546,40 +630,29 @@ static void recompute(struct sim *sim, void *arg)
 	m->recomputes++;
 	m->stamp++;
 	m->ncomp_flows = 0;
-	m->nheap = 0;
-	/* Settle the binding status of every touched resource. */
-	for (int i = 0; i < m->ntouched; i++) {
-		struct res *r = &m->res[m->touched[i]];
-		r->binding = r->nflows > 0 && r->demand_ub > r->cap;
-	}
+	m->ncomp_res = 0;
+	/* Step 1. */
 	for (uint32_t i = 0; i < m->nseeds; i++) {
 		struct flow *f = m->flows[m->seeds[i]];
 		f->seeded = 0;
 		comp_push(m, f);
 	}
 	for (int i = 0; i < m->ntouched; i++) {
-		struct res *r = &m->res[m->touched[i]];
-		r->touched = 0;
-		if (r->binding || r->was_binding)
-			comp_visit(m, m->touched[i]);
+		m->res[m->touched[i]].touched = 0;
+		comp_pull(m, m->touched[i]);
 	}
 	m->nseeds = 0;
 	m->ntouched = 0;
-	/* Close the component over binding resources. */
-	for (uint32_t i = 0; i < m->ncomp_flows; i++) {
-		struct flow *f = m->flows[m->comp_flows[i]];
-		for (int k = 0; k < f->nres; k++)
-			if (m->res[f->res[k]].binding)
-				comp_visit(m, f->res[k]);
+	/* Steps 2-4. */
+	uint32_t done = 0;
+	for (;;) {
+		comp_close(m, &done);
+		int grow = wf_solve(m);
+		if (grow < 0)
+			break;
+		comp_pull(m, grow);
 	}
-	wf_solve(m);
-	for (uint32_t i = 0; i < m->ncomp_flows; i++) {
-		struct flow *f = m->flows[m->comp_flows[i]];
-		if (f->new_rate != f->rate) {
-			flow_set_rate(m, f, f->new_rate);
-			flow_reschedule(m, f);
-		}
-	}
+	comp_apply(m);
 }
 
 static void schedule_recompute(struct flow_model *m)
@@ -598,7 +671,7 @@ double flow_bytes_left(struct flow_model *m, uint32_t id)
 {
 	assert(id < m->nflows && m->flows[id]->active);
 	struct flow *f = m->flows[id];
-	flow_advance(m, f);
+	flow_advance(f, sim_now(m->sim));
 	return f->bits_left / 8;
 }
 

@@ -10,10 +10,11 @@
  * per-connection windows, packet-level queueing; latency is added by the caller (sim/net.c)
  * before a flow starts moving bytes.
  *
- * Cost: a start or end recomputes only the flows coupled to it through resources that can be
- * a bottleneck (a resource whose flows' individual upper bounds sum above its capacity);
- * the recomputation is O(k log k) in the number k of such coupled flows and resources.
- * Memory: ~120 bytes per flow, ~80 bytes per resource plus 4 bytes per flow crossing it.
+ * Cost: a start or end re-solves only the flows coupled to it through resources that are
+ * bottlenecks of the current allocation (or that the change saturates; see sim/flow.c), in
+ * O(k log k) for k such flows and resources: a resource with spare capacity (an egress that
+ * is not full) does not couple the flows behind it.
+ * Memory: ~160 bytes per flow, ~120 bytes per resource plus 4 bytes per flow crossing it.
  */
 #ifndef GAIA_FLOW_H
 #define GAIA_FLOW_H
