@@ -1,0 +1,980 @@
+/*
+ * Tests of the consistency models through the parameter-server engine (sim/ps.c, sim/sync_ps.c,
+ * sim/sync_gaia.c) on the simulated transport. A purpose-built "counting" workload makes
+ * visibility observable: one row per worker, the model starts at all ones, worker w adds a
+ * known delta to its own row every clock, and every step records the whole view it was given
+ * and the simulated time it started. A row's value in a view then says exactly how many of its
+ * owner's updates the view contains, and the expected counts follow from the models' rules:
+ *  - clocks are counted as "clocks completed"; a worker about to compute with c clocks
+ *    completed reads for clock c the rows its cache does not hold fresh enough (a copy served
+ *    at shard clock k is used while k >= c - bound; bsp and gaia's local bsp refetch every
+ *    row each clock); shards apply the pushes of clock c once every worker of the replica has
+ *    pushed it (async: on receipt);
+ *  - bsp: a view at clock c holds exactly c updates of every worker; ssp:S: at least c - S;
+ *    async: whatever has arrived;
+ *  - gaia: per-region replicas; a read(c) also needs every other region's mirror clock >= c -
+ *    slack; the significance filter holds small updates back; the selective barrier holds reads
+ *    of exactly the rows of a batch in flight.
+ * Topologies: tests/data/sync/ (round numbers so that times can be worked by hand). Reference
+ * compute is 10 ms per clock (10 units of 1 ms); a node's speed factor multiplies it.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/net.h"
+#include "sim/ps.h"
+#include "sim/sim.h"
+#include "sim/sync.h"
+#include "sim/transport_sim.h"
+#include "sim/xmalloc.h"
+#include "tests/testutil.h"
+#include "topology/topology.h"
+#include "workloads/config.h"
+#include "workloads/workload.h"
+
+#define MAXW 8                  /* most workers in a test */
+#define MAXR 4                  /* most regions */
+#define UNITS_PER_CLOCK 10      /* work units a step reports */
+#define NS_PER_UNIT 1e6         /* 1 ms per unit: 10 ms per clock at speed 1 */
+#define NS_PER_CLOCK INT64_C(10000000)
+
+/* ---- the counting workload ---- */
+
+struct workload {
+	int nworkers;            /* workers; worker w owns row w */
+	size_t nrows;            /* rows: one per worker, then any extra rows */
+	size_t row_len;          /* values per row */
+	size_t np;               /* nrows * row_len parameters */
+	int64_t maxc;            /* clocks recorded per worker */
+	double delta;            /* constant mode: added to each value of the worker's own row */
+	int (*upd_row)(int w, int64_t c); /* row worker w updates at clock c, -1 none; NULL: w */
+	int dynamic;             /* 1: the update depends on the view (a small dynamical system) */
+	int (*reads)(int w, int64_t c, size_t row); /* rows a step reads; NULL: all */
+	const struct sim *sim;   /* for timestamps */
+	uint32_t *rowbuf;        /* nworkers * nrows: rows_needed buffers */
+	double *views;           /* nworkers * maxc * np: the view of each (worker, clock) */
+	uint8_t *seen;           /* nworkers * maxc: 1 once the step ran */
+	sim_time_t *start;       /* nworkers * maxc: when the step ran, ns */
+};
+
+static size_t wl_nrows(const struct workload *w)
+{
+	return w->nrows;
+}
+
+static size_t wl_row_len(const struct workload *w)
+{
+	return w->row_len;
+}
+
+static void wl_init_model(const struct workload *w, double *p)
+{
+	for (size_t i = 0; i < w->np; i++)
+		p[i] = 1.0;
+}
+
+static uint64_t wl_step(struct workload *w, int worker, int64_t clock, const double *model,
+                        struct wl_update *out)
+{
+	CU_ASSERT_FATAL(clock >= 0 && clock < w->maxc);
+	size_t k = (size_t)worker * (size_t)w->maxc + (size_t)clock;
+	CU_ASSERT(!w->seen[k]); /* each (worker, clock) runs once */
+	w->seen[k] = 1;
+	w->start[k] = sim_now(w->sim);
+	memcpy(w->views + k * w->np, model, w->np * sizeof *model);
+	out->nrows = 0;
+	int row = w->upd_row ? w->upd_row(worker, clock) : worker;
+	if (row < 0)
+		return UNITS_PER_CLOCK;
+	size_t rl = w->row_len;
+	wl_update_reserve(out, 1, rl);
+	out->nrows = 1;
+	out->rows[0] = (uint32_t)row;
+	const double *own = model + (size_t)row * rl;
+	if (w->dynamic) {
+		/* Pull toward the mean of everything read, plus a worker-specific nonlinear drive. */
+		double mean = 0;
+		for (size_t i = 0; i < w->np; i++)
+			mean += model[i];
+		mean /= (double)w->np;
+		for (size_t j = 0; j < rl; j++)
+			out->vals[j] = 0.3 * (mean - own[j]) + 0.05 * (worker + 1) * cos(own[j] + 0.1 * (double)j);
+	} else {
+		for (size_t j = 0; j < rl; j++)
+			out->vals[j] = w->delta;
+	}
+	return UNITS_PER_CLOCK;
+}
+
+static size_t wl_rows_needed(struct workload *w, int worker, int64_t clock, const uint32_t **rows)
+{
+	uint32_t *buf = w->rowbuf + (size_t)worker * w->nrows;
+	size_t n = 0;
+	for (int r = 0; r < (int)w->nrows; r++)
+		if (!w->reads || w->reads(worker, clock, (size_t)r))
+			buf[n++] = (uint32_t)r;
+	*rows = buf;
+	return n;
+}
+
+/* Sum of squares of the parameters. */
+static double wl_objective(const struct workload *w, const double *p)
+{
+	double s = 0;
+	for (size_t i = 0; i < w->np; i++)
+		s += p[i] * p[i];
+	return s;
+}
+
+/* Sum of the parameters. */
+static double wl_metric(const struct workload *w, const double *p)
+{
+	double s = 0;
+	for (size_t i = 0; i < w->np; i++)
+		s += p[i];
+	return s;
+}
+
+static double wl_learning_rate(const struct workload *w, int64_t clock)
+{
+	(void)w;
+	(void)clock;
+	return 1.0;
+}
+
+static double wl_ns_per_unit(const struct workload *w)
+{
+	(void)w;
+	return NS_PER_UNIT;
+}
+
+static uint64_t wl_units(const struct workload *w, int worker)
+{
+	(void)w;
+	(void)worker;
+	return UNITS_PER_CLOCK;
+}
+
+static const struct workload_ops count_ops = {
+	.name = "count",
+	.metric_name = "sum",
+	.nrows = wl_nrows,
+	.row_len = wl_row_len,
+	.init_model = wl_init_model,
+	.step = wl_step,
+	.rows_needed = wl_rows_needed,
+	.objective = wl_objective,
+	.metric = wl_metric,
+	.learning_rate = wl_learning_rate,
+	.ns_per_unit = wl_ns_per_unit,
+	.units = wl_units,
+};
+
+/* ---- assembling and running a cluster ---- */
+
+struct setup {
+	const char *topo;        /* file in tests/data/sync/ */
+	int machines;            /* machines per region */
+	const char *sync;        /* model spec: bsp, ssp:S, async, lan, gaia */
+	const char *keys[10];    /* config assignments (gaia.*), NULL-terminated */
+	double speed[MAXW];      /* per node compute factor (0: 1) */
+	int64_t clocks;          /* clocks per worker */
+	size_t row_len;          /* values per row (0: 1) */
+	double delta;            /* constant update */
+	size_t extra_rows;       /* rows beyond one per worker */
+	int (*upd_row)(int w, int64_t c); /* see struct workload */
+	int dynamic;             /* view-dependent updates */
+	int (*reads)(int w, int64_t c, size_t row); /* rows read; NULL: all */
+	int drain;               /* 1: run until every message is delivered; 0: stop at finish */
+};
+
+struct run {
+	struct workload wl;      /* the workload and its records */
+	struct topology *topo;   /* topology */
+	struct config *cfg;      /* model parameters' source */
+	void *sp;                /* parsed model parameters */
+	const struct sync_ops *sync; /* model */
+	struct sim *sim;         /* simulator */
+	struct net *net;         /* network */
+	struct transport *t;     /* transport */
+	struct ps *ps;           /* cluster */
+	int nregions;            /* regions */
+	int nnodes;              /* nodes = workers */
+	int machines[MAXR];      /* per region (where the data is) */
+	int net_machines[MAXR];  /* per region as placed */
+	int node_region[MAXW];   /* region each node is placed in */
+	int data_region[MAXW];   /* region of each worker's data */
+	double speed[MAXW];      /* per node compute factor */
+	sim_time_t end;          /* simulated time at the end */
+};
+
+static void finished(void *arg)
+{
+	sim_stop(arg);
+}
+
+static struct run *run_new(const struct setup *su)
+{
+	char rel[256];
+	snprintf(rel, sizeof rel, "sync/%s", su->topo);
+	struct topology *topo = topology_load(testutil_data(rel));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(topo);
+	struct run *r = xcalloc(1, sizeof *r);
+	r->topo = topo;
+	r->nregions = r->topo->n;
+	CU_ASSERT_FATAL(r->nregions <= MAXR && r->nregions * su->machines <= MAXW);
+	const char *arg;
+	r->sync = sync_find(su->sync, &arg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->sync);
+	r->cfg = config_new();
+	for (int i = 0; su->keys[i]; i++)
+		CU_ASSERT_FATAL(config_set(r->cfg, su->keys[i]) == 0);
+	r->sp = r->sync->parse(arg, r->cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->sp);
+	CU_ASSERT_FATAL(config_check_unused(r->cfg) == 0); /* every key was read */
+	for (int q = 0, n = 0; q < r->nregions; q++) {
+		r->machines[q] = su->machines;
+		for (int m = 0; m < su->machines; m++, n++) {
+			r->data_region[n] = q;
+			r->node_region[n] = r->sync->one_region ? 0 : q;
+			r->net_machines[r->node_region[n]]++;
+			r->speed[n] = su->speed[n] > 0 ? su->speed[n] : 1.0;
+		}
+	}
+	r->nnodes = r->nregions * su->machines;
+
+	struct workload *w = &r->wl;
+	w->nworkers = r->nnodes;
+	w->row_len = su->row_len ? su->row_len : 1;
+	w->nrows = (size_t)w->nworkers + su->extra_rows;
+	w->np = w->nrows * w->row_len;
+	w->maxc = su->clocks;
+	w->delta = su->delta;
+	w->upd_row = su->upd_row;
+	w->dynamic = su->dynamic;
+	w->reads = su->reads;
+	size_t nk = (size_t)w->nworkers * (size_t)w->maxc;
+	w->rowbuf = xcalloc((size_t)w->nworkers * w->nrows, sizeof *w->rowbuf);
+	w->views = xcalloc(nk * w->np, sizeof *w->views);
+	w->seen = xcalloc(nk, 1);
+	w->start = xcalloc(nk, sizeof *w->start);
+
+	r->sim = sim_new(1);
+	w->sim = r->sim;
+	r->net = net_new(r->sim, r->topo, r->net_machines);
+	r->t = transport_sim_new(r->sim, r->net, r->node_region, r->nnodes);
+	struct ps_config pc = {
+		.nregions = r->nregions,
+		.machines = r->machines,
+		.node_region = r->node_region,
+		.sync = r->sync,
+		.sync_params = r->sp,
+		.wl_ops = &count_ops,
+		.wl = w,
+		.speed = r->speed,
+		.max_clocks = su->clocks,
+		.target = NAN,
+		.time_limit = SIMTIME_NEVER,
+		.eval_every = 1,
+		.value_bytes = 4,
+		.index_bytes = 4,
+		.header_bytes = 64,
+	};
+	r->ps = ps_new(&pc, r->t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->ps);
+	if (!su->drain)
+		ps_on_finish(r->ps, finished, r->sim);
+	ps_start(r->ps);
+	sim_run(r->sim, SIMTIME_NEVER);
+	r->end = sim_now(r->sim);
+	CU_ASSERT(ps_finished(r->ps));
+	for (size_t k = 0; k < nk; k++)
+		CU_ASSERT(w->seen[k]); /* every worker ran every clock */
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	if (!r)
+		return;
+	ps_free(r->ps);
+	r->t->ops->destroy(r->t);
+	net_free(r->net);
+	sim_free(r->sim);
+	free(r->sp);
+	config_free(r->cfg);
+	topology_free(r->topo);
+	free(r->wl.rowbuf);
+	free(r->wl.views);
+	free(r->wl.seen);
+	free(r->wl.start);
+	free(r);
+}
+
+/* ---- reading the records ---- */
+
+static const double *view(const struct run *r, int w, int64_t c)
+{
+	return r->wl.views + ((size_t)w * (size_t)r->wl.maxc + (size_t)c) * r->wl.np;
+}
+
+static sim_time_t start_at(const struct run *r, int w, int64_t c)
+{
+	return r->wl.start[(size_t)w * (size_t)r->wl.maxc + (size_t)c];
+}
+
+/* When worker w finished computing clock c (its push leaves then). */
+static sim_time_t end_at(const struct run *r, int w, int64_t c)
+{
+	return start_at(r, w, c) + (sim_time_t)llround((double)NS_PER_CLOCK * r->speed[w]);
+}
+
+/* Clocks worker w had completed by time t. */
+static int64_t done_by(const struct run *r, int w, sim_time_t t)
+{
+	int64_t k = 0;
+	while (k < r->wl.maxc && end_at(r, w, k) <= t)
+		k++;
+	return k;
+}
+
+/* Clocks every worker of data region q had completed by time t. */
+static int64_t region_done_by(const struct run *r, int q, sim_time_t t)
+{
+	int64_t m = INT64_MAX;
+	for (int w = 0; w < r->nnodes; w++)
+		if (r->data_region[w] == q) {
+			int64_t d = done_by(r, w, t);
+			if (d < m)
+				m = d;
+		}
+	return m;
+}
+
+/*
+ * Number of updates of `row` in the view of (w, c), for constant-delta runs: the k such that
+ * every value of the row is exactly 1 + k * delta; -1 if the row is not of that form.
+ */
+static int64_t count_in(const struct run *r, int w, int64_t c, int row)
+{
+	const double *v = view(r, w, c) + (size_t)row * r->wl.row_len;
+	double d = r->wl.delta;
+	double kf = nearbyint((v[0] - 1.0) / d);
+	for (size_t j = 0; j < r->wl.row_len; j++)
+		if (v[j] != 1.0 + kf * d)
+			return -1;
+	return (int64_t)kf;
+}
+
+static double wait_of(const struct run *r, int w, enum ps_wait k)
+{
+	return ps_stats(r->ps)->wait_s[(size_t)w * PS_WAIT_NKINDS + (size_t)k];
+}
+
+static double wan_msgs(const struct run *r, int a, int b, enum msg_kind k)
+{
+	return ps_stats(r->ps)->wan_msgs[((size_t)a * (size_t)r->nregions + (size_t)b) * MSG_NKINDS + k];
+}
+
+/* ---- baseline models: one global replica over 2 regions x 2 machines ---- */
+
+/* Four workers, node 3 three times slower than the others. */
+static struct setup baseline(const char *sync, int64_t clocks)
+{
+	struct setup su = {
+		.topo = "two.topo", .machines = 2, .sync = sync, .clocks = clocks, .delta = 1,
+	};
+	su.speed[3] = 3;
+	return su;
+}
+
+enum { SLOW = 3 };
+
+static void test_bsp(void)
+{
+	struct setup su = baseline("bsp", 8);
+	struct run *r = run_new(&su);
+	for (int w = 0; w < r->nnodes; w++)
+		for (int64_t c = 0; c < 8; c++) {
+			/* Exactly c updates of every worker: all of clocks < c, none of clock c. */
+			for (int row = 0; row < r->nnodes; row++)
+				CU_ASSERT_EQUAL(count_in(r, w, c, row), c);
+			/* The barrier in time: nobody starts clock c before everyone finished c - 1. */
+			for (int v = 0; v < r->nnodes && c > 0; v++)
+				CU_ASSERT(start_at(r, w, c) >= end_at(r, v, c - 1));
+		}
+	for (int w = 0; w < r->nnodes; w++) {
+		if (w != SLOW)
+			CU_ASSERT(wait_of(r, w, PS_WAIT_BSP) > 0.1); /* ~20 ms per clock for the slow one */
+		CU_ASSERT_EQUAL(wait_of(r, w, PS_WAIT_SSP), 0);
+		CU_ASSERT_EQUAL(wait_of(r, w, PS_WAIT_MIRROR), 0);
+		CU_ASSERT_EQUAL(wait_of(r, w, PS_WAIT_BARRIER), 0);
+		CU_ASSERT_EQUAL(ps_stats(r->ps)->clocks[w], 8);
+		/* Compute time is exactly 8 clocks x 10 ms x speed. */
+		CU_ASSERT_DOUBLE_EQUAL(ps_stats(r->ps)->compute_s[w], 0.08 * r->speed[w], 1e-12);
+	}
+	/* The objective trajectory: at replica clock k every one of the 4 rows is 1 + k. */
+	size_t ne;
+	const struct ps_eval *ev = ps_evals(r->ps, &ne);
+	CU_ASSERT_EQUAL(ne, 9);
+	for (size_t i = 0; i < ne; i++) {
+		CU_ASSERT_EQUAL(ev[i].clock, (int64_t)i);
+		CU_ASSERT_EQUAL(ev[i].objective, 4.0 * (1.0 + (double)i) * (1.0 + (double)i));
+		CU_ASSERT_EQUAL(ev[i].metric, 4.0 * (1.0 + (double)i));
+	}
+	/* Clock 0 needs no read (the cache holds the initial model). Then each clock takes the
+	 * slow worker's 30 ms plus a WAN round trip (its push reaches region a's shards 10 ms
+	 * later, its next read is answered 10 ms after that); the run ends when its last push
+	 * arrives: 8 x 30 + 7 x 20 + 10 = 390 ms, plus bytes (~6 us per 72-byte message). */
+	CU_ASSERT(r->end >= INT64_C(390000000));
+	CU_ASSERT(r->end <= INT64_C(391000000));
+	run_free(r);
+}
+
+static void test_ssp(void)
+{
+	enum { S = 2, C = 12 };
+	struct setup su = baseline("ssp:2", C);
+	struct run *r = run_new(&su);
+	int stale_to_bound = 0, ahead = 0, at_bound = 0;
+	for (int w = 0; w < r->nnodes; w++)
+		for (int64_t c = 0; c < C; c++) {
+			for (int row = 0; row < r->nnodes; row++) {
+				int64_t k = count_in(r, w, c, row);
+				/* Whole clocks only, at least c - S of them, never more than c. */
+				CU_ASSERT(k >= c - S && k <= c);
+				if (w != SLOW && row != w && k == c - S)
+					stale_to_bound = 1;
+			}
+			/* In time: clock c starts only after everyone finished clock c - S - 1. */
+			for (int v = 0; v < r->nnodes && c > S; v++)
+				CU_ASSERT(start_at(r, w, c) >= end_at(r, v, c - S - 1));
+			if (w != SLOW && done_by(r, SLOW, start_at(r, w, c)) < c)
+				ahead = 1;
+			if (w != SLOW && c > S && done_by(r, SLOW, start_at(r, w, c)) == c - S)
+				at_bound = 1;
+		}
+	CU_ASSERT(stale_to_bound); /* some fast view was S clocks stale */
+	CU_ASSERT(ahead);          /* fast workers started clocks the slow one had not finished */
+	CU_ASSERT(at_bound);       /* ... as far ahead as the bound allows */
+	for (int w = 0; w < r->nnodes; w++) {
+		if (w != SLOW)
+			CU_ASSERT(wait_of(r, w, PS_WAIT_SSP) > 0); /* and then held by it */
+		CU_ASSERT_EQUAL(wait_of(r, w, PS_WAIT_BSP), 0);
+		CU_ASSERT_EQUAL(wait_of(r, w, PS_WAIT_MIRROR), 0);
+		CU_ASSERT_EQUAL(wait_of(r, w, PS_WAIT_BARRIER), 0);
+	}
+	run_free(r);
+}
+
+/*
+ * async: a worker computes at once with its cache and refreshes it in the background; shards
+ * apply pushes on receipt. Nothing ever waits, so every clock starts exactly 10 ms (fast) or
+ * 30 ms (slow) after the previous one, and views hold whatever replies had arrived.
+ */
+static void test_async(void)
+{
+	enum { C = 12 };
+	struct setup su = baseline("async", C);
+	struct run *r = run_new(&su);
+	int beyond_ssp = 0;
+	for (int w = 0; w < r->nnodes; w++) {
+		for (int64_t c = 0; c < C; c++) {
+			sim_time_t t = start_at(r, w, c);
+			CU_ASSERT_EQUAL(t, c * (w == SLOW ? 3 : 1) * NS_PER_CLOCK);
+			for (int row = 0; row < r->nnodes; row++) {
+				int64_t k = count_in(r, w, c, row);
+				if (row == w) {
+					/* Its own row: the worker adds its update to its cache at once, and
+					 * the row's shard is on its own node, so every refresh already holds
+					 * all its earlier pushes. */
+					CU_ASSERT_EQUAL(k, c);
+				} else {
+					/* Whatever arrived, but nothing not yet computed. */
+					CU_ASSERT(k >= 0 && k <= done_by(r, row, t));
+				}
+				/* Another fast worker's row lags by at most a WAN round trip plus a clock:
+				 * a refresh sent at clock j is served 10 ms later (j + 1 updates in) and is
+				 * back just after clock j + 2 started, so it is used from clock j + 3. */
+				if (row != w && row != SLOW && w != SLOW && c >= 4)
+					CU_ASSERT(k >= c - 2);
+				if (row == SLOW && k >= 0 && k < c - 2)
+					beyond_ssp = 1;
+			}
+		}
+		for (int k = 0; k < PS_WAIT_NKINDS; k++)
+			CU_ASSERT_EQUAL(wait_of(r, w, (enum ps_wait)k), 0); /* not even for the network */
+	}
+	CU_ASSERT(beyond_ssp); /* views staler than ssp:2 would allow */
+	run_free(r);
+}
+
+/* lan: the same four workers placed in one region: BSP views, no WAN traffic. */
+static void test_lan(void)
+{
+	struct setup su = baseline("lan", 6);
+	struct run *r = run_new(&su);
+	for (int w = 0; w < r->nnodes; w++) {
+		CU_ASSERT_EQUAL(r->node_region[w], 0);
+		for (int64_t c = 0; c < 6; c++)
+			for (int row = 0; row < r->nnodes; row++)
+				CU_ASSERT_EQUAL(count_in(r, w, c, row), c);
+	}
+	for (int a = 0; a < r->nregions; a++)
+		for (int b = 0; b < r->nregions; b++)
+			for (int k = 0; k < MSG_NKINDS; k++)
+				if (a != b)
+					CU_ASSERT_EQUAL(ps_stats(r->ps)->wan_bytes[((size_t)a * (size_t)r->nregions + (size_t)b) * MSG_NKINDS + (size_t)k], 0);
+	CU_ASSERT(ps_stats(r->ps)->updates_pushed_wan == 0);
+	/* As for bsp with the LAN's 0.2 ms RTT: 6 x 30 + 5 x 0.2 + 0.1 = 181.1 ms, plus bytes. */
+	CU_ASSERT(r->end >= INT64_C(181100000) && r->end <= INT64_C(181200000));
+	run_free(r);
+}
+
+/* ---- Gaia ---- */
+
+/*
+ * Mirror clock: 3 regions x 2 machines, region c three times slower. A read(c) in a region
+ * needs every other region's mirror clock >= c - slack, i.e. that region's workers completed
+ * c - slack clocks (MIRROR_CLOCK(k) leaves a shard once all its region's workers pushed k - 1).
+ * With threshold 0 every update is sent, so a remote row's value counts whole clocks received.
+ */
+static void gaia_mirror(int64_t slack)
+{
+	enum { C = 10, SLOWR = 2 };
+	char sl[32];
+	snprintf(sl, sizeof sl, "gaia.slack=%lld", (long long)slack);
+	struct setup su = {
+		.topo = "three.topo", .machines = 2, .sync = "gaia", .clocks = C, .delta = 1,
+		.drain = 1,
+		.keys = { "gaia.threshold=0", "gaia.schedule=constant", sl },
+	};
+	su.speed[4] = su.speed[5] = 3;
+	struct run *r = run_new(&su);
+	CU_ASSERT_EQUAL(ps_nreplicas(r->ps), 3);
+	int tight = 0, ahead = 0;
+	for (int w = 0; w < r->nnodes; w++) {
+		int mine = r->data_region[w];
+		for (int64_t c = 0; c < C; c++) {
+			sim_time_t t = start_at(r, w, c);
+			for (int q = 0; q < r->nregions; q++) {
+				if (q == mine)
+					continue;
+				int64_t d = region_done_by(r, q, t);
+				CU_ASSERT(d >= c - slack); /* the mirror-clock rule */
+				if (q == SLOWR && c > slack && d == c - slack)
+					tight = 1;
+				if (q == SLOWR && d < c)
+					ahead = 1;
+			}
+			for (int row = 0; row < r->nnodes; row++) {
+				int q = r->data_region[row];
+				int64_t k = count_in(r, w, c, row);
+				if (q == mine) {
+					CU_ASSERT_EQUAL(k, c); /* local BSP */
+				} else {
+					CU_ASSERT(k >= c - slack && k <= region_done_by(r, q, t));
+				}
+			}
+		}
+		if (mine != SLOWR)
+			CU_ASSERT(wait_of(r, w, PS_WAIT_MIRROR) > 0);
+		CU_ASSERT_EQUAL(wait_of(r, w, PS_WAIT_SSP), 0);
+		CU_ASSERT_EQUAL(wait_of(r, w, PS_WAIT_BARRIER), 0);
+	}
+	CU_ASSERT(tight);                /* fast regions ran exactly as far ahead as allowed */
+	CU_ASSERT_EQUAL(ahead, slack > 0); /* ... which with slack 0 is not at all */
+	/* Threshold 0: one filter record per (region, clock), everything produced is sent. */
+	size_t nf;
+	const struct ps_filter_rec *fr = ps_filter_recs(r->ps, &nf);
+	CU_ASSERT_EQUAL(nf, (size_t)(3 * C));
+	int have[3][C];
+	memset(have, 0, sizeof have);
+	for (size_t i = 0; i < nf; i++) {
+		CU_ASSERT_FATAL(fr[i].region >= 0 && fr[i].region < 3 && fr[i].clock >= 0 && fr[i].clock < C);
+		have[fr[i].region][fr[i].clock]++;
+		CU_ASSERT_EQUAL(fr[i].produced, 2);
+		CU_ASSERT_EQUAL(fr[i].sent, 2);
+		CU_ASSERT_EQUAL(fr[i].threshold, 0);
+	}
+	for (int q = 0; q < 3; q++)
+		for (int c = 0; c < C; c++)
+			CU_ASSERT_EQUAL(have[q][c], 1);
+	CU_ASSERT_EQUAL(ps_stats(r->ps)->updates_produced, 6 * C);
+	CU_ASSERT_EQUAL(ps_stats(r->ps)->updates_sent, 6 * C);
+	/* Drained: every replica holds all 10 updates of every row. */
+	for (int q = 0; q < 3; q++) {
+		double obj, met;
+		ps_replica_eval(r->ps, q, &obj, &met);
+		CU_ASSERT_EQUAL(met, 6.0 * (1 + C));
+	}
+	run_free(r);
+}
+
+static void test_gaia_mirror_slack0(void)
+{
+	gaia_mirror(0);
+}
+
+static void test_gaia_mirror_slack2(void)
+{
+	gaia_mirror(2);
+}
+
+/* Local SSP inside a region: gaia.local=ssp:1 with one slow machine in region a. */
+static void test_gaia_local_ssp(void)
+{
+	enum { C = 10 };
+	struct setup su = {
+		.topo = "two.topo", .machines = 2, .sync = "gaia", .clocks = C, .delta = 1,
+		.drain = 1,
+		.keys = { "gaia.threshold=0", "gaia.schedule=constant", "gaia.slack=100",
+		          "gaia.local=ssp:1" },
+	};
+	su.speed[1] = 3;
+	struct run *r = run_new(&su);
+	int stale = 0;
+	for (int64_t c = 0; c < C; c++)
+		for (int row = 0; row < 2; row++) {
+			int64_t k = count_in(r, 0, c, row);
+			CU_ASSERT(k >= c - 1 && k <= c);
+			stale |= k == c - 1;
+		}
+	CU_ASSERT(stale);
+	CU_ASSERT(wait_of(r, 0, PS_WAIT_SSP) > 0);
+	CU_ASSERT_EQUAL(wait_of(r, 0, PS_WAIT_BSP), 0);
+	CU_ASSERT_EQUAL(wait_of(r, 0, PS_WAIT_MIRROR), 0);
+	run_free(r);
+}
+
+static struct setup equiv(const char *sync, const char *slack)
+{
+	struct setup su = {
+		.topo = "two.topo", .machines = 2, .sync = sync, .clocks = 8, .dynamic = 1,
+		.drain = 1,
+		.keys = { "gaia.threshold=0", "gaia.schedule=constant", slack },
+	};
+	return su;
+}
+
+/*
+ * Gaia with threshold 0 and slack 0 on two regions is "fully synchronous replication": every
+ * view equals BSP's view, bit for bit. A region's read(c) needs its own clock c (all its
+ * workers' clock c-1 updates applied) and the other region's MIRROR_CLOCK(c), which travels
+ * after that region's batch of clock c-1 on the same ordered channel, so the view has all
+ * updates of clocks < c. It cannot hold any update of clock c: the other region's batch of
+ * clock c follows its MIRROR_CLOCK(c) on that channel, and is sent only after its workers
+ * computed clock c, which needed THIS region's MIRROR_CLOCK(c), sent when this region reached
+ * clock c, i.e. no earlier than the read was sent; one WAN round trip plus a compute later it
+ * cannot beat a read that crosses the LAN. (With three regions that argument fails: region B
+ * can receive C's MIRROR_CLOCK(c) sooner than A does, compute clock c and deliver its batch to
+ * A before A's read is released.) Each row is updated by one worker only, so the sums are the
+ * same additions in the same order: the views are identical, not merely close.
+ */
+static void test_gaia_equals_bsp(void)
+{
+	struct setup sb = equiv("bsp", "gaia.slack=0");
+	sb.keys[0] = sb.keys[1] = sb.keys[2] = NULL;
+	struct setup sg = equiv("gaia", "gaia.slack=0");
+	struct setup s1 = equiv("gaia", "gaia.slack=1");
+	struct run *b = run_new(&sb), *g = run_new(&sg), *g1 = run_new(&s1);
+	size_t n = (size_t)b->nnodes * 8 * b->wl.np;
+	int same = 1, moved = 0, same1 = 1;
+	for (size_t i = 0; i < n; i++) {
+		same &= b->wl.views[i] == g->wl.views[i];
+		same1 &= b->wl.views[i] == g1->wl.views[i];
+	}
+	for (size_t i = 0; i < b->wl.np; i++)
+		moved |= view(b, 0, 7)[i] != 1.0;
+	CU_ASSERT(moved);   /* the dynamics do something */
+	CU_ASSERT(same);    /* identical per-clock views */
+	CU_ASSERT(!same1);  /* and the comparison is sensitive: slack 1 lets views go stale */
+	/* After draining, both Gaia replicas hold exactly BSP's final model. */
+	double ob, mb;
+	ps_replica_eval(b->ps, 0, &ob, &mb);
+	for (int q = 0; q < 2; q++) {
+		double o, m;
+		ps_replica_eval(g->ps, q, &o, &m);
+		CU_ASSERT_EQUAL(o, ob);
+		CU_ASSERT_EQUAL(m, mb);
+	}
+	/* The objective trajectory of BSP's views (worker 0's view at clock c is the model at
+	 * clock c) is then Gaia's too, clock for clock. */
+	for (int64_t c = 0; c < 8; c++)
+		for (int w = 0; w < b->nnodes; w++)
+			CU_ASSERT_EQUAL(wl_objective(&g->wl, view(g, w, c)), wl_objective(&b->wl, view(b, 0, c)));
+	run_free(b);
+	run_free(g);
+	run_free(g1);
+}
+
+/*
+ * ... and why two: on three regions the same setting is not BSP. skew.topo puts b 5 ms from
+ * a and from c, but a and c 100 ms apart (one way), one machine each, equal speeds. All reach
+ * clock c together; b hears both MIRROR_CLOCK(c) 5 ms later, computes clock c (10 ms) and its
+ * batch of clock c reaches a 5 ms after that, while a's read(c) still waits 100 ms for c's
+ * MIRROR_CLOCK(c). So from clock 1 on, a's and c's views hold c + 1 updates of b's row
+ * (exactly: b's next batch needs a's next mirror clock), c of the far region's and their own.
+ * BSP on the same topology sees exactly c of everyone.
+ */
+static void test_gaia_three_regions(void)
+{
+	enum { C = 6 };
+	struct setup sg = {
+		.topo = "skew.topo", .machines = 1, .sync = "gaia", .clocks = C, .delta = 1,
+		.drain = 1, .keys = { "gaia.threshold=0", "gaia.schedule=constant", "gaia.slack=0" },
+	};
+	struct setup sb = { .topo = "skew.topo", .machines = 1, .sync = "bsp", .clocks = C, .delta = 1 };
+	struct run *g = run_new(&sg), *b = run_new(&sb);
+	for (int64_t c = 0; c < C; c++)
+		for (int w = 0; w < 3; w++)
+			for (int row = 0; row < 3; row++) {
+				CU_ASSERT_EQUAL(count_in(b, w, c, row), c);
+				int64_t expect = row == 1 && w != 1 && c >= 1 ? c + 1 : c;
+				CU_ASSERT_EQUAL(count_in(g, w, c, row), expect);
+			}
+	run_free(g);
+	run_free(b);
+}
+
+/*
+ * Significance filter through the engine: two regions x 1 machine, each worker adds 0.004 to
+ * its own row (value 1) every clock, constant threshold 1%. At the clock boundary the local
+ * copy takes the update and the accumulator grows: 0.004/1.004, 0.008/1.008 held,
+ * 0.012/1.012 = 1.19% sent; then again every third clock (2, 5, 8). The other region sees the
+ * row move only by the batches sent: its view at clock c holds floor(c / 3) x 0.012.
+ */
+static void gaia_filter(const char *apply)
+{
+	enum { C = 9 };
+	struct setup su = {
+		.topo = "two.topo", .machines = 1, .sync = "gaia", .clocks = C, .delta = 0.004,
+		.drain = 1,
+		.keys = { "gaia.threshold=0.01", "gaia.schedule=constant", "gaia.slack=0", apply },
+	};
+	struct run *r = run_new(&su);
+	int significant_local = !strcmp(apply, "gaia.apply=significant");
+	size_t nf;
+	const struct ps_filter_rec *fr = ps_filter_recs(r->ps, &nf);
+	CU_ASSERT_EQUAL(nf, 2 * C);
+	for (size_t i = 0; i < nf; i++) {
+		CU_ASSERT_EQUAL(fr[i].produced, 1);
+		CU_ASSERT_EQUAL(fr[i].sent, fr[i].clock % 3 == 2);
+		CU_ASSERT_DOUBLE_EQUAL(fr[i].threshold, 0.01, 0);
+	}
+	CU_ASSERT_EQUAL(ps_stats(r->ps)->updates_produced, 2 * C);
+	CU_ASSERT_EQUAL(ps_stats(r->ps)->updates_sent, 2 * 3);
+	CU_ASSERT_EQUAL(wan_msgs(r, 0, 1, MSG_MIRROR), 3);
+	CU_ASSERT_EQUAL(wan_msgs(r, 1, 0, MSG_MIRROR), 3);
+	CU_ASSERT_EQUAL(wan_msgs(r, 0, 1, MSG_MCLOCK), C);
+	for (int w = 0; w < 2; w++)
+		for (int64_t c = 0; c < C; c++) {
+			const double *v = view(r, w, c);
+			double sent = 1.0 + 0.012 * (double)(c / 3);
+			double own = significant_local ? sent : 1.0 + 0.004 * (double)c;
+			CU_ASSERT_DOUBLE_EQUAL(v[w], own, 1e-12);
+			CU_ASSERT_DOUBLE_EQUAL(v[1 - w], sent, 1e-12);
+		}
+	run_free(r);
+}
+
+static void test_gaia_filter(void)
+{
+	gaia_filter("gaia.apply=immediate");
+}
+
+static void test_gaia_filter_apply_significant(void)
+{
+	gaia_filter("gaia.apply=significant");
+}
+
+/*
+ * Selective barrier on a 1 Mb/s WAN (slow.topo, 10 ms one way), one machine per region, rows
+ * of 5000 values: row 0 (worker 0's, region a), row 1 (worker 1's, region b) and an extra row
+ * 2; slack 1000, so the mirror clock never holds a read. Worker 0 updates row 0 at clock 0 and
+ * row 2 at clock 1, nothing after. Worker 1 updates nothing and reads only its own row 1,
+ * except rows {1, 2} at clock 5 and rows {0, 1} at clock 6. Worked by hand:
+ *  - batch sizes: 5000 elements as (index, value) pairs are 5000 x 8 = 40000 bytes, as a dense
+ *    block of the shard's 3 x 5000 elements 60000 bytes: 64 + 40000 = 40064 bytes, 0.32 s at
+ *    1 Mb/s, more than barrier_drain_s = 0.05. A barrier is 64 + 4 = 68 bytes (544 bits), a
+ *    mirror clock 64 + 8 = 72 bytes (576 bits).
+ *  - t = 10 ms: a's shard reaches clock 1: BARRIER{row 0} on the control lane, batch 1 on the
+ *    data lane. They share the link (0.5 Mb/s each): the barrier's last bit leaves at
+ *    11.088 ms, it arrives at 21.088 ms; batch 1 has moved 544 bits, then has the link alone.
+ *  - t = 20 ms: batch 2 (row 2) queues behind batch 1 and MIRROR_CLOCK(1); its BARRIER{row 2}
+ *    overtakes them on the control lane (batch 1 has moved 544 + 8912 bits; both at 0.5 Mb/s
+ *    again for 1.088 ms), arriving at 31.088 ms. Batch 1 has moved 10000 of 320512 bits.
+ *  - batch 1's last bit leaves at 21.088 + 310.512 = 331.600 ms (arrives 341.600 ms), then
+ *    MIRROR_CLOCK(1) until 332.176 ms, then batch 2 until 652.688 ms: it arrives at 662.688 ms.
+ *  - worker 1's read of row 1 at clock 4 (40 ms) comes while rows 0 and 2 are both blocked and
+ *    is served at once; its read of rows {1, 2} at clock 5 (50 ms) is held until batch 2
+ *    arrives at 662.688 ms and sees it: 612.688 ms of selective-barrier wait. Its read of rows
+ *    {0, 1} at clock 6 (672.688 ms) comes after batch 1 arrived: not held, sees batch 1.
+ * Had the barrier of batch 2 travelled behind batch 1 (no control lane), the read at 50 ms
+ * would have been served at once with row 2 stale.
+ */
+static int barrier_reads(int w, int64_t c, size_t row)
+{
+	if (w == 1 && c == 5)
+		return row == 1 || row == 2;
+	if (w == 1 && c == 6)
+		return row == 0 || row == 1;
+	return row == (size_t)w;
+}
+
+static int barrier_updates(int w, int64_t c)
+{
+	if (w != 0 || c > 1)
+		return -1;
+	return c == 0 ? 0 : 2;
+}
+
+static struct run *barrier_run(const char *onoff, const char *drain)
+{
+	struct setup su = {
+		.topo = "slow.topo", .machines = 1, .sync = "gaia", .clocks = 10, .row_len = 5000,
+		.extra_rows = 1, .delta = 1, .upd_row = barrier_updates, .reads = barrier_reads,
+		.drain = 1,
+		.keys = { "gaia.threshold=0", "gaia.schedule=constant", "gaia.slack=1000", onoff,
+		          drain },
+	};
+	return run_new(&su);
+}
+
+static void test_gaia_barrier(void)
+{
+	struct run *r = barrier_run("gaia.barrier=on", "gaia.barrier_drain_s=0.05");
+	const double ms = 1e6;
+	CU_ASSERT_EQUAL(wan_msgs(r, 0, 1, MSG_BARRIER), 2);
+	CU_ASSERT_EQUAL(wan_msgs(r, 0, 1, MSG_MIRROR), 2);
+	CU_ASSERT_EQUAL(wan_msgs(r, 1, 0, MSG_BARRIER), 0);
+	CU_ASSERT_EQUAL(wan_msgs(r, 1, 0, MSG_MIRROR), 0);
+	for (int64_t c = 0; c < 5; c++)
+		CU_ASSERT_EQUAL(start_at(r, 1, c), c * NS_PER_CLOCK); /* never held */
+	CU_ASSERT(llabs(start_at(r, 1, 5) - llround(662.688 * ms)) <= 2);
+	for (int64_t c = 6; c < 10; c++)
+		CU_ASSERT_EQUAL(start_at(r, 1, c), start_at(r, 1, 5) + (c - 5) * NS_PER_CLOCK);
+	CU_ASSERT_DOUBLE_EQUAL(wait_of(r, 1, PS_WAIT_BARRIER), 0.612688, 3e-9);
+	CU_ASSERT_EQUAL(wait_of(r, 1, PS_WAIT_NETWORK), 0);
+	CU_ASSERT_EQUAL(wait_of(r, 1, PS_WAIT_MIRROR), 0);
+	CU_ASSERT_EQUAL(wait_of(r, 1, PS_WAIT_BSP), 0);
+	for (int k = 0; k < PS_WAIT_NKINDS; k++)
+		CU_ASSERT_EQUAL(wait_of(r, 0, (enum ps_wait)k), 0);
+	/* The held read saw batch 2; the later read of row 0 saw batch 1. */
+	CU_ASSERT_EQUAL(count_in(r, 1, 5, 2), 1);
+	CU_ASSERT_EQUAL(count_in(r, 1, 5, 1), 0);
+	CU_ASSERT_EQUAL(count_in(r, 1, 6, 0), 1);
+	/* Worker 0 was never held and finished its 10 clocks in 100 ms. */
+	CU_ASSERT_EQUAL(start_at(r, 0, 9), 9 * NS_PER_CLOCK);
+	run_free(r);
+
+	/* Without the barrier (off, or a trigger longer than either batch's 0.32 s and 0.64 s
+	 * drain) the same reads are served at once, with both rows stale. */
+	static const char *const variants[][2] = {
+		{ "gaia.barrier=off", "gaia.barrier_drain_s=0.05" },
+		{ "gaia.barrier=on", "gaia.barrier_drain_s=1" },
+	};
+	for (int i = 0; i < 2; i++) {
+		r = barrier_run(variants[i][0], variants[i][1]);
+		CU_ASSERT_EQUAL(wan_msgs(r, 0, 1, MSG_BARRIER), 0);
+		CU_ASSERT_EQUAL(wan_msgs(r, 0, 1, MSG_MIRROR), 2);
+		for (int64_t c = 0; c < 10; c++)
+			CU_ASSERT_EQUAL(start_at(r, 1, c), c * NS_PER_CLOCK);
+		CU_ASSERT_EQUAL(count_in(r, 1, 5, 2), 0);
+		CU_ASSERT_EQUAL(count_in(r, 1, 6, 0), 0);
+		for (int k = 0; k < PS_WAIT_NKINDS; k++)
+			CU_ASSERT_EQUAL(wait_of(r, 1, (enum ps_wait)k), 0);
+		run_free(r);
+	}
+}
+
+/* ---- determinism ---- */
+
+static void same_runs(const struct run *a, const struct run *b)
+{
+	size_t nk = (size_t)a->nnodes * (size_t)a->wl.maxc;
+	CU_ASSERT(!memcmp(a->wl.views, b->wl.views, nk * a->wl.np * sizeof *a->wl.views));
+	CU_ASSERT(!memcmp(a->wl.start, b->wl.start, nk * sizeof *a->wl.start));
+	CU_ASSERT_EQUAL(a->end, b->end);
+	const struct ps_stats *x = ps_stats(a->ps), *y = ps_stats(b->ps);
+	size_t nw = (size_t)a->nnodes, nm = (size_t)a->nregions * (size_t)a->nregions * MSG_NKINDS;
+	CU_ASSERT(!memcmp(x->wan_bytes, y->wan_bytes, nm * sizeof *x->wan_bytes));
+	CU_ASSERT(!memcmp(x->wan_msgs, y->wan_msgs, nm * sizeof *x->wan_msgs));
+	CU_ASSERT(!memcmp(x->wait_s, y->wait_s, nw * PS_WAIT_NKINDS * sizeof *x->wait_s));
+	CU_ASSERT(!memcmp(x->compute_s, y->compute_s, nw * sizeof *x->compute_s));
+	CU_ASSERT(!memcmp(x->clocks, y->clocks, nw * sizeof *x->clocks));
+	CU_ASSERT_EQUAL(x->updates_produced, y->updates_produced);
+	CU_ASSERT_EQUAL(x->updates_sent, y->updates_sent);
+	CU_ASSERT_EQUAL(x->updates_pushed, y->updates_pushed);
+	CU_ASSERT_EQUAL(x->updates_pushed_wan, y->updates_pushed_wan);
+	size_t ne1, ne2, nf1, nf2;
+	const struct ps_eval *e1 = ps_evals(a->ps, &ne1), *e2 = ps_evals(b->ps, &ne2);
+	CU_ASSERT_EQUAL_FATAL(ne1, ne2);
+	for (size_t i = 0; i < ne1; i++) {
+		CU_ASSERT_EQUAL(e1[i].replica, e2[i].replica);
+		CU_ASSERT_EQUAL(e1[i].clock, e2[i].clock);
+		CU_ASSERT_EQUAL(e1[i].time, e2[i].time);
+		CU_ASSERT_EQUAL(e1[i].objective, e2[i].objective);
+	}
+	const struct ps_filter_rec *f1 = ps_filter_recs(a->ps, &nf1), *f2 = ps_filter_recs(b->ps, &nf2);
+	CU_ASSERT_EQUAL_FATAL(nf1, nf2);
+	for (size_t i = 0; i < nf1; i++) {
+		CU_ASSERT_EQUAL(f1[i].region, f2[i].region);
+		CU_ASSERT_EQUAL(f1[i].clock, f2[i].clock);
+		CU_ASSERT_EQUAL(f1[i].produced, f2[i].produced);
+		CU_ASSERT_EQUAL(f1[i].sent, f2[i].sent);
+	}
+}
+
+static void test_determinism(void)
+{
+	struct setup s1 = baseline("ssp:2", 10);
+	s1.dynamic = 1;
+	struct run *a = run_new(&s1), *b = run_new(&s1);
+	same_runs(a, b);
+	run_free(a);
+	run_free(b);
+	struct setup s2 = {
+		.topo = "three.topo", .machines = 2, .sync = "gaia", .clocks = 8, .dynamic = 1,
+		.keys = { "gaia.threshold=0.02", "gaia.schedule=sqrt", "gaia.slack=1" },
+	};
+	s2.speed[5] = 2.5;
+	a = run_new(&s2);
+	b = run_new(&s2);
+	same_runs(a, b);
+	/* The sqrt schedule as the filter applied it: the updates of clock t are filtered with
+	 * 0.02 / sqrt(t + 1); one record per (region, clock), every clock of every region. */
+	size_t nf;
+	const struct ps_filter_rec *fr = ps_filter_recs(a->ps, &nf);
+	CU_ASSERT_EQUAL(nf, 3 * 8);
+	for (size_t i = 0; i < nf; i++) {
+		CU_ASSERT_DOUBLE_EQUAL(fr[i].threshold, 0.02 / sqrt((double)fr[i].clock + 1), 1e-15);
+		CU_ASSERT_EQUAL(fr[i].produced, 2);
+		CU_ASSERT(fr[i].sent <= 2); /* only the region's own 2 rows accumulate */
+	}
+	run_free(a);
+	run_free(b);
+}
+
+int main(void)
+{
+	static const struct testutil_case cases[] = {
+		{ "bsp: exactly c updates at clock c", test_bsp },
+		{ "ssp:2: at least c-2, bound exercised", test_ssp },
+		{ "async: never held, runs ahead", test_async },
+		{ "lan: bsp in one region", test_lan },
+		{ "gaia: mirror clock, slack 0", test_gaia_mirror_slack0 },
+		{ "gaia: mirror clock, slack 2", test_gaia_mirror_slack2 },
+		{ "gaia: local ssp", test_gaia_local_ssp },
+		{ "gaia: threshold 0 slack 0 = bsp on 2 regions", test_gaia_equals_bsp },
+		{ "gaia: slack 0 on 3 regions is not bsp", test_gaia_three_regions },
+		{ "gaia: significance filter", test_gaia_filter },
+		{ "gaia: filter with apply=significant", test_gaia_filter_apply_significant },
+		{ "gaia: selective barrier", test_gaia_barrier },
+		{ "determinism", test_determinism },
+		{ NULL, NULL },
+	};
+	testutil_suite("sync", cases);
+	return testutil_run();
+}
