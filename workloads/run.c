@@ -148,10 +148,14 @@ static int setup_build(struct config *cfg, const char *sync, struct setup *s)
 		bad_key(cfg, "workload", "unknown workload '%s' (available: mf)", wl_name);
 		goto fail;
 	}
-	if (!(s->topo = topology_load(topo)))
+	if (!(s->topo = topology_load(topo))) {
+		bad_key(cfg, "topology", "cannot load topology '%s' (see the message above)", topo);
 		goto fail;
-	if (*trace && !(s->tr = trace_load(trace, s->topo)))
+	}
+	if (*trace && !(s->tr = trace_load(trace, s->topo))) {
+		bad_key(cfg, "trace", "cannot load trace '%s' (see the message above)", trace);
 		goto fail;
+	}
 	int R = s->nregions = s->topo->n;
 	s->machines = xmalloc((size_t)R * sizeof *s->machines);
 	for (int r = 0; r < R; r++) {
