@@ -18,7 +18,7 @@ const char *const ps_wait_names[PS_WAIT_NKINDS] = {
 };
 
 const char *const msg_kind_names[MSG_NKINDS] = {
-	"read", "reply", "push", "mirror", "mirror_clock", "barrier",
+	"read", "reply", "push", "mirror", "mirror_clock", "barrier", "hub", "hub_clock",
 };
 
 static void deliver(void *ctx, struct msg *m);

@@ -40,6 +40,8 @@ enum msg_kind {
 	MSG_MIRROR,   /* shard -> mirror shard: significant updates (index, value) */
 	MSG_MCLOCK,   /* shard -> mirror shard: mirror clock c (all significant updates < c sent) */
 	MSG_BARRIER,  /* shard -> mirror shard: rows to block until the matching MIRROR arrives */
+	MSG_HUB,      /* hub -> hub or member (gaia.hubs): a group's summed updates of one clock */
+	MSG_HCLOCK,   /* hub -> hub: group clock c; hub -> member: inter-group clock c */
 	MSG_NKINDS
 };
 extern const char *const msg_kind_names[MSG_NKINDS];
@@ -105,6 +107,9 @@ struct ps_config {
 	int nregions;              /* regions */
 	const int *machines;       /* machines (nodes) per region */
 	const int *node_region;    /* region of each node, or NULL: nodes numbered region by region */
+	const int *region_group;   /* hub group of each region (-1: none), or NULL (gaia.hubs) */
+	const int *group_hub;      /* hub region of each group, or NULL (gaia.hubs) */
+	int ngroups;               /* hub groups (0: none) */
 	const struct sync_ops *sync; /* consistency model */
 	const void *sync_params;   /* its parameters (type known to the model) */
 	const struct workload_ops *wl_ops; /* workload */

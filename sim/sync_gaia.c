@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "sim/diag.h"
+#include "sim/gaia_hubs.h"
 #include "sim/lineio.h"
 #include "sim/ps-internal.h"
 #include "sim/sigfilter.h"
@@ -61,6 +62,7 @@ struct gaia_shard {
 	double wan_bytes_clock;   /* bytes sent to mirrors since the last clock */
 	sim_time_t last_clock_at; /* time of the last clock boundary */
 	uint64_t batch_seq;       /* batches sent */
+	struct gaia_hub *hub;     /* hub overlay state (gaia.hubs = on, sim/gaia_hubs.c), or NULL */
 };
 
 static void *parse(const char *arg, struct config *cfg)
@@ -99,12 +101,6 @@ static void *parse(const char *arg, struct config *cfg)
 		diag_at(where, line, "gaia.local: bad value '%s' (expected bsp or ssp:S, S >= 0)", local);
 		goto fail;
 	}
-	if (p->hubs) {
-		long line;
-		const char *where = config_where(cfg, "gaia.hubs", &line);
-		diag_at(where, line, "gaia.hubs: 'on' is not implemented yet in this version (use off)");
-		goto fail;
-	}
 	return p;
 fail:
 	free(p);
@@ -138,6 +134,11 @@ static int init(struct ps *ps)
 		g->last_batch = xcalloc((size_t)ps->nreplicas, sizeof *g->last_batch);
 		sigfilter_init(&g->filter, &p->sig);
 		s->model = g;
+		/* hubs (sim/gaia_hubs.c): the hub logic reads and updates these fields of g */
+		struct gaia_hub_link link = { g->mirror_clock, &g->batch_seq, &g->wan_bytes_clock,
+		                              p->barrier, p->barrier_drain_s };
+		if (p->hubs && !(g->hub = gaia_hub_new(ps, s, &link)))
+			return -1;
 	}
 	return 0;
 }
@@ -159,6 +160,7 @@ static void fini(struct ps *ps)
 		free(g->blocked);
 		free(g->mirror_clock);
 		free(g->last_batch);
+		gaia_hub_free(g->hub);
 		free(g);
 	}
 }
@@ -175,9 +177,14 @@ static int read_block(struct ps *ps, struct ps_shard *s, const struct ps_read *r
 	struct gaia_shard *g = G(s);
 	if (s->clock < r->clock - p->local_staleness)
 		return p->local_staleness == 0 ? PS_WAIT_BSP : PS_WAIT_SSP;
-	for (int q = 0; q < ps->nreplicas; q++)
-		if (q != s->replica && g->mirror_clock[q] < r->clock - p->slack)
+	if (g->hub) { /* hubs: the group's mirror clocks and the inter-group clock */
+		if (gaia_hub_behind(g->hub, r->clock - p->slack))
 			return PS_WAIT_MIRROR;
+	} else {
+		for (int q = 0; q < ps->nreplicas; q++)
+			if (q != s->replica && g->mirror_clock[q] < r->clock - p->slack)
+				return PS_WAIT_MIRROR;
+	}
 	size_t S = (size_t)ps->replicas[s->replica].nshards;
 	for (size_t i = 0; i < r->n; i++)
 		if (g->blocked[r->rows[i] / S])
@@ -280,7 +287,10 @@ static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_acc
 	uint64_t sent = batch->n;
 	batch->wire_bytes = ps_elems_bytes(ps, batch->n, s->owned * ps->row_len);
 	g->batch_seq++;
-	for (int q = 0; q < ps->nreplicas; q++) {
+	const int *dests = NULL; /* hubs: only the shard's group */
+	int ndests = g->hub ? gaia_hub_dests(g->hub, &dests) : ps->nreplicas;
+	for (int j = 0; j < ndests; j++) {
+		int q = dests ? dests[j] : j;
 		if (q == s->replica)
 			continue;
 		struct ps_shard *to = ps->replicas[q].shards[s->index];
@@ -315,6 +325,8 @@ static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_acc
 		mc->wire_bytes = ps->cfg.header_bytes + 8;
 		ps_send(ps, mc);
 	}
+	if (g->hub) /* a hub sums its own batch into the group's and sends complete group clocks */
+		gaia_hub_own_batch(ps, s, g->hub, c, batch);
 	ps_filter_record(ps, ps->replicas[s->replica].region, c - 1, produced, sent, thr);
 	sim_time_t now = t->ops->now(t);
 	if (now > g->last_clock_at)
@@ -348,13 +360,21 @@ static void on_message(struct ps *ps, struct ps_shard *s, struct msg *m)
 	struct ps_replica *rep = &ps->replicas[s->replica];
 	switch (m->kind) {
 	case MSG_MIRROR:
+	case MSG_HUB: /* hubs: a group's summed updates, added like a mirror batch */
 		for (size_t i = 0; i < m->n; i++)
 			rep->params[m->idx[i]] += m->val[i];
 		g->last_batch[m->replica] = m->batch;
 		release_barrier(ps, s, m->replica, m->batch);
+		if (g->hub)
+			gaia_hub_on_data(ps, s, g->hub, m);
 		break;
 	case MSG_MCLOCK:
 		g->mirror_clock[m->replica] = m->clock;
+		if (g->hub)
+			gaia_hub_on_clock(ps, s, g->hub, m);
+		break;
+	case MSG_HCLOCK: /* hubs: a group clock or the inter-group clock */
+		gaia_hub_on_clock(ps, s, g->hub, m);
 		break;
 	case MSG_BARRIER: {
 		if (m->batch <= g->last_batch[m->replica])

@@ -376,11 +376,21 @@ int run_model(struct config *cfg, const char *sync, const struct run_opts *o,
 	if (s.tr)
 		net_apply_trace(net, s.tr);
 	struct transport *t = transport_sim_new(sim, net, s.node_region, s.nnodes);
+	/* hub groups for gaia.hubs: group of each region and hub region of each group */
+	int *region_group = xmalloc((size_t)s.nregions * sizeof *region_group);
+	int *group_hub = xmalloc(((size_t)s.topo->ngroups + 1) * sizeof *group_hub);
+	for (int r = 0; r < s.nregions; r++)
+		region_group[r] = s.topo->regions[r].group;
+	for (int g = 0; g < s.topo->ngroups; g++)
+		group_hub[g] = s.topo->groups[g].hub;
 	struct progress prog = { s.sync_spec, s.max_clocks, o->progress };
 	struct ps_config pc = {
 		.nregions = s.nregions,
 		.machines = s.machines,
 		.node_region = s.node_region,
+		.region_group = region_group,
+		.group_hub = group_hub,
+		.ngroups = s.topo->ngroups,
 		.sync = s.sync,
 		.sync_params = s.sync_params,
 		.wl_ops = s.wl_ops,
@@ -453,6 +463,8 @@ int run_model(struct config *cfg, const char *sync, const struct run_opts *o,
 		rc = -1;
 out:
 	ps_free(ps);
+	free(region_group);
+	free(group_hub);
 	t->ops->destroy(t);
 	net_free(net);
 	sim_free(sim);
