@@ -64,6 +64,9 @@ struct ps_worker {
 	double *view;        /* its cache of the rows it reads: nrows * row_len */
 	int64_t *stamp;      /* per row: shard clock when the cached copy was served */
 	int waiting;         /* 1 while waiting for replies before computing */
+	struct wl_update *hist; /* its own updates of the last nhist clocks (ring by clock) */
+	int64_t *hist_clock; /* clock of each ring slot, -1 if empty */
+	int nhist;           /* ring size: the cache staleness bound (0: none kept) */
 	struct wl_update upd; /* update of the current clock */
 	double speed;        /* compute-time factor */
 	sim_time_t read_sent; /* when the current clock's reads were sent */

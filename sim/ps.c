@@ -175,6 +175,18 @@ struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 		w->stamp = xcalloc(ps->nrows + 1, sizeof *w->stamp); /* the initial model is clock 0 */
 		w->speed = cfg->speed ? cfg->speed[n] : 1.0;
 		wl_update_init(&w->upd);
+		/* Own updates a serving shard has not applied yet are re-applied to what the worker
+		 * reads (read-my-writes); they are at most `read_lag` clocks old. */
+		int64_t h = ps->sync->async_reads ? 0 : ps->sync->read_lag(ps);
+		w->nhist = h > 0 && h < 1024 ? (int)h : 0;
+		if (w->nhist) {
+			w->hist = xcalloc((size_t)w->nhist, sizeof *w->hist);
+			w->hist_clock = xmalloc((size_t)w->nhist * sizeof *w->hist_clock);
+			for (int i = 0; i < w->nhist; i++) {
+				wl_update_init(&w->hist[i]);
+				w->hist_clock[i] = -1;
+			}
+		}
 	}
 	ps->shards = xcalloc((size_t)ps->nnodes, sizeof *ps->shards);
 	ps->shard_at = xcalloc((size_t)ps->nnodes, sizeof *ps->shard_at);
@@ -248,6 +260,10 @@ void ps_free(struct ps *ps)
 	for (int n = 0; n < ps->nnodes; n++) {
 		free(ps->workers[n].view);
 		free(ps->workers[n].stamp);
+		for (int i = 0; i < ps->workers[n].nhist; i++)
+			wl_update_free(&ps->workers[n].hist[i]);
+		free(ps->workers[n].hist);
+		free(ps->workers[n].hist_clock);
 		wl_update_free(&ps->workers[n].upd);
 	}
 	free(ps->replicas);
@@ -468,7 +484,8 @@ static void serve(struct ps *ps, struct ps_shard *s, struct ps_read *r)
 	m->wire_bytes = ps_rows_bytes(ps, r->n, s->owned);
 	m->wait = r->wait;
 	m->held = now(ps) - r->arrived;
-	m->served_clock = s->clock;
+	m->served_clock = ps->sync->served_clock ? ps->sync->served_clock(ps, s) : s->clock;
+	m->local_clock = s->clock;
 	ps_send(ps, m);
 }
 
@@ -523,6 +540,15 @@ static void worker_end(void *ctx, void *arg)
 	struct ps_replica *rep = &ps->replicas[w->replica];
 	size_t S = (size_t)rep->nshards, rl = ps->row_len;
 	const struct wl_update *u = &w->upd;
+	if (w->nhist) {
+		int slot = (int)(w->clock % w->nhist);
+		struct wl_update *h = &w->hist[slot];
+		wl_update_reserve(h, u->nrows, rl);
+		memcpy(h->rows, u->rows, u->nrows * sizeof *h->rows);
+		memcpy(h->vals, u->vals, u->nrows * rl * sizeof *h->vals);
+		h->nrows = u->nrows;
+		w->hist_clock[slot] = w->clock;
+	}
 	size_t *count = xcalloc(S, sizeof *count);
 	for (size_t i = 0; i < u->nrows; i++) {
 		count[u->rows[i] % S]++;
@@ -573,6 +599,43 @@ static void worker_compute(struct ps *ps, struct ps_worker *w)
 	ps->t->ops->timer(ps->t, (sim_time_t)llround(ns), worker_end, w);
 }
 
+/* Index of row in the ascending rows of u, or -1. */
+static long find_row(const struct wl_update *u, uint32_t row)
+{
+	size_t lo = 0, hi = u->nrows;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (u->rows[mid] < row)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < u->nrows && u->rows[lo] == row ? (long)lo : -1;
+}
+
+/* A reply from a shard at clock k lacks this worker's own updates of clocks k .. clock-1
+ * (the shard applies a clock's pushes only once every worker has pushed it): add them back. */
+static void reapply_own(struct ps *ps, struct ps_worker *w, const struct msg *m)
+{
+	size_t rl = ps->row_len;
+	int64_t from = m->local_clock > w->clock - w->nhist ? m->local_clock : w->clock - w->nhist;
+	for (int64_t j = from; j < w->clock; j++) {
+		int slot = (int)(j % w->nhist);
+		if (w->hist_clock[slot] != j)
+			continue;
+		const struct wl_update *h = &w->hist[slot];
+		for (size_t i = 0; i < m->n; i++) {
+			long at = find_row(h, m->idx[i]);
+			if (at < 0)
+				continue;
+			double *v = w->view + (size_t)m->idx[i] * rl;
+			const double *d = h->vals + (size_t)at * rl;
+			for (size_t k = 0; k < rl; k++)
+				v[k] += d[k];
+		}
+	}
+}
+
 static void worker_reply(struct ps *ps, struct ps_worker *w, struct msg *m)
 {
 	size_t rl = ps->row_len;
@@ -580,6 +643,8 @@ static void worker_reply(struct ps *ps, struct ps_worker *w, struct msg *m)
 		memcpy(w->view + (size_t)m->idx[i] * rl, m->val + i * rl, rl * sizeof *w->view);
 		w->stamp[m->idx[i]] = m->served_clock;
 	}
+	if (w->nhist)
+		reapply_own(ps, w, m);
 	if (!w->waiting)
 		return; /* a background refresh (async) */
 	if (m->held > w->worst_held || (m->held == w->worst_held && m->wait > w->worst_wait)) {

@@ -63,7 +63,10 @@ struct msg {
 	sim_time_t sent;     /* time sent, ns (set by ps) */
 	sim_time_t arrived;  /* time it reached its destination, ns (set by ps) */
 	int wait;            /* REPLY: enum ps_wait the read was last held by */
-	int64_t served_clock; /* REPLY: the shard's clock when it served the read */
+	int64_t served_clock; /* REPLY: staleness stamp: every update the model guarantees of
+	                       * clocks below it is in the values (sync_ops.served_clock) */
+	int64_t local_clock;  /* REPLY: the shard's own clock: the reader's own updates of clocks
+	                       * below it are in the values */
 	sim_time_t held;     /* REPLY: how long the shard held the read, ns */
 	struct msg *next;    /* transport queue link */
 };

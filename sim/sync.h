@@ -46,6 +46,14 @@ struct sync_ops {
 	 * clock c when k >= c - cache_staleness(ps); other needed rows are fetched.
 	 */
 	int64_t (*cache_staleness)(const struct ps *ps);
+	/*
+	 * The clock a reply of shard s is stamped with: the reply holds every update of clocks
+	 * below it that the model guarantees. NULL: the shard's clock.
+	 */
+	int64_t (*served_clock)(const struct ps *ps, const struct ps_shard *s);
+	/* How many clocks a shard's own clock may lag a reader it serves (the reader re-adds its
+	 * own updates of those clocks to what it reads). */
+	int64_t (*read_lag)(const struct ps *ps);
 	/* 1: send a READ to every shard each clock even with no row to fetch (admission). */
 	int reads_admit;
 	/* 1: do not wait for replies: compute at once with the cache, refresh in the background. */

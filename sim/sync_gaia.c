@@ -165,10 +165,36 @@ static void fini(struct ps *ps)
 	}
 }
 
+/*
+ * A reply holds the local updates of clocks below the shard clock and the other regions'
+ * significant updates of clocks below their mirror clocks: it is stamped with the smaller, and
+ * a cached row may be reused only within the tighter of the two bounds.
+ */
 static int64_t cache_staleness(const struct ps *ps)
 {
 	const struct gaia_params *p = ps->sp;
+	return p->local_staleness < p->slack ? p->local_staleness : p->slack;
+}
+
+static int64_t read_lag(const struct ps *ps)
+{
+	const struct gaia_params *p = ps->sp;
 	return p->local_staleness;
+}
+
+static int64_t served_clock(const struct ps *ps, const struct ps_shard *s)
+{
+	const struct gaia_shard *g = s->model;
+	int64_t k = s->clock;
+	if (g->hub) {
+		/* group members' mirror clocks and the inter-group clock */
+		int64_t h = gaia_hub_seen(g->hub);
+		return h < k ? h : k;
+	}
+	for (int q = 0; q < ps->nreplicas; q++)
+		if (q != s->replica && g->mirror_clock[q] < k)
+			k = g->mirror_clock[q];
+	return k;
 }
 
 static int read_block(struct ps *ps, struct ps_shard *s, const struct ps_read *r)
@@ -405,6 +431,8 @@ const struct sync_ops sync_gaia = {
 	.read_block = read_block,
 	.on_clock = on_clock,
 	.cache_staleness = cache_staleness,
+	.served_clock = served_clock,
+	.read_lag = read_lag,
 	.reads_admit = 1,
 	.on_message = on_message,
 	.fini = fini,

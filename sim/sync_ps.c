@@ -98,20 +98,20 @@ static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_acc
 
 const struct sync_ops sync_bsp = {
 	.name = "bsp", .parse = parse_bsp, .read_block = read_block, .on_clock = on_clock,
-	.cache_staleness = cache_staleness,
+	.cache_staleness = cache_staleness, .read_lag = cache_staleness,
 };
 
 const struct sync_ops sync_ssp = {
 	.name = "ssp", .parse = parse_ssp, .read_block = read_block, .on_clock = on_clock,
-	.cache_staleness = cache_staleness,
+	.cache_staleness = cache_staleness, .read_lag = cache_staleness,
 };
 
 const struct sync_ops sync_async = {
 	.name = "async", .parse = parse_async, .read_block = read_block, .on_clock = on_clock,
-	.apply_on_receipt = 1, .cache_staleness = cache_staleness, .async_reads = 1,
+	.apply_on_receipt = 1, .cache_staleness = cache_staleness, .read_lag = cache_staleness, .async_reads = 1,
 };
 
 const struct sync_ops sync_lan = {
 	.name = "lan", .one_region = 1, .parse = parse_lan, .read_block = read_block,
-	.on_clock = on_clock, .cache_staleness = cache_staleness,
+	.on_clock = on_clock, .cache_staleness = cache_staleness, .read_lag = cache_staleness,
 };

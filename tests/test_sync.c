@@ -444,6 +444,10 @@ static void test_ssp(void)
 				int64_t k = count_in(r, w, c, row);
 				/* Whole clocks only, at least c - S of them, never more than c. */
 				CU_ASSERT(k >= c - S && k <= c);
+				/* Read-my-writes: its own row holds all c of its own updates, even
+				 * when a refetched copy was served before the latest of them. */
+				if (row == w)
+					CU_ASSERT_EQUAL(k, c);
 				if (w != SLOW && row != w && k == c - S)
 					stale_to_bound = 1;
 			}
@@ -640,11 +644,44 @@ static void test_gaia_local_ssp(void)
 			int64_t k = count_in(r, 0, c, row);
 			CU_ASSERT(k >= c - 1 && k <= c);
 			stale |= k == c - 1;
+			/* read-my-writes, never counted twice: its own row holds exactly c */
+			if (row == 0)
+				CU_ASSERT_EQUAL(k, c);
 		}
 	CU_ASSERT(stale);
 	CU_ASSERT(wait_of(r, 0, PS_WAIT_SSP) > 0);
 	CU_ASSERT_EQUAL(wait_of(r, 0, PS_WAIT_BSP), 0);
 	CU_ASSERT_EQUAL(wait_of(r, 0, PS_WAIT_MIRROR), 0);
+	run_free(r);
+}
+
+/*
+ * Local SSP must not loosen the bound between data centers: with gaia.local=ssp:2 and slack 0,
+ * (and a worker still sees every one of its own updates, although the local shard serving it
+ * may be 2 clocks behind and the cache rule, min(2, 0) = 0, keeps no cached row),
+ * a worker of region a at clock c may see its own region's rows up to 2 clocks stale, but the
+ * other region's rows must hold all c of their updates (threshold 0 sends every one), however
+ * long ago the row was cached. Region b has a slow machine, so a's workers do run ahead locally.
+ */
+static void test_gaia_local_ssp_slack0(void)
+{
+	enum { C = 10 };
+	struct setup su = {
+		.topo = "two.topo", .machines = 2, .sync = "gaia", .clocks = C, .delta = 1,
+		.drain = 1,
+		.keys = { "gaia.threshold=0", "gaia.schedule=constant", "gaia.slack=0",
+		          "gaia.local=ssp:2" },
+	};
+	su.speed[3] = 3;
+	struct run *r = run_new(&su);
+	for (int w = 0; w < 2; w++)
+		for (int64_t c = 0; c < C; c++) {
+			for (int row = 2; row < 4; row++)
+				CU_ASSERT(count_in(r, w, c, row) >= c);
+			for (int row = 0; row < 2; row++)
+				CU_ASSERT(count_in(r, w, c, row) >= c - 2);
+			CU_ASSERT_EQUAL(count_in(r, w, c, w), c); /* own row: exactly its c updates */
+		}
 	run_free(r);
 }
 
@@ -967,6 +1004,7 @@ int main(void)
 		{ "gaia: mirror clock, slack 0", test_gaia_mirror_slack0 },
 		{ "gaia: mirror clock, slack 2", test_gaia_mirror_slack2 },
 		{ "gaia: local ssp", test_gaia_local_ssp },
+		{ "gaia: local ssp with slack 0 keeps remote rows fresh", test_gaia_local_ssp_slack0 },
 		{ "gaia: threshold 0 slack 0 = bsp on 2 regions", test_gaia_equals_bsp },
 		{ "gaia: slack 0 on 3 regions is not bsp", test_gaia_three_regions },
 		{ "gaia: significance filter", test_gaia_filter },
