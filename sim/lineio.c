@@ -121,7 +121,7 @@ int lineio_is_blank(const char *line)
 	return *line == '\0' || *line == '#';
 }
 
-static char *trim(char *s)
+char *lineio_trim(char *s)
 {
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -140,7 +140,7 @@ int lineio_split(char *line, char sep, char **fields, int max)
 		if (end)
 			*end = '\0';
 		if (n < max)
-			fields[n] = trim(p);
+			fields[n] = lineio_trim(p);
 		n++;
 		if (!end)
 			return n;

@@ -33,6 +33,9 @@ long lineio_lineno(const struct lineio *in);
 /* The name given at open. */
 const char *lineio_name(const struct lineio *in);
 
+/* Strip leading and trailing blanks (spaces, tabs) in place; returns the first non-blank. */
+char *lineio_trim(char *s);
+
 /* 1 if the line is empty, all blanks, or a comment starting with '#' (after blanks). */
 int lineio_is_blank(const char *line);
 

@@ -81,16 +81,6 @@ static int valid_key(const char *k)
 	return 1;
 }
 
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
 /* Cut a trailing comment: a '#' preceded by a blank starts one (a '#' inside a word does not). */
 static void cut_comment(char *s)
 {
@@ -134,8 +124,8 @@ static int split_assignment(char *s, char **key, char **value)
 	if (!eq)
 		return -1;
 	*eq = '\0';
-	*key = trim(s);
-	*value = trim(eq + 1);
+	*key = lineio_trim(s);
+	*value = lineio_trim(eq + 1);
 	return **key ? 0 : -1;
 }
 
@@ -153,7 +143,7 @@ static const char *shown(const char *line, char *buf, size_t size)
 static int load_line(struct config *c, const char *path, long lineno, char *line)
 {
 	char copy[CONFIG_MAX_SHOWN + 8];
-	char *s = trim(line);
+	char *s = lineio_trim(line);
 	char *saved = xstrdup(shown(s, copy, sizeof copy));
 	cut_comment(s);
 	char *key, *value;

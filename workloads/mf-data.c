@@ -332,16 +332,6 @@ static int detect_separator(const char *line)
 	return -1;
 }
 
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
 /* Split in place at each occurrence of sep (a string); same contract as lineio_split. */
 static int split_str(char *line, const char *sep, char **f, int max)
 {
@@ -359,7 +349,7 @@ static int split_str(char *line, const char *sep, char **f, int max)
 		p = end + len;
 	}
 	for (int k = 0; k < n && k < max; k++)
-		f[k] = trim(f[k]);
+		f[k] = lineio_trim(f[k]);
 	return n;
 }
 
