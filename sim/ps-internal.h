@@ -39,6 +39,7 @@ struct ps_shard {
 	int64_t *pushed;     /* per worker of the replica (local index): pushes received */
 	struct ps_read *reads; /* held reads, in arrival order */
 	struct ps_accum *accs; /* open accumulators, ascending clock */
+	struct ps_accum *spare; /* a cleared accumulator kept for reuse, or NULL */
 	void *model;         /* sync model's per-shard state */
 };
 

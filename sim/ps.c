@@ -46,9 +46,28 @@ void ps_msg_free(struct msg *m)
 {
 	if (!m)
 		return;
+	if (m->shared && --*m->shared > 0) {
+		free(m); /* the payload stays with the other holders */
+		return;
+	}
+	free(m->shared);
 	free(m->idx);
 	free(m->val);
 	free(m);
+}
+
+void ps_msg_share(struct msg *to, struct msg *from)
+{
+	assert(!to->idx && !to->val && !to->shared);
+	if (!from->shared) {
+		from->shared = xmalloc(sizeof *from->shared);
+		*from->shared = 1;
+	}
+	++*from->shared;
+	to->shared = from->shared;
+	to->n = from->n;
+	to->idx = from->idx;
+	to->val = from->val;
 }
 
 double ps_rows_bytes(const struct ps *ps, size_t n, size_t owned)
@@ -120,11 +139,11 @@ void ps_filter_record(struct ps *ps, int region, int64_t clock, uint64_t produce
 /* ---- construction ---- */
 
 static void replica_init(struct ps *ps, struct ps_replica *rep, int region, const int *nodes,
-                         int nnodes)
+                         int nnodes, const double *init)
 {
 	rep->region = region;
 	rep->params = xmalloc(ps->nrows * ps->row_len * sizeof *rep->params);
-	ps->cfg.wl_ops->init_model(ps->cfg.wl, rep->params);
+	memcpy(rep->params, init, ps->nrows * ps->row_len * sizeof *rep->params);
 	rep->nshards = nnodes;
 	rep->shards = xcalloc((size_t)nnodes, sizeof *rep->shards);
 	rep->nworkers = nnodes;
@@ -164,6 +183,9 @@ struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 	ps->row_len = cfg->wl_ops->row_len(cfg->wl);
 	ps->lr0 = ps_learning_rate(ps, 0);
 	size_t np = ps->nrows * ps->row_len;
+	/* The initial model is deterministic: compute it once, copy it into every view and replica. */
+	double *init = xmalloc((np + 1) * sizeof *init);
+	cfg->wl_ops->init_model(cfg->wl, init);
 
 	ps->workers = xcalloc((size_t)ps->nnodes, sizeof *ps->workers);
 	for (int n = 0; n < ps->nnodes; n++) {
@@ -171,7 +193,7 @@ struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 		w->id = w->node = n;
 		w->region = ps->node_region[n];
 		w->view = xmalloc(np * sizeof *w->view);
-		cfg->wl_ops->init_model(cfg->wl, w->view);
+		memcpy(w->view, init, np * sizeof *w->view);
 		w->stamp = xcalloc(ps->nrows + 1, sizeof *w->stamp); /* the initial model is clock 0 */
 		w->speed = cfg->speed ? cfg->speed[n] : 1.0;
 		wl_update_init(&w->upd);
@@ -199,15 +221,16 @@ struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 				if (ps->node_region[n] == r)
 					nodes[k++] = n;
 			if (k)
-				replica_init(ps, &ps->replicas[ps->nreplicas++], r, nodes, k);
+				replica_init(ps, &ps->replicas[ps->nreplicas++], r, nodes, k, init);
 		}
 	} else {
 		ps->replicas = xcalloc(1, sizeof *ps->replicas);
 		for (int n = 0; n < ps->nnodes; n++)
 			nodes[n] = n;
-		replica_init(ps, &ps->replicas[ps->nreplicas++], -1, nodes, ps->nnodes);
+		replica_init(ps, &ps->replicas[ps->nreplicas++], -1, nodes, ps->nnodes, init);
 	}
 	free(nodes);
+	free(init);
 
 	size_t nk = (size_t)ps->nregions * (size_t)ps->nregions * MSG_NKINDS;
 	ps->stats.wan_bytes = xcalloc(nk, sizeof *ps->stats.wan_bytes);
@@ -251,6 +274,8 @@ void ps_free(struct ps *ps)
 			nx = a->next;
 			accum_free(a);
 		}
+		if (s->spare)
+			accum_free(s->spare);
 	}
 	for (int r = 0; r < ps->nreplicas; r++) {
 		free(ps->replicas[r].params);
@@ -398,14 +423,41 @@ static struct ps_accum *accum_get(struct ps *ps, struct ps_shard *s, int64_t clo
 		pp = &(*pp)->next;
 	if (*pp && (*pp)->clock == clock)
 		return *pp;
-	struct ps_accum *a = xcalloc(1, sizeof *a);
+	struct ps_accum *a = s->spare;
+	if (a) {
+		s->spare = NULL;
+	} else {
+		a = xcalloc(1, sizeof *a);
+		a->val = xcalloc(s->owned * ps->row_len + 1, sizeof *a->val);
+		a->touched = xcalloc(s->owned + 1, 1);
+		a->rows = xmalloc((s->owned + 1) * sizeof *a->rows);
+	}
 	a->clock = clock;
-	a->val = xcalloc(s->owned * ps->row_len + 1, sizeof *a->val);
-	a->touched = xcalloc(s->owned + 1, 1);
-	a->rows = xmalloc((s->owned + 1) * sizeof *a->rows);
 	a->next = *pp;
 	*pp = a;
 	return a;
+}
+
+/*
+ * An accumulator whose clock is done: cleared (only its touched rows are nonzero) and kept as
+ * the shard's spare, so that a shard does not allocate and zero owned_rows x row_len values per
+ * clock. A second one, if the spare is taken, is freed.
+ */
+static void accum_recycle(struct ps *ps, struct ps_shard *s, struct ps_accum *a)
+{
+	if (s->spare) {
+		accum_free(a);
+		return;
+	}
+	size_t rl = ps->row_len;
+	for (size_t i = 0; i < a->nrows; i++) {
+		memset(a->val + (size_t)a->rows[i] * rl, 0, rl * sizeof *a->val);
+		a->touched[a->rows[i]] = 0;
+	}
+	a->nrows = 0;
+	a->pushes = 0;
+	a->next = NULL;
+	s->spare = a;
 }
 
 static void apply_rows(struct ps *ps, double *params, const struct msg *m)
@@ -457,7 +509,7 @@ static void shard_push(struct ps *ps, struct ps_shard *s, struct msg *m)
 		}
 		ps->sync->on_clock(ps, s, s->clock, a);
 		if (a)
-			accum_free(a);
+			accum_recycle(ps, s, a);
 	}
 settled:
 	if (advanced) {
@@ -549,7 +601,7 @@ static void worker_end(void *ctx, void *arg)
 		h->nrows = u->nrows;
 		w->hist_clock[slot] = w->clock;
 	}
-	size_t *count = xcalloc(S, sizeof *count);
+	size_t *count = xcalloc(2 * S, sizeof *count), *fill = count + S;
 	for (size_t i = 0; i < u->nrows; i++) {
 		count[u->rows[i] % S]++;
 		/* read-my-writes: the worker's cache holds its own update at once */
@@ -558,28 +610,31 @@ static void worker_end(void *ctx, void *arg)
 		for (size_t k = 0; k < rl; k++)
 			v[k] += d[k];
 	}
+	/* One pass deals the rows to their shards' messages (each keeps ascending row order). */
+	struct msg **out = xmalloc(S * sizeof *out);
+	for (size_t s = 0; s < S; s++)
+		out[s] = ps_msg_new(MSG_PUSH, count[s], rl);
+	for (size_t i = 0; i < u->nrows; i++) {
+		size_t s = u->rows[i] % S, k = fill[s]++;
+		out[s]->idx[k] = u->rows[i];
+		memcpy(out[s]->val + k * rl, u->vals + i * rl, rl * sizeof *out[s]->val);
+	}
 	for (size_t s = 0; s < S; s++) {
 		struct ps_shard *sh = rep->shards[s];
-		struct msg *m = ps_msg_new(MSG_PUSH, count[s], rl);
+		struct msg *m = out[s];
 		m->src = w->node;
 		m->dst = sh->node;
 		m->clock = w->clock;
 		m->worker = w->id;
 		m->shard = (int)s;
 		m->replica = w->replica;
-		size_t k = 0;
-		for (size_t i = 0; i < u->nrows; i++)
-			if (u->rows[i] % S == s) {
-				m->idx[k] = u->rows[i];
-				memcpy(m->val + k * rl, u->vals + i * rl, rl * sizeof *m->val);
-				k++;
-			}
 		m->wire_bytes = ps_rows_bytes(ps, count[s], sh->owned);
 		ps->stats.updates_pushed += count[s] * rl;
 		if (ps->node_region[sh->node] != w->region)
 			ps->stats.updates_pushed_wan += count[s] * rl;
 		ps_send(ps, m);
 	}
+	free(out);
 	free(count);
 	w->clock++;
 	ps->stats.clocks[w->id] = w->clock;
@@ -668,7 +723,7 @@ static void worker_begin(struct ps *ps, struct ps_worker *w)
 	struct ps_replica *rep = &ps->replicas[w->replica];
 	size_t S = (size_t)rep->nshards;
 	int64_t fresh = w->clock - ps->sync->cache_staleness(ps);
-	size_t *count = xcalloc(S, sizeof *count);
+	size_t *count = xcalloc(2 * S, sizeof *count), *fill = count + S;
 	for (size_t i = 0; i < n; i++)
 		if (w->stamp[rows[i]] < fresh)
 			count[rows[i] % S]++;
@@ -676,25 +731,32 @@ static void worker_begin(struct ps *ps, struct ps_worker *w)
 	w->read_sent = now(ps);
 	w->worst_held = 0;
 	w->worst_wait = PS_WAIT_NETWORK;
+	/* One pass deals the rows to fetch to their shards' messages (ascending in each). */
+	struct msg **out = xcalloc(S, sizeof *out);
+	for (size_t s = 0; s < S; s++)
+		if (count[s] || ps->sync->reads_admit)
+			out[s] = ps_msg_new(MSG_READ, count[s], 0);
+	for (size_t i = 0; i < n; i++)
+		if (w->stamp[rows[i]] < fresh) {
+			size_t s = rows[i] % S;
+			out[s]->idx[fill[s]++] = rows[i];
+		}
 	for (size_t s = 0; s < S; s++) {
-		if (!count[s] && !ps->sync->reads_admit)
+		struct msg *m = out[s];
+		if (!m)
 			continue;
 		struct ps_shard *sh = rep->shards[s];
-		struct msg *m = ps_msg_new(MSG_READ, count[s], 0);
 		m->src = w->node;
 		m->dst = sh->node;
 		m->clock = w->clock;
 		m->worker = w->id;
 		m->shard = (int)s;
 		m->replica = w->replica;
-		size_t k = 0;
-		for (size_t i = 0; i < n; i++)
-			if (rows[i] % S == s && w->stamp[rows[i]] < fresh)
-				m->idx[k++] = rows[i];
 		m->wire_bytes = ps->cfg.header_bytes + (double)count[s] * ps->cfg.index_bytes;
 		w->pending++;
 		ps_send(ps, m);
 	}
+	free(out);
 	free(count);
 	if (ps->sync->async_reads)
 		w->pending = 0;

@@ -60,6 +60,8 @@ struct msg {
 	size_t n;            /* payload entries */
 	uint32_t *idx;       /* row ids (READ, REPLY, PUSH, BARRIER) or element ids (MIRROR) */
 	double *val;         /* values: n*row_len (REPLY, PUSH) or n (MIRROR) */
+	int *shared;         /* NULL, or the number of messages sharing idx and val (ps_msg_share);
+	                      * a shared payload is read-only and never taken over */
 	sim_time_t sent;     /* time sent, ns (set by ps) */
 	sim_time_t arrived;  /* time it reached its destination, ns (set by ps) */
 	int wait;            /* REPLY: enum ps_wait the read was last held by */
@@ -74,6 +76,12 @@ struct msg {
 /* A message with room for n entries (and n * vals_per_entry values if that is > 0). */
 struct msg *ps_msg_new(enum msg_kind kind, size_t n, size_t vals_per_entry);
 void ps_msg_free(struct msg *m);
+/*
+ * Give `to` (a message with no payload) the payload of `from` (n, idx, val) without copying:
+ * both then hold it read-only, and the last of them freed frees it. For one batch sent to
+ * several destinations.
+ */
+void ps_msg_share(struct msg *to, struct msg *from);
 
 /* Per-run counters kept by the cluster (read after the run). */
 struct ps_stats {
