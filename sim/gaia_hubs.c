@@ -241,18 +241,6 @@ static uint32_t *sum_rows(const struct gaia_hub *h, const struct msg *sum, size_
 	return rows;
 }
 
-static struct msg *new_msg(const struct ps_shard *s, const struct ps_shard *to, enum msg_kind kind,
-                           int64_t c)
-{
-	struct msg *m = ps_msg_new(kind, 0, 0);
-	m->src = s->node;
-	m->dst = to->node;
-	m->clock = c;
-	m->shard = s->index;
-	m->replica = s->replica;
-	return m;
-}
-
 /*
  * Send a sum of clock c to the shard of replica q: a selective barrier first if the data channel
  * is slow to drain (the rule of sim/sync_gaia.c), then HUB(c) if it has entries, then HCLOCK(c).
@@ -270,7 +258,7 @@ static void send_sum(struct ps *ps, struct ps_shard *s, struct gaia_hub *h, int 
 			if (bps <= 0 || queued * 8 / bps > h->link.barrier_drain_s) {
 				if (!*rows)
 					*rows = sum_rows(h, sum, nrows);
-				struct msg *b = new_msg(s, to, MSG_BARRIER, c);
+				struct msg *b = ps_shard_msg(s, to, MSG_BARRIER, c);
 				b->n = *nrows;
 				b->idx = xmalloc((*nrows + 1) * sizeof *b->idx);
 				memcpy(b->idx, *rows, *nrows * sizeof **rows);
@@ -280,7 +268,7 @@ static void send_sum(struct ps *ps, struct ps_shard *s, struct gaia_hub *h, int 
 				ps_send(ps, b);
 			}
 		}
-		struct msg *d = new_msg(s, to, MSG_HUB, c);
+		struct msg *d = ps_shard_msg(s, to, MSG_HUB, c);
 		d->n = sum->n;
 		d->idx = xmalloc(sum->n * sizeof *d->idx);
 		d->val = xmalloc(sum->n * sizeof *d->val);
@@ -291,7 +279,7 @@ static void send_sum(struct ps *ps, struct ps_shard *s, struct gaia_hub *h, int 
 		*h->link.wan_bytes += d->wire_bytes;
 		ps_send(ps, d);
 	}
-	struct msg *k = new_msg(s, to, MSG_HCLOCK, c);
+	struct msg *k = ps_shard_msg(s, to, MSG_HCLOCK, c);
 	k->batch = batch;
 	k->wire_bytes = ps->cfg.header_bytes + 8;
 	ps_send(ps, k);

@@ -115,6 +115,9 @@ struct ps {
 };
 
 /* Helpers for the sync models. */
+/* An empty message of `kind` for clock c from shard s to shard `to` (mirror traffic). */
+struct msg *ps_shard_msg(const struct ps_shard *s, const struct ps_shard *to, enum msg_kind kind,
+                         int64_t c);
 /* Stamp, account (bytes per region pair and kind) and send. */
 void ps_send(struct ps *ps, struct msg *m);
 /* Serve every held read of the shard that the model now allows. */

@@ -70,6 +70,18 @@ void ps_msg_share(struct msg *to, struct msg *from)
 	to->val = from->val;
 }
 
+struct msg *ps_shard_msg(const struct ps_shard *s, const struct ps_shard *to, enum msg_kind kind,
+                         int64_t c)
+{
+	struct msg *m = ps_msg_new(kind, 0, 0);
+	m->src = s->node;
+	m->dst = to->node;
+	m->clock = c;
+	m->shard = s->index;
+	m->replica = s->replica;
+	return m;
+}
+
 double ps_rows_bytes(const struct ps *ps, size_t n, size_t owned)
 {
 	double rl = (double)ps->row_len, vb = ps->cfg.value_bytes, ib = ps->cfg.index_bytes;
@@ -585,6 +597,17 @@ static void shard_read(struct ps *ps, struct ps_shard *s, struct msg *m)
 
 /* ---- workers ---- */
 
+/* Address a worker's message for clock w->clock to shard sh. */
+static void worker_address(struct msg *m, const struct ps_worker *w, const struct ps_shard *sh)
+{
+	m->src = w->node;
+	m->dst = sh->node;
+	m->clock = w->clock;
+	m->worker = w->id;
+	m->shard = sh->index;
+	m->replica = w->replica;
+}
+
 static void worker_end(void *ctx, void *arg)
 {
 	struct ps *ps = ctx;
@@ -622,12 +645,7 @@ static void worker_end(void *ctx, void *arg)
 	for (size_t s = 0; s < S; s++) {
 		struct ps_shard *sh = rep->shards[s];
 		struct msg *m = out[s];
-		m->src = w->node;
-		m->dst = sh->node;
-		m->clock = w->clock;
-		m->worker = w->id;
-		m->shard = (int)s;
-		m->replica = w->replica;
+		worker_address(m, w, sh);
 		m->wire_bytes = ps_rows_bytes(ps, count[s], sh->owned);
 		ps->stats.updates_pushed += count[s] * rl;
 		if (ps->node_region[sh->node] != w->region)
@@ -746,12 +764,7 @@ static void worker_begin(struct ps *ps, struct ps_worker *w)
 		if (!m)
 			continue;
 		struct ps_shard *sh = rep->shards[s];
-		m->src = w->node;
-		m->dst = sh->node;
-		m->clock = w->clock;
-		m->worker = w->id;
-		m->shard = (int)s;
-		m->replica = w->replica;
+		worker_address(m, w, sh);
 		m->wire_bytes = ps->cfg.header_bytes + (double)count[s] * ps->cfg.index_bytes;
 		w->pending++;
 		ps_send(ps, m);

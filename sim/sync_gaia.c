@@ -298,18 +298,6 @@ static void filter(struct ps *ps, struct ps_shard *s, double thr, struct msg *m,
 	g->ndirty = keep;
 }
 
-static struct msg *mirror_msg(struct ps_shard *s, struct ps_shard *to, enum msg_kind kind,
-                              int64_t c)
-{
-	struct msg *m = ps_msg_new(kind, 0, 0);
-	m->src = s->node;
-	m->dst = to->node;
-	m->clock = c;
-	m->shard = s->index;
-	m->replica = s->replica;
-	return m;
-}
-
 static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_accum *acc)
 {
 	const struct gaia_params *p = ps->sp;
@@ -345,7 +333,7 @@ static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_acc
 				double queued = t->ops->queued_bytes(t, s->node, to->node) + batch->wire_bytes;
 				double bps = t->ops->path_bps(t, s->node, to->node);
 				if (bps <= 0 || queued * 8 / bps > p->barrier_drain_s) {
-					struct msg *b = mirror_msg(s, to, MSG_BARRIER, c);
+					struct msg *b = ps_shard_msg(s, to, MSG_BARRIER, c);
 					b->n = nrows;
 					b->idx = xmalloc((nrows + 1) * sizeof *b->idx);
 					memcpy(b->idx, rows, nrows * sizeof *rows);
@@ -355,14 +343,14 @@ static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_acc
 					ps_send(ps, b);
 				}
 			}
-			struct msg *d = mirror_msg(s, to, MSG_MIRROR, c);
+			struct msg *d = ps_shard_msg(s, to, MSG_MIRROR, c);
 			ps_msg_share(d, batch);
 			d->batch = g->batch_seq;
 			d->wire_bytes = batch->wire_bytes;
 			g->wan_bytes_clock += d->wire_bytes;
 			ps_send(ps, d);
 		}
-		struct msg *mc = mirror_msg(s, to, MSG_MCLOCK, c);
+		struct msg *mc = ps_shard_msg(s, to, MSG_MCLOCK, c);
 		mc->batch = g->batch_seq;
 		mc->wire_bytes = ps->cfg.header_bytes + 8;
 		ps_send(ps, mc);
