@@ -84,6 +84,12 @@ awk -v a="$a" -v b="$b" 'BEGIN { exit !(b > a) }' && ok "a straggler region slow
 run_gs seed2 run "$CONF" --set sync=gaia --set seed=8
 cmp -s "$TMP/gaia.out" "$TMP/seed2.out" && bad "a different seed changes the run" || ok "a different seed changes the run"
 
+# A rating file in MovieLens '::' form replaces the generator; the config's generator keys are
+# then accepted (validated) but unused.
+run_gs file run "$CONF" --set mf.data="$DATA/../mf/ratings.dat" --set stop.clocks=5
+[ "$(rc file)" = 0 ] && [ "$(field "$TMP/file.out" clocks)" = 5 ] && ok "run trains on a rating file" ||
+	bad "run trains on a rating file" "$(cat "$TMP/file.err")"
+
 # ---- compare ----
 run_gs cmp compare "$CONF" --sync bsp,gaia,lan --format csv --db "$TMP/cmp.db"
 if [ "$(rc cmp)" = 0 ] && head -1 "$TMP/cmp.out" | grep -q '^sync,time_to_target_s,speedup_vs_bsp,ratio_to_lan,wan_bytes,'; then
@@ -142,6 +148,8 @@ expect_err "bad --set value" "command line.*mf.rank" run "$CONF" --set mf.rank=-
 expect_err "malformed --set" "nokey" run "$CONF" --set nokey
 expect_err "bad gaia.slack" "gaia.slack" run "$CONF" --set gaia.slack=-1
 expect_err "compare with a bad model" "paxos" compare "$CONF" --sync bsp,paxos
+printf '1::2::abc\n' >"$TMP/bad.dat"
+expect_err "bad rating file" "bad.dat:1:.*abc" run "$CONF" --set mf.data="$TMP/bad.dat"
 
 # ---- bad command lines: exit 2 with a usage line ----
 expect_usage() { # NAME ARGS...

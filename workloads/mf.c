@@ -108,7 +108,13 @@ static int read_params(struct config *cfg, struct mf_params *p)
 	static const char *const scalings[] = { "clock", "none", NULL };
 	int bad = 0;
 	bad |= config_string(cfg, "mf.data", "synthetic", &p->data);
-	if (!strcmp(p->data, "synthetic")) {
+	/* The generator's keys are read (so validated, and not reported unknown) when the data is
+	 * synthetic or when the configuration gives them anyway. */
+	int synthetic = !strcmp(p->data, "synthetic");
+	if (synthetic || config_has(cfg, "mf.users") || config_has(cfg, "mf.items") ||
+	    config_has(cfg, "mf.ratings") || config_has(cfg, "mf.true_rank") ||
+	    config_has(cfg, "mf.zipf") || config_has(cfg, "mf.user_sigma") ||
+	    config_has(cfg, "mf.noise")) {
 		struct mf_synth_params *s = &p->synth;
 		bad |= config_int(cfg, "mf.users", 20000, 1, UINT32_MAX - 2, &s->users);
 		bad |= config_int(cfg, "mf.items", 2000, 1, UINT32_MAX - 2, &s->items);
@@ -126,8 +132,10 @@ static int read_params(struct config *cfg, struct mf_params *p)
 	bad |= config_double(cfg, "mf.batch_fraction", 0.05, 1e-6, 1, &p->batch_fraction);
 	bad |= config_choice(cfg, "mf.partition", "random", partitions, &p->partition);
 	p->skew = 0;
-	if (!bad && p->partition == MF_PARTITION_SKEWED)
+	if (!bad && (p->partition == MF_PARTITION_SKEWED || config_has(cfg, "mf.skew")))
 		bad |= config_double(cfg, "mf.skew", 0.8, 0, 1, &p->skew);
+	if (p->partition != MF_PARTITION_SKEWED)
+		p->skew = 0;
 	if (!bad) {
 		/* to 0.01 ns, so that the dumped default reads cleanly */
 		double ns = round(100 * (MF_NS_BASE + MF_NS_PER_RANK * (double)p->rank)) / 100;
