@@ -147,8 +147,15 @@ void evq_free(struct evq *q)
 	free(q);
 }
 
+/* Forced inlining where the compiler has it (two callers would otherwise get a call each). */
+#ifdef __GNUC__
+#define EVQ_INLINE static inline __attribute__((always_inline))
+#else
+#define EVQ_INLINE static inline
+#endif
+
 /* Move x up from slot i (a free slot) to its place. */
-static void sift_up(struct evq_ent *h, size_t i, struct evq_ent x)
+EVQ_INLINE void sift_up(struct evq_ent *h, size_t i, struct evq_ent x)
 {
 	while (i > 0) {
 		size_t parent = (i - 1) / 4;
@@ -215,9 +222,8 @@ static inline void fill_hole(struct evq *q)
 		sift_down(q->heap, q->n, 0, q->heap[q->n]);
 }
 
-uint64_t evq_push(struct evq *q, sim_time_t t, evq_fn fn, void *arg)
+static inline uint64_t push_key(struct evq *q, sim_time_t t, uint64_t seq, evq_fn fn, void *arg)
 {
-	uint64_t seq = q->next_seq++;
 	struct evq_ent x = { .key = key_make(t, seq), .fn = fn, .arg = arg };
 	if (q->hole) {
 		q->hole = 0;
@@ -228,6 +234,24 @@ uint64_t evq_push(struct evq *q, sim_time_t t, evq_fn fn, void *arg)
 		evq_resize(q, q->cap * 2);
 	sift_up(q->heap, q->n++, x);
 	return seq;
+}
+
+uint64_t evq_push(struct evq *q, sim_time_t t, evq_fn fn, void *arg)
+{
+	return push_key(q, t, q->next_seq++, fn, arg);
+}
+
+uint64_t evq_reserve(struct evq *q, uint64_t n)
+{
+	uint64_t first = q->next_seq;
+	q->next_seq += n;
+	return first;
+}
+
+uint64_t evq_push_handle(struct evq *q, sim_time_t t, uint64_t handle, evq_fn fn, void *arg)
+{
+	assert(handle > 0 && handle < q->next_seq);
+	return push_key(q, t, handle, fn, arg);
 }
 
 static inline size_t dead_slot(uint64_t h, size_t cap)

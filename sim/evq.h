@@ -35,6 +35,20 @@ void evq_free(struct evq *q);
 /* Schedule fn(arg) at time t; returns a handle (never 0) for evq_cancel. */
 uint64_t evq_push(struct evq *q, sim_time_t t, evq_fn fn, void *arg);
 
+/*
+ * Hand out n consecutive handles (n >= 0) without scheduling anything; returns the first.
+ * An event later pushed with one of them (evq_push_handle) is ordered as if it had been pushed
+ * at the time of the reservation: among events at the same time, after those scheduled before
+ * the reservation and before those scheduled after it. O(1).
+ */
+uint64_t evq_reserve(struct evq *q, uint64_t n);
+
+/*
+ * Schedule fn(arg) at time t under a handle from evq_reserve; returns the handle. Each
+ * reserved handle may be pushed at most once (so a cancelled handle is never reused).
+ */
+uint64_t evq_push_handle(struct evq *q, sim_time_t t, uint64_t handle, evq_fn fn, void *arg);
+
 /* Remove the earliest live entry into *out; returns 1, or 0 when the queue is empty. */
 int evq_pop(struct evq *q, struct evq_item *out);
 

@@ -32,11 +32,36 @@
  * the allocation is the max-min one. Slack resources (an egress far from full) therefore no
  * longer couple the links behind them: an all-to-all round with 91 flows per link re-solves
  * one link's flows, not all 10 010.
+ *
+ * Processor sharing. A resource that only ever carried flows crossing nothing else (a LAN) is
+ * its own component: all its n flows get rate cap / n, and every start or end changes the
+ * rate of all n. Re-rating and rescheduling them one by one costs O(n) per event (O(n^2) per
+ * run; 75 % of a 22-machine LAN run). Such a resource keeps instead:
+ *  - a share s (the rate of each of its flows) and a virtual clock V (bits each flow has moved;
+ *    advanced at each change of s). A flow joining at virtual time V with b bits finishes at
+ *    virtual time F = V + b, and F never changes: flows are kept in a min-heap on F and only
+ *    the earliest needs a scheduled completion event (O(log n) per start or end);
+ *  - a log of the instants s changed ("merges"). The per-flow path advanced every flow's bits
+ *    at each merge, b -= s * dt / 1e9 with rounding; a flow here replays those same steps from
+ *    the log when its exact bits are needed (its completion time, a query), so bits, finish
+ *    times (rounded to the ns exactly as before) and resource loads are bit-identical to the
+ *    per-flow path. F orders flows only up to rounding: the next completion is chosen among all
+ *    flows within 2 ns (plus a bound on the rounding) of the smallest F, by exact time.
+ *  - the order of events at one nanosecond. The per-flow path scheduled the completions of one
+ *    recompute in component order, and a flow whose rate did not change kept its event. Each
+ *    recompute here reserves one handle per component position (sim_reserve); a flow's
+ *    completion is scheduled under the handle of its position in the last recompute that
+ *    changed its rate (sim_at_handle), so it runs exactly where it ran before. The flows of a
+ *    resource that a recompute pulls sit there in slot order; a slot that a removal changes
+ *    later is remembered as it was (snap_slot).
+ * The first flow that crosses such a resource and another one turns it into an ordinary
+ * resource for good: every flow gets its exact bits, rate and event (O(n), once).
  */
 #include "sim/flow.h"
 
 #include <assert.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,12 +91,52 @@ struct res {
 	uint32_t wf_cnt;     /* progressive filling: flows not yet fixed */
 	int wf_pos;          /* progressive filling: position in the heap, -1 if absent */
 	int popped;          /* progressive filling: popped from the heap (a bottleneck) */
+	int shared;          /* 1 once a flow crossing other resources too crossed it */
+	struct ps *ps;       /* processor-sharing state while !shared (NULL before any flow) */
+};
+
+/* A flow completing at the earliest time of its resource, with its handle. */
+struct ps_tie {
+	uint64_t q;  /* completion handle */
+	uint32_t id; /* flow id */
+};
+
+/* Processor-sharing state of a resource whose flows cross nothing else (see the top). */
+struct ps {
+	double share;          /* rate of every joined flow, bits/s */
+	double V;              /* virtual clock: bits each joined flow moved, reset to t_merge */
+	sim_time_t t_merge;    /* time of the last merge (change of share), ns */
+	uint64_t merge_id;     /* merges so far; keys and cached times refer to one */
+	uint64_t block_base;   /* handle of slot 0 in the last merge's recompute */
+	uint64_t nstep;        /* roundings since reset that F - V may carry (for the tolerance) */
+	sim_time_t *lt;        /* merge log, entry i: its time, ns */
+	double *ls;            /* entry i: share from then on, bits/s */
+	double *ld;            /* entry i: bits a flow moved from entry i-1 to entry i */
+	uint64_t log_off;      /* absolute index of entry 0 (older ones were trimmed) */
+	uint32_t nlog;         /* entries held */
+	uint32_t log_cap;      /* allocated entries */
+	uint32_t log_trim;     /* try to trim when nlog reaches this */
+	uint32_t *heap;        /* joined flows, min-heap on F */
+	uint32_t nheap;        /* entries in heap */
+	uint32_t heap_cap;     /* allocated entries */
+	uint32_t *evs;         /* flows with a completion event scheduled */
+	uint32_t nevs;         /* entries in evs */
+	uint32_t evs_cap;      /* allocated entries */
+	double *sums;          /* sums[n]: n copies of cap / n added in turn; NAN = not yet */
+	uint32_t nsums;        /* allocated entries */
+	double sums_for;       /* capacity that sums[] holds values for, bits/s */
+	uint64_t block_pos;    /* recompute: component position of its slot 0 */
+	int merged;            /* recompute: the share changed in this one */
+	struct ps_tie *tie;    /* flows completing at the earliest time, by handle (see ps_arm) */
+	uint32_t ntie;         /* entries in tie */
+	uint32_t tie_head;     /* next entry of tie to complete */
+	uint32_t tie_cap;      /* allocated entries */
+	int tie_ok;            /* tie[tie_head..] are still the next completions, in order */
 };
 
 struct flow {
 	struct flow_model *m;         /* owner (completion events carry only the flow) */
 	uint32_t id;                  /* index in m->flows */
-	int active;                   /* 1 between start and completion */
 	int nres;                     /* resources crossed */
 	int res[FLOW_MAX_RES];        /* resource ids */
 	uint32_t slot[FLOW_MAX_RES];  /* position of this flow in each resource's flows[] */
@@ -83,8 +148,26 @@ struct flow {
 	flow_done_fn done;            /* completion callback */
 	void *arg;                    /* its argument */
 	uint64_t mark;                /* stamp: in the current component */
-	int fixed;                    /* progressive filling: rate settled */
-	int seeded;                   /* on the seed list */
+	uint8_t active;               /* 1 between start and completion */
+	uint8_t fixed;                /* progressive filling: rate settled */
+	uint8_t seeded;               /* on the seed list */
+	uint8_t ps;                   /* 1: crosses one processor-sharing resource alone */
+	uint8_t joined;               /* ps: has the share (0 from start to the recompute) */
+	/* Not cleared when a record is reused (flow_alloc): set before it is read. */
+	uint64_t pos;                 /* position in the current component (handle offset) */
+};
+
+/* What a flow on a processor-sharing resource adds (m->psf[id]); set when it joins. */
+struct psflow {
+	double F;           /* virtual finish: V at joining + bits, bits */
+	uint64_t q;         /* completion handle while q_id is the current merge */
+	uint64_t q_id;      /* merge that q belongs to */
+	uint64_t snap_id;   /* merge at which snap_slot was recorded */
+	uint64_t e_id;      /* merge for which e_at holds */
+	sim_time_t e_at;    /* completion time, ns; SIMTIME_NEVER if none */
+	uint64_t k;         /* absolute log index of the next merge to replay */
+	uint32_t snap_slot; /* slot in the resource at merge snap_id */
+	int hpos;           /* position in the resource's heap */
 };
 
 struct flow_model {
@@ -93,6 +176,7 @@ struct flow_model {
 	int nres;               /* resources in use */
 	int res_cap;            /* allocated */
 	struct flow **flows;    /* flows by id (allocated once, reused) */
+	struct psflow *psf;     /* processor-sharing part of each flow, by id */
 	uint32_t nflows;        /* ids handed out so far */
 	uint32_t flows_cap;     /* allocated slots */
 	uint32_t *free_ids;     /* ids free for reuse (stack) */
@@ -117,9 +201,35 @@ struct flow_model {
 	int *heap;              /* progressive filling: resources keyed by wf_rem / wf_cnt */
 	int nheap;              /* entries in heap */
 	int heap_cap;           /* allocated entries */
+	uint64_t npos;          /* component positions handed out (pulled resources count whole) */
+	int *ps_list;           /* processor-sharing resources in the current recompute */
+	int nps_list;           /* entries in ps_list */
+	int ps_list_cap;        /* allocated entries */
+	uint32_t *stack;        /* scratch: heap positions to visit when choosing a completion */
+	uint32_t stack_cap;     /* allocated entries */
 };
 
 static void schedule_recompute(struct flow_model *m);
+static void flow_complete(struct sim *sim, void *arg);
+
+static inline struct psflow *psf_of(const struct flow_model *m, const struct flow *f)
+{
+	return &m->psf[f->id];
+}
+
+static void ps_free(struct ps *p)
+{
+	if (!p)
+		return;
+	free(p->lt);
+	free(p->ls);
+	free(p->ld);
+	free(p->heap);
+	free(p->evs);
+	free(p->sums);
+	free(p->tie);
+	free(p);
+}
 
 struct flow_model *flow_model_new(struct sim *sim)
 {
@@ -132,18 +242,23 @@ void flow_model_free(struct flow_model *m)
 {
 	if (!m)
 		return;
-	for (int i = 0; i < m->nres; i++)
+	for (int i = 0; i < m->nres; i++) {
 		free(m->res[i].flows);
+		ps_free(m->res[i].ps);
+	}
 	free(m->res);
 	for (uint32_t i = 0; i < m->nflows; i += FLOW_BLOCK)
 		free(m->flows[i]);
 	free(m->flows);
+	free(m->psf);
 	free(m->free_ids);
 	free(m->seeds);
 	free(m->touched);
 	free(m->comp_flows);
 	free(m->comp_res);
 	free(m->heap);
+	free(m->ps_list);
+	free(m->stack);
 	free(m);
 }
 
@@ -223,25 +338,438 @@ static void flow_advance(struct flow *f, sim_time_t now)
 	}
 }
 
-static void flow_complete(struct sim *sim, void *arg);
+/*
+ * When a flow with `bits` left at time now, moving at `rate`, completes: now + the time to
+ * move them rounded to the ns, or SIMTIME_NEVER for a stalled flow or a finish beyond the last
+ * representable time (9.2e18 < 2^63 keeps llround in range).
+ */
+static sim_time_t finish_time(sim_time_t now, double bits, double rate)
+{
+	if (rate <= 0)
+		return SIMTIME_NEVER;
+	double ns = bits * 1e9 / rate;
+	if (!(ns < 9.2e18))
+		return SIMTIME_NEVER;
+	sim_time_t d = ns > 0 ? (sim_time_t)llround(ns) : 0;
+	if (d > SIMTIME_NEVER - 1 - now)
+		return SIMTIME_NEVER;
+	return now + d;
+}
 
-/* (Re)schedule the completion event of f from its current rate; now = the current time. */
-static void flow_reschedule(struct flow_model *m, struct flow *f, sim_time_t now)
+/* (Re)schedule the completion of f from its current rate under a reserved handle. */
+static void flow_reschedule(struct flow_model *m, struct flow *f, sim_time_t now,
+			    uint64_t handle)
 {
 	if (f->ev)
 		sim_cancel(m->sim, f->ev);
 	f->ev = 0;
-	if (f->rate <= 0)
+	sim_time_t t = finish_time(now, f->bits_left, f->rate);
+	if (t != SIMTIME_NEVER)
+		f->ev = sim_at_handle(m->sim, t, handle, flow_complete, f);
+}
+
+/* ---- processor-sharing resources (see the top of the file) ---- */
+
+static void ps_log_append(struct ps *p, sim_time_t t, double share, double d)
+{
+	if (p->nlog == p->log_cap) {
+		p->log_cap = p->log_cap ? 2 * p->log_cap : 64;
+		p->lt = xreallocarray(p->lt, p->log_cap, sizeof *p->lt);
+		p->ls = xreallocarray(p->ls, p->log_cap, sizeof *p->ls);
+		p->ld = xreallocarray(p->ld, p->log_cap, sizeof *p->ld);
+	}
+	p->lt[p->nlog] = t;
+	p->ls[p->nlog] = share;
+	p->ld[p->nlog] = d;
+	p->nlog++;
+}
+
+/*
+ * Apply to f the merges it has not seen: exactly the steps flow_advance took on the per-flow
+ * path at each change of rate (same operands in the same order). Clamping at 0 only at the
+ * end gives the same result: the steps only subtract, so once below 0 the value stays there.
+ */
+static void ps_replay(struct ps *p, struct flow *f, struct psflow *pf)
+{
+	uint64_t end = p->log_off + p->nlog;
+	uint64_t j = pf->k;
+	pf->k = end;
+	/* Merges at t_last (it was advanced there already) change nothing. */
+	while (j < end && p->lt[j - p->log_off] <= f->t_last)
+		j++;
+	if (j == end)
 		return;
-	double ns = f->bits_left * 1e9 / f->rate;
-	/* A finish beyond the last representable time never comes: leave it unscheduled, like
-	 * a stalled flow (9.2e18 < 2^63 keeps llround in range). */
-	if (!(ns < 9.2e18))
+	uint32_t i = (uint32_t)(j - p->log_off);
+	assert(i > 0);
+	/* From t_last to merge i the flow moved at the share set by merge i - 1; from then on,
+	 * merge to merge, ld[] holds each step (0 between two merges at one instant, where the
+	 * per-flow path did nothing: subtracting +0 changes nothing either). */
+	double b = f->bits_left - (f->t_last == p->lt[i - 1]
+					   ? p->ld[i]
+					   : p->ls[i - 1] * (double)(p->lt[i] - f->t_last) / 1e9);
+	for (i++; i < p->nlog; i++)
+		b -= p->ld[i];
+	f->bits_left = b < 0 ? 0 : b;
+	f->t_last = p->lt[p->nlog - 1];
+}
+
+/* Drop log entries no joined flow of r needs any more (amortised O(1) per merge). */
+static void ps_trim(struct flow_model *m, struct res *r)
+{
+	struct ps *p = r->ps;
+	if (p->nlog < p->log_trim)
 		return;
-	sim_time_t d = ns > 0 ? (sim_time_t)llround(ns) : 0;
-	if (d > SIMTIME_NEVER - 1 - now)
+	uint64_t kmin = p->log_off + p->nlog;
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		const struct flow *f = m->flows[r->flows[i]];
+		if (f->joined && psf_of(m, f)->k < kmin)
+			kmin = psf_of(m, f)->k;
+	}
+	/* Replaying entry kmin reads entry kmin - 1. */
+	uint64_t keep = kmin > p->log_off ? kmin - 1 : p->log_off;
+	uint32_t drop = (uint32_t)(keep - p->log_off);
+	if (drop) {
+		uint32_t n = p->nlog - drop;
+		memmove(p->lt, p->lt + drop, n * sizeof *p->lt);
+		memmove(p->ls, p->ls + drop, n * sizeof *p->ls);
+		memmove(p->ld, p->ld + drop, n * sizeof *p->ld);
+		p->nlog = n;
+		p->log_off += drop;
+	}
+	p->log_trim = 2 * p->nlog > r->nflows ? 2 * p->nlog : r->nflows;
+	if (p->log_trim < 64)
+		p->log_trim = 64;
+}
+
+/* Completion time of joined flow f under its current key (computed at most once per merge). */
+static sim_time_t ps_event_time(struct ps *p, struct flow *f, struct psflow *pf)
+{
+	if (pf->e_id != p->merge_id) {
+		/* Rescheduled at the last merge, from its bits then. */
+		ps_replay(p, f, pf);
+		assert(f->t_last == p->t_merge);
+		pf->e_at = finish_time(p->t_merge, f->bits_left, p->share);
+		pf->e_id = p->merge_id;
+	}
+	return pf->e_at;
+}
+
+/* Handle f's completion is (or would be) scheduled under. */
+static uint64_t ps_key(const struct ps *p, const struct flow *f, const struct psflow *pf)
+{
+	if (pf->q_id == p->merge_id)
+		return pf->q;
+	uint32_t slot = pf->snap_id == p->merge_id ? pf->snap_slot : f->slot[0];
+	return p->block_base + slot;
+}
+
+/* Move t[i] down the max-heap t[0..n) on q. */
+static void ps_tie_sift(struct ps_tie *t, uint32_t n, uint32_t i)
+{
+	struct ps_tie x = t[i];
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && t[c + 1].q > t[c].q)
+			c++;
+		if (t[c].q <= x.q)
+			break;
+		t[i] = t[c];
+		i = c;
+	}
+	t[i] = x;
+}
+
+/* Sort by handle (the order of completions at one time), in place: insertion sort for a few,
+ * heapsort beyond (no allocation, O(n log n)). */
+static void ps_tie_sort(struct ps_tie *t, uint32_t n)
+{
+	if (n <= 16) {
+		for (uint32_t i = 1; i < n; i++) {
+			struct ps_tie x = t[i];
+			uint32_t j = i;
+			for (; j > 0 && t[j - 1].q > x.q; j--)
+				t[j] = t[j - 1];
+			t[j] = x;
+		}
 		return;
-	f->ev = sim_at(m->sim, now + d, flow_complete, f);
+	}
+	for (uint32_t i = n / 2; i-- > 0;)
+		ps_tie_sift(t, n, i);
+	for (uint32_t end = n - 1; end > 0; end--) {
+		struct ps_tie top = t[0];
+		t[0] = t[end];
+		t[end] = top;
+		ps_tie_sift(t, end, 0);
+	}
+}
+
+static inline int ps_less(const struct flow_model *m, uint32_t a, uint32_t b)
+{
+	double fa = m->psf[a].F, fb = m->psf[b].F;
+	return fa < fb || (fa == fb && a < b);
+}
+
+static void ps_heap_set(struct flow_model *m, struct ps *p, uint32_t i, uint32_t id)
+{
+	p->heap[i] = id;
+	m->psf[id].hpos = (int)i;
+}
+
+static void ps_heap_up(struct flow_model *m, struct ps *p, uint32_t i)
+{
+	uint32_t id = p->heap[i];
+	while (i > 0) {
+		uint32_t parent = (i - 1) / 2;
+		if (!ps_less(m, id, p->heap[parent]))
+			break;
+		ps_heap_set(m, p, i, p->heap[parent]);
+		i = parent;
+	}
+	ps_heap_set(m, p, i, id);
+}
+
+static void ps_heap_down(struct flow_model *m, struct ps *p, uint32_t i)
+{
+	uint32_t id = p->heap[i];
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= p->nheap)
+			break;
+		if (c + 1 < p->nheap && ps_less(m, p->heap[c + 1], p->heap[c]))
+			c++;
+		if (!ps_less(m, p->heap[c], id))
+			break;
+		ps_heap_set(m, p, i, p->heap[c]);
+		i = c;
+	}
+	ps_heap_set(m, p, i, id);
+}
+
+static void ps_heap_insert(struct flow_model *m, struct ps *p, struct flow *f)
+{
+	if (p->nheap == p->heap_cap) {
+		p->heap_cap = p->heap_cap ? 2 * p->heap_cap : 16;
+		p->heap = xreallocarray(p->heap, p->heap_cap, sizeof *p->heap);
+	}
+	p->heap[p->nheap] = f->id;
+	ps_heap_up(m, p, p->nheap++);
+}
+
+static void ps_heap_remove(struct flow_model *m, struct ps *p, struct flow *f)
+{
+	uint32_t i = (uint32_t)psf_of(m, f)->hpos;
+	assert(psf_of(m, f)->hpos >= 0 && p->heap[i] == f->id);
+	psf_of(m, f)->hpos = -1;
+	uint32_t last = p->heap[--p->nheap];
+	if (i == p->nheap)
+		return;
+	ps_heap_set(m, p, i, last);
+	ps_heap_down(m, p, i);
+	ps_heap_up(m, p, (uint32_t)m->psf[last].hpos);
+}
+
+static void ps_evs_remove(struct ps *p, const struct flow *f)
+{
+	for (uint32_t i = 0; i < p->nevs; i++)
+		if (p->evs[i] == f->id) {
+			p->evs[i] = p->evs[--p->nevs];
+			return;
+		}
+	assert(0 && "flow without a recorded event");
+}
+
+/*
+ * Find the earliest completion of p's flows by (time, handle) and gather into p->tie all flows
+ * completing at that time, in handle order. Flows are ordered by F only up to rounding, so the
+ * exact times of all flows within 2 ns (plus a bound on the difference between F - V and the
+ * per-flow path's bits) of the smallest F decide; any other flow completes >= 1 ns later.
+ */
+static void ps_scan(struct flow_model *m, struct ps *p)
+{
+	double fmin = m->psf[p->heap[0]].F;
+	double tol = (double)(p->nstep + 16) * 0x1p-50 * (fabs(fmin) + fabs(p->V));
+	double lim = fmin + p->share * 2e-9 + 4 * tol;
+	if (m->stack_cap < p->nheap) {
+		m->stack_cap = p->nheap;
+		m->stack = xreallocarray(m->stack, m->stack_cap, sizeof *m->stack);
+	}
+	sim_time_t best_t = SIMTIME_NEVER;
+	p->ntie = 0;
+	p->tie_head = 0;
+	uint32_t nst = 0;
+	m->stack[nst++] = 0;
+	while (nst) {
+		uint32_t i = m->stack[--nst];
+		struct flow *f = m->flows[p->heap[i]];
+		if (psf_of(m, f)->F > lim)
+			continue;
+		for (uint32_t c = 2 * i + 1; c <= 2 * i + 2 && c < p->nheap; c++)
+			m->stack[nst++] = c;
+		sim_time_t t = ps_event_time(p, f, psf_of(m, f));
+		if (t == SIMTIME_NEVER || t > best_t)
+			continue;
+		if (t < best_t) {
+			best_t = t;
+			p->ntie = 0;
+		}
+		if (p->ntie == p->tie_cap) {
+			p->tie_cap = p->tie_cap ? 2 * p->tie_cap : 16;
+			p->tie = xreallocarray(p->tie, p->tie_cap, sizeof *p->tie);
+		}
+		p->tie[p->ntie++] = (struct ps_tie){ ps_key(p, f, psf_of(m, f)), f->id };
+	}
+	ps_tie_sort(p->tie, p->ntie);
+	p->tie_ok = 1;
+}
+
+/*
+ * Make sure the earliest completion of resource ri, by (time, handle), is scheduled. The tie
+ * list holds the flows completing at the earliest time in handle order; it stays right while
+ * they complete one by one (each the earliest of those left, any other flow being later) and
+ * is rebuilt after the list runs out or a recompute touches the resource.
+ */
+static void ps_arm(struct flow_model *m, int ri)
+{
+	struct ps *p = m->res[ri].ps;
+	if (p->nheap == 0 || !(p->share > 0))
+		return;
+	if (!p->tie_ok || p->tie_head == p->ntie)
+		ps_scan(m, p);
+	if (p->tie_head == p->ntie)
+		return; /* nothing completes in representable time */
+	const struct ps_tie *next = &p->tie[p->tie_head];
+	struct flow *best = m->flows[next->id];
+	if (best->ev)
+		return;
+	best->ev = sim_at_handle(m->sim, psf_of(m, best)->e_at, next->q, flow_complete, best);
+	if (p->nevs == p->evs_cap) {
+		p->evs_cap = p->evs_cap ? 2 * p->evs_cap : 8;
+		p->evs = xreallocarray(p->evs, p->evs_cap, sizeof *p->evs);
+	}
+	p->evs[p->nevs++] = best->id;
+}
+
+/* Load of r after a recompute: its n equal rates summed in turn, as res_resum does. */
+static double ps_load(struct res *r)
+{
+	struct ps *p = r->ps;
+	uint32_t n = r->nflows;
+	if (p->sums_for != r->cap || n >= p->nsums) {
+		uint32_t cap = p->sums_for != r->cap ? 0 : p->nsums;
+		uint32_t want = n >= p->nsums ? 2 * n + 16 : p->nsums;
+		if (want > p->nsums)
+			p->sums = xreallocarray(p->sums, want, sizeof *p->sums);
+		for (uint32_t i = cap; i < want; i++)
+			p->sums[i] = NAN;
+		p->nsums = want;
+		p->sums_for = r->cap;
+	}
+	if (isnan(p->sums[n])) {
+		double load = 0;
+		for (uint32_t j = 0; j < n; j++)
+			load += p->share;
+		p->sums[n] = load;
+	}
+	return p->sums[n];
+}
+
+/*
+ * Recompute, before the flows' new rates are given out: settle r's share and, if it changed
+ * (a merge), its log, virtual clock and keys; base = the recompute's first handle.
+ */
+static void ps_begin(struct flow_model *m, int ri, uint64_t base, sim_time_t now)
+{
+	struct res *r = &m->res[ri];
+	struct ps *p = r->ps;
+	res_integrate(r, now);
+	assert(r->nflows > 0);
+	double share = r->cap / r->nflows; /* the level progressive filling gives */
+	p->merged = 0;
+	p->tie_ok = 0; /* joins and merges change the order */
+	if (p->nheap == 0) {
+		/* No flow has the share yet: start afresh. */
+		assert(p->nevs == 0);
+		p->nlog = 0;
+		p->log_off = 0;
+		p->log_trim = 64;
+		p->V = 0;
+		p->nstep = 0;
+		ps_log_append(p, now, share, 0);
+	} else if (share != p->share) {
+		assert(r->pulled == m->stamp);
+		double d = p->share * (double)(now - p->t_merge) / 1e9;
+		p->V += d;
+		p->nstep++;
+		ps_log_append(p, now, share, d);
+		p->block_base = base + p->block_pos;
+		for (uint32_t i = 0; i < p->nevs; i++) {
+			struct flow *f = m->flows[p->evs[i]];
+			sim_cancel(m->sim, f->ev);
+			f->ev = 0;
+		}
+		p->nevs = 0;
+	} else {
+		return;
+	}
+	p->merge_id++;
+	p->share = share;
+	p->t_merge = now;
+	p->merged = 1;
+	ps_trim(m, r);
+}
+
+/* Recompute: seed f of a processor-sharing resource takes the share. */
+static void ps_join(struct flow_model *m, struct flow *f, uint64_t base, sim_time_t now)
+{
+	struct ps *p = m->res[f->res[0]].ps;
+	double v = p->merged ? p->V : p->V + p->share * (double)(now - p->t_merge) / 1e9;
+	p->nstep += !p->merged;
+	assert(f->t_last == now);
+	psf_of(m, f)->F = v + f->bits_left;
+	psf_of(m, f)->q = base + f->pos;
+	psf_of(m, f)->q_id = p->merge_id;
+	psf_of(m, f)->k = p->log_off + p->nlog;
+	psf_of(m, f)->e_at = finish_time(now, f->bits_left, p->share);
+	psf_of(m, f)->e_id = p->merge_id;
+	f->joined = 1;
+	ps_heap_insert(m, p, f);
+}
+
+/* Recompute, after: r's load as the per-flow path sums it; schedule its next completion. */
+static void ps_end(struct flow_model *m, int ri)
+{
+	struct res *r = &m->res[ri];
+	r->load = ps_load(r);
+	r->nupd = 0;
+	r->tight = 1; /* progressive filling pops it */
+	ps_arm(m, ri);
+}
+
+/* A flow crossing ri and another resource arrives: give ri's flows their own state for good. */
+static void ps_convert(struct flow_model *m, int ri)
+{
+	struct res *r = &m->res[ri];
+	struct ps *p = r->ps;
+	r->shared = 1;
+	if (!p)
+		return;
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		struct flow *f = m->flows[r->flows[i]];
+		f->ps = 0;
+		psf_of(m, f)->hpos = -1;
+		if (!f->joined)
+			continue; /* still a seed: the recompute will rate it */
+		sim_time_t t = ps_event_time(p, f, psf_of(m, f));
+		uint64_t q = ps_key(p, f, psf_of(m, f));
+		ps_replay(p, f, psf_of(m, f));
+		f->rate = p->share;
+		if (!f->ev && t != SIMTIME_NEVER)
+			f->ev = sim_at_handle(m->sim, t, q, flow_complete, f);
+	}
+	ps_free(p);
+	r->ps = NULL;
 }
 
 static struct flow *flow_alloc(struct flow_model *m)
@@ -253,6 +781,7 @@ static struct flow *flow_alloc(struct flow_model *m)
 		if (m->nflows == m->flows_cap) {
 			m->flows_cap = m->flows_cap ? 2 * m->flows_cap : 64;
 			m->flows = xreallocarray(m->flows, m->flows_cap, sizeof *m->flows);
+			m->psf = xreallocarray(m->psf, m->flows_cap, sizeof *m->psf);
 			m->free_ids = xreallocarray(m->free_ids, m->flows_cap, sizeof *m->free_ids);
 		}
 		id = m->nflows++;
@@ -264,7 +793,7 @@ static struct flow *flow_alloc(struct flow_model *m)
 			m->flows[id] = m->flows[id - 1] + 1;
 	}
 	struct flow *f = m->flows[id];
-	memset(f, 0, sizeof *f);
+	memset(f, 0, offsetof(struct flow, pos));
 	f->m = m;
 	f->id = id;
 	return f;
@@ -287,6 +816,15 @@ static void res_remove_flow(struct flow_model *m, struct res *r, struct flow *f,
 	if (last != f->id) {
 		r->flows[pos] = last;
 		struct flow *g = m->flows[last];
+		if (g->ps) {
+			/* Its completion handle may depend on the slot it had at the last merge. */
+			if (psf_of(m, g)->snap_id != r->ps->merge_id) {
+				psf_of(m, g)->snap_slot = g->slot[0];
+				psf_of(m, g)->snap_id = r->ps->merge_id;
+			}
+			g->slot[0] = pos;
+			return;
+		}
 		int ri = (int)(r - m->res);
 		for (int j = 0; j < g->nres; j++)
 			if (g->res[j] == ri)
@@ -313,10 +851,24 @@ uint32_t flow_start(struct flow_model *m, const int *res, int nres, double bytes
 		return f->id;
 	}
 	f->nres = nres;
+	psf_of(m, f)->hpos = -1;
 	for (int k = 0; k < nres; k++) {
 		assert(res[k] >= 0 && res[k] < m->nres);
 		for (int j = 0; j < k; j++)
 			assert(res[j] != res[k] && "flow crosses a resource twice");
+		if (nres > 1 && !m->res[res[k]].shared)
+			ps_convert(m, res[k]);
+	}
+	if (nres == 1 && !m->res[res[0]].shared) {
+		struct res *r = &m->res[res[0]];
+		if (!r->ps)
+			r->ps = xcalloc(1, sizeof *r->ps);
+		f->ps = 1;
+		psf_of(m, f)->snap_id = UINT64_MAX; /* no slot recorded (merge ids never get there) */
+		psf_of(m, f)->e_id = UINT64_MAX;
+		psf_of(m, f)->q_id = UINT64_MAX;
+	}
+	for (int k = 0; k < nres; k++) {
 		f->res[k] = res[k];
 		res_add_flow(&m->res[res[k]], f, k);
 	}
@@ -345,6 +897,20 @@ static void flow_complete(struct sim *sim, void *arg)
 {
 	struct flow *f = arg;
 	struct flow_model *m = f->m;
+	int ps_res = -1;
+	if (f->ps) {
+		ps_res = f->res[0];
+		struct ps *p = m->res[ps_res].ps;
+		ps_evs_remove(p, f);
+		ps_heap_remove(m, p, f);
+		/* Completions run in (time, handle) order: f is the head of the tie list. */
+		if (p->tie_ok && p->tie_head < p->ntie && p->tie[p->tie_head].id == f->id)
+			p->tie_head++;
+		else
+			p->tie_ok = 0;
+		f->rate = p->share;
+		f->ps = 0;
+	}
 	f->ev = 0;
 	flow_set_rate(m, f, 0, sim_now(sim));
 	f->bits_left = 0;
@@ -366,6 +932,10 @@ static void flow_complete(struct sim *sim, void *arg)
 	f->active = 0;
 	m->active--;
 	m->free_ids[m->nfree++] = f->id;
+	/* The next completion on a processor-sharing resource (it may be at this instant, before
+	 * the recompute this one triggers). */
+	if (ps_res >= 0 && m->res[ps_res].nflows)
+		ps_arm(m, ps_res);
 	/* f stays allocated (ids are reused); the callback may start new flows. */
 	f->done(m->sim, f->arg);
 }
@@ -451,11 +1021,26 @@ static void comp_push(struct flow_model *m, struct flow *f)
 	if (!f->active || f->mark == m->stamp || f->nres == 0)
 		return;
 	f->mark = m->stamp;
+	f->pos = m->npos++;
 	if (m->ncomp_flows == m->comp_flows_cap) {
 		m->comp_flows_cap = m->comp_flows_cap ? 2 * m->comp_flows_cap : 64;
 		m->comp_flows = xreallocarray(m->comp_flows, m->comp_flows_cap, sizeof *m->comp_flows);
 	}
 	m->comp_flows[m->ncomp_flows++] = f->id;
+}
+
+/* Processor-sharing resource ri takes part in the current recompute. */
+static void ps_list_add(struct flow_model *m, int ri)
+{
+	struct res *r = &m->res[ri];
+	if (r->mark == m->stamp)
+		return;
+	r->mark = m->stamp;
+	if (m->nps_list == m->ps_list_cap) {
+		m->ps_list_cap = m->ps_list_cap ? 2 * m->ps_list_cap : 16;
+		m->ps_list = xreallocarray(m->ps_list, (size_t)m->ps_list_cap, sizeof *m->ps_list);
+	}
+	m->ps_list[m->nps_list++] = ri;
 }
 
 /* All flows of resource ri join the component. */
@@ -465,6 +1050,17 @@ static void comp_pull(struct flow_model *m, int ri)
 	if (r->pulled == m->stamp)
 		return;
 	r->pulled = m->stamp;
+	if (r->ps) {
+		/* Its flows need no solving (each gets cap / n): they only take their positions,
+		 * in slot order (the seeds among them keep theirs). A touched resource may have
+		 * lost all its flows since. */
+		if (r->nflows == 0)
+			return;
+		ps_list_add(m, ri);
+		r->ps->block_pos = m->npos;
+		m->npos += r->nflows;
+		return;
+	}
 	for (uint32_t i = 0; i < r->nflows; i++)
 		comp_push(m, m->flows[r->flows[i]]);
 }
@@ -477,6 +1073,12 @@ static void comp_close(struct flow_model *m, uint32_t *done)
 {
 	for (; *done < m->ncomp_flows; (*done)++) {
 		const struct flow *f = m->flows[m->comp_flows[*done]];
+		if (f->ps) {
+			ps_list_add(m, f->res[0]);
+			if (m->res[f->res[0]].tight)
+				comp_pull(m, f->res[0]);
+			continue;
+		}
 		for (int k = 0; k < f->nres; k++) {
 			int ri = f->res[k];
 			struct res *q = &m->res[ri];
@@ -602,12 +1204,20 @@ static int wf_solve(struct flow_model *m)
 static void comp_apply(struct flow_model *m)
 {
 	sim_time_t now = sim_now(m->sim);
+	/* One handle per component position: completions are scheduled in component order. */
+	uint64_t base = m->npos ? sim_reserve(m->sim, m->npos) : 0;
+	for (int i = 0; i < m->nps_list; i++)
+		ps_begin(m, m->ps_list[i], base, now);
 	for (uint32_t i = 0; i < m->ncomp_flows; i++) {
 		struct flow *f = m->flows[m->comp_flows[i]];
+		if (f->ps) {
+			ps_join(m, f, base, now);
+			continue;
+		}
 		assert(f->fixed && f->new_rate >= 0);
 		if (f->new_rate != f->rate) {
 			flow_set_rate(m, f, f->new_rate, now);
-			flow_reschedule(m, f, now);
+			flow_reschedule(m, f, now, base + f->pos);
 		}
 	}
 	for (int i = 0; i < m->ncomp_res; i++) {
@@ -620,6 +1230,8 @@ static void comp_apply(struct flow_model *m)
 		/* All its rates were just set: drop the rounding its load accumulated. */
 		res_resum(m, q, now);
 	}
+	for (int i = 0; i < m->nps_list; i++)
+		ps_end(m, m->ps_list[i]);
 }
 
 static void recompute(struct sim *sim, void *arg)
@@ -631,6 +1243,8 @@ static void recompute(struct sim *sim, void *arg)
 	m->stamp++;
 	m->ncomp_flows = 0;
 	m->ncomp_res = 0;
+	m->npos = 0;
+	m->nps_list = 0;
 	/* Step 1. */
 	for (uint32_t i = 0; i < m->nseeds; i++) {
 		struct flow *f = m->flows[m->seeds[i]];
@@ -664,13 +1278,23 @@ static void schedule_recompute(struct flow_model *m)
 double flow_rate_bps(const struct flow_model *m, uint32_t id)
 {
 	assert(id < m->nflows && m->flows[id]->active);
-	return m->flows[id]->rate;
+	const struct flow *f = m->flows[id];
+	if (f->ps)
+		return f->joined ? m->res[f->res[0]].ps->share : 0;
+	return f->rate;
 }
 
 double flow_bytes_left(struct flow_model *m, uint32_t id)
 {
 	assert(id < m->nflows && m->flows[id]->active);
 	struct flow *f = m->flows[id];
+	if (f->ps && f->joined) {
+		struct ps *p = m->res[f->res[0]].ps;
+		(void)ps_event_time(p, f, psf_of(m, f)); /* needs the bits at the last merge: keep it first */
+		ps_replay(p, f, psf_of(m, f));
+		f->rate = p->share;
+		p->nstep++;
+	}
 	flow_advance(f, sim_now(m->sim));
 	return f->bits_left / 8;
 }

@@ -54,6 +54,17 @@ uint64_t sim_after(struct sim *sim, sim_time_t delay, evq_fn fn, void *arg)
 	return evq_push(sim->q, at, fn, arg);
 }
 
+uint64_t sim_reserve(struct sim *sim, uint64_t n)
+{
+	return evq_reserve(sim->q, n);
+}
+
+uint64_t sim_at_handle(struct sim *sim, sim_time_t at, uint64_t handle, evq_fn fn, void *arg)
+{
+	assert(at >= sim->now && "event scheduled in the past");
+	return evq_push_handle(sim->q, at, handle, fn, arg);
+}
+
 void sim_cancel(struct sim *sim, uint64_t handle)
 {
 	evq_cancel(sim->q, handle);

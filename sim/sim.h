@@ -25,6 +25,14 @@ uint64_t sim_seed(const struct sim *sim);
 uint64_t sim_at(struct sim *sim, sim_time_t at, evq_fn fn, void *arg);
 /* Schedule fn(sim, arg) `delay` ns from now (delay >= 0). */
 uint64_t sim_after(struct sim *sim, sim_time_t delay, evq_fn fn, void *arg);
+/*
+ * Reserve n consecutive handles now (returns the first) for sim_at_handle: an event scheduled
+ * later under one of them runs, among events at its time, where an event scheduled at the
+ * moment of the reservation would have run. Each handle may be scheduled at most once.
+ */
+uint64_t sim_reserve(struct sim *sim, uint64_t n);
+/* Schedule fn(sim, arg) at absolute time `at` (>= now) under a reserved handle; returns it. */
+uint64_t sim_at_handle(struct sim *sim, sim_time_t at, uint64_t handle, evq_fn fn, void *arg);
 /* Cancel a pending event (lazily). */
 void sim_cancel(struct sim *sim, uint64_t handle);
 
