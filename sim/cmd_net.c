@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sim/version.h"
@@ -13,6 +12,7 @@
 #include "sim/lineio.h"
 #include "sim/netrun.h"
 #include "sim/sha256.h"
+#include "sim/wallclock.h"
 #include "sim/xmalloc.h"
 #include "topology/topology.h"
 #include "topology/trace.h"
@@ -77,13 +77,6 @@ fail:
 	store_run_abort(st);
 	store_close(st);
 	return -1;
-}
-
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int cmd_net(int argc, char **argv)
@@ -155,10 +148,10 @@ int cmd_net(int argc, char **argv)
 	config = xasprintf("command = net\ntopology = %s\ntopology_file = %s\ntransfers = %s\n"
 	                   "transfers_sha256 = %s\ntrace = %s\nbin_s = %g\nseed = %lld\n",
 	                   t->name, t->path, xfers, xsha, trace ? trace : "", bin_s, (long long)seed);
-	double w0 = wall_now();
+	double w0 = wallclock_s();
 	if (netrun_simulate(&r, t, tr, bin_s, isatty(STDERR_FILENO)) < 0)
 		goto done;
-	double wall_s = wall_now() - w0;
+	double wall_s = wallclock_s() - w0;
 	out = out_path ? fopen(out_path, "w") : stdout;
 	if (!out) {
 		diag_at(out_path, 0, "cannot write output");

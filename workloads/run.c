@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "sim/version.h"
 #include "results/store.h"
@@ -14,6 +13,7 @@
 #include "sim/net.h"
 #include "sim/ps.h"
 #include "sim/sim.h"
+#include "sim/wallclock.h"
 #include "sim/sync.h"
 #include "sim/transport_sim.h"
 #include "sim/xmalloc.h"
@@ -309,13 +309,6 @@ fail:
 	return -1;
 }
 
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Mean objective over replicas per evaluated clock (complete clocks only). */
 static void trajectory(const struct run_opts *o, struct ps *ps, int nreplicas)
 {
@@ -370,7 +363,7 @@ int run_model(struct config *cfg, const char *sync, const struct run_opts *o,
 		s.max_clocks = o->max_clocks;
 	if (!isnan(o->target))
 		s.target = o->target;
-	double w0 = wall_now();
+	double w0 = wallclock_s();
 	struct sim *sim = sim_new((uint64_t)s.seed);
 	struct net *net = net_new(sim, s.topo, s.net_machines);
 	if (s.tr)
@@ -459,7 +452,7 @@ int run_model(struct config *cfg, const char *sync, const struct run_opts *o,
 	res->events = sim_events_run(sim);
 	trajectory(o, ps, nrep);
 	rc = 0;
-	if (o->db && store_results(o, &s, cfg, ps, res, wall_now() - w0) < 0)
+	if (o->db && store_results(o, &s, cfg, ps, res, wallclock_s() - w0) < 0)
 		rc = -1;
 out:
 	ps_free(ps);
