@@ -148,6 +148,7 @@ expect_err "bad --set value" "command line.*mf.rank" run "$CONF" --set mf.rank=-
 expect_err "malformed --set" "nokey" run "$CONF" --set nokey
 expect_err "bad gaia.slack" "gaia.slack" run "$CONF" --set gaia.slack=-1
 expect_err "compare with a bad model" "paxos" compare "$CONF" --sync bsp,paxos
+expect_err "unwritable database" "no-such-dir/x.db" compare "$CONF" --sync bsp --db "$TMP/no-such-dir/x.db"
 printf '1::2::abc\n' >"$TMP/bad.dat"
 expect_err "bad rating file" "bad.dat:1:.*abc" run "$CONF" --set mf.data="$TMP/bad.dat"
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "results/store.h"
 #include "sim/cmd.h"
 #include "sim/diag.h"
 #include "sim/xmalloc.h"
@@ -78,8 +79,22 @@ static int parse_cli(int argc, char **argv, const char *usage, int compare, stru
 	return -1; /* go on */
 }
 
+/* Fail before any training if the results database cannot be opened. */
+static int check_db(const char *db)
+{
+	if (!db)
+		return 0;
+	struct store *st = store_open(db);
+	if (!st)
+		return -1;
+	store_close(st);
+	return 0;
+}
+
 static struct config *load_config(const struct cli *c)
 {
+	if (check_db(c->db) < 0)
+		return NULL;
 	struct config *cfg = config_load(c->config);
 	if (!cfg)
 		return NULL;
