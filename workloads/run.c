@@ -71,7 +71,41 @@ static int bad_key(struct config *cfg, const char *key, const char *fmt, const c
 	return diag_at(where ? where : "<config>", where ? line : 0, "%s: %s", key, msg);
 }
 
-/* straggler = REGION:FACTOR slows every machine of REGION by FACTOR. */
+/*
+ * straggler = SPEC[,SPEC...], SPEC = REGION:FACTOR (every machine of REGION computes FACTOR
+ * times slower) or REGION/M:FACTOR (only machine M of REGION, 0-based); or none.
+ */
+static int parse_one_straggler(struct config *cfg, struct setup *s, char *spec, const char *v)
+{
+	char *colon = strchr(spec, ':');
+	if (!colon)
+		return bad_key(cfg, "straggler", "bad value '%s' (expected REGION[/M]:FACTOR[,...] or none)", v);
+	*colon = '\0';
+	int64_t machine = -1;
+	char *slash = strchr(spec, '/');
+	if (slash) {
+		*slash = '\0';
+		if (parse_int64(slash + 1, &machine) < 0 || machine < 0)
+			return bad_key(cfg, "straggler", "bad machine number in '%s'", v);
+	}
+	int r = topology_region(s->topo, spec);
+	if (r < 0)
+		return bad_key(cfg, "straggler", "unknown region in '%s'", v);
+	if (machine >= s->machines[r])
+		return bad_key(cfg, "straggler", "machine number beyond the region's machines in '%s'", v);
+	double f;
+	if (parse_double(colon + 1, &f) < 0 || f < 1 || f > 1e6)
+		return bad_key(cfg, "straggler", "bad factor in '%s' (expected a number in [1, 1e6])", v);
+	for (int n = 0, m = 0; n < s->nnodes; n++) {
+		if (s->worker_region[n] != r)
+			continue;
+		if (machine < 0 || m == machine)
+			s->speed[n] = f;
+		m++;
+	}
+	return 0;
+}
+
 static int parse_straggler(struct config *cfg, struct setup *s)
 {
 	const char *v;
@@ -81,22 +115,17 @@ static int parse_straggler(struct config *cfg, struct setup *s)
 		s->speed[n] = 1.0;
 	if (!strcmp(v, "none"))
 		return 0;
-	char buf[128];
-	snprintf(buf, sizeof buf, "%s", v);
-	char *colon = strchr(buf, ':');
-	double f;
-	if (!colon)
-		return bad_key(cfg, "straggler", "bad value '%s' (expected REGION:FACTOR or none)", v);
-	*colon = '\0';
-	int r = topology_region(s->topo, buf);
-	if (r < 0)
-		return bad_key(cfg, "straggler", "unknown region in '%s'", v);
-	if (parse_double(colon + 1, &f) < 0 || f < 1 || f > 1e6)
-		return bad_key(cfg, "straggler", "bad factor in '%s' (expected a number in [1, 1e6])", v);
-	for (int n = 0; n < s->nnodes; n++)
-		if (s->worker_region[n] == r)
-			s->speed[n] = f;
-	return 0;
+	char *buf = xstrdup(v), *save = buf;
+	int rc = 0;
+	for (char *spec = buf; spec && rc == 0;) {
+		char *comma = strchr(spec, ',');
+		if (comma)
+			*comma = '\0';
+		rc = parse_one_straggler(cfg, s, spec, v);
+		spec = comma ? comma + 1 : NULL;
+	}
+	free(save);
+	return rc;
 }
 
 static int setup_build(struct config *cfg, const char *sync, struct setup *s)
