@@ -161,12 +161,21 @@ int cmd_net(int argc, char **argv)
 		diag_at(out_path ? out_path : "<stdout>", 0, "write error");
 		goto done;
 	}
+	/* The output file is complete before the run is stored, so a failed write stores nothing. */
+	if (out != stdout) {
+		int bad = fclose(out) != 0;
+		out = NULL;
+		if (bad) {
+			diag_at(out_path, 0, "write error");
+			goto done;
+		}
+	}
 	if (db && write_db(db, &r, t, tr, config, (uint64_t)seed, wall_s) < 0)
 		goto done;
 	status = 0;
 done:
-	if (out && out != stdout && fclose(out) != 0 && status == 0)
-		status = diag_at(out_path, 0, "write error") ? 1 : 1;
+	if (out && out != stdout)
+		fclose(out);
 	free(config);
 	netrun_free(&r);
 	trace_free(tr);
