@@ -22,9 +22,9 @@
 
 #include "bench/benchutil.h"
 #include "sim/evq.h"
-#include "sim/rng.h"
+#include "lib/rng.h"
 #include "sim/sim.h"
-#include "sim/xmalloc.h"
+#include "lib/xmalloc.h"
 
 /* Mean increment of the hold model, ns (1 ms: ties are rare but possible). */
 #define HOLD_MEAN_NS 1e6

@@ -41,7 +41,7 @@
 #include "sim/flow.h"
 #include "sim/net.h"
 #include "sim/sim.h"
-#include "sim/xmalloc.h"
+#include "lib/xmalloc.h"
 #include "topology/topology.h"
 
 /* Bytes per flow. */

@@ -21,9 +21,9 @@
 #include <string.h>
 
 #include "bench/benchutil.h"
-#include "sim/rng.h"
-#include "sim/xmalloc.h"
-#include "workloads/config.h"
+#include "lib/rng.h"
+#include "lib/xmalloc.h"
+#include "lib/runcfg.h"
 #include "workloads/mf-data.h"
 #include "workloads/workload.h"
 
@@ -111,12 +111,12 @@ static double time_inner(const struct mf_data *d, int rank, int reps)
 /* Best-of-reps time of step() over one epoch for `worker` of `nworkers`, ns per rating. */
 static double time_step(int rank, int nworkers, int worker, int reps)
 {
-	struct config *c = config_new();
+	struct runcfg *c = runcfg_new();
 	char buf[64];
 	snprintf(buf, sizeof buf, "mf.rank=%d", rank);
-	config_set(c, buf);
+	runcfg_set(c, buf);
 	snprintf(buf, sizeof buf, "mf.batch_fraction=%.17g", 1.0 / EPOCH_CLOCKS);
-	config_set(c, buf);
+	runcfg_set(c, buf);
 	int *region = xmalloc((size_t)nworkers * sizeof *region);
 	for (int w = 0; w < nworkers; w++)
 		region[w] = w % 11;
@@ -146,7 +146,7 @@ static double time_step(int rank, int nworkers, int worker, int reps)
 	free(model);
 	free(region);
 	mf_ops.destroy(w);
-	config_free(c);
+	runcfg_free(c);
 	return best * 1e9 / (double)units;
 }
 

@@ -4,7 +4,7 @@
  *
  *   overhead  For each sync model (bsp, gaia, lan) on ec2-11 with 2 machines per region and
  *             workloads/mf-ec2-11.conf's workload (MF, 20,000 users, 2,000 items, 400,000
- *             ratings, rank 16, 100 clocks), the wall time of run_model() (workloads/run.h:
+ *             ratings, rank 16, 100 clocks), the wall time of run_model() (cli/run.h:
  *             topology, data, sim, net, simulated transport, parameter servers) divided by the
  *             wall time of the same SGD work done alone: the same workload instance (same seed,
  *             same partition over the same 22 workers) created in this process, every worker's
@@ -31,10 +31,10 @@
 #include <unistd.h>
 
 #include "bench/benchutil.h"
-#include "sim/xmalloc.h"
+#include "lib/xmalloc.h"
 #include "topology/topology.h"
-#include "workloads/config.h"
-#include "workloads/run.h"
+#include "lib/runcfg.h"
+#include "cli/run.h"
 #include "workloads/workload.h"
 
 /* The overhead target of the issue: simulated run wall / bare SGD wall. */
@@ -66,23 +66,23 @@ struct figures {
 	int workers;         /* workers (machines) */
 };
 
-static void set(struct config *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set(struct runcfg *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void set(struct config *c, const char *fmt, ...)
+static void set(struct runcfg *c, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	if (config_set(c, buf) < 0) {
+	if (runcfg_set(c, buf) < 0) {
 		fprintf(stderr, "bench_run: bad setting '%s'\n", buf);
 		exit(1);
 	}
 }
 
 /* The workload keys of workloads/mf-ec2-11.conf, with the point's rank. */
-static void set_workload(struct config *c, const struct point *p)
+static void set_workload(struct runcfg *c, const struct point *p)
 {
 	set(c, "workload=mf");
 	set(c, "seed=1");
@@ -93,9 +93,9 @@ static void set_workload(struct config *c, const struct point *p)
 }
 
 /* A run configuration for p (what `gaiasim run` would read from a file). */
-static struct config *run_config(const struct point *p)
+static struct runcfg *run_config(const struct point *p)
 {
-	struct config *c = config_new();
+	struct runcfg *c = runcfg_new();
 	set(c, "topology=%s", p->topo);
 	set(c, "machines=%d", p->machines);
 	set(c, "sync=%s", p->sync);
@@ -114,7 +114,7 @@ static int replicas(const struct point *p)
 /* The simulated run. Exits on error. */
 static void time_sim(const struct point *p, struct figures *f)
 {
-	struct config *c = run_config(p);
+	struct runcfg *c = run_config(p);
 	double *obj = NULL, *tm = NULL;
 	int64_t *ck = NULL;
 	size_t n = 0;
@@ -141,7 +141,7 @@ static void time_sim(const struct point *p, struct figures *f)
 	free(obj);
 	free(tm);
 	free(ck);
-	config_free(c);
+	runcfg_free(c);
 }
 
 /*
@@ -153,7 +153,7 @@ static void time_bare(const struct point *p, int reps, struct figures *f)
 {
 	f->bare_s = f->create_s = f->eval_s = 1e300;
 	for (int rep = 0; rep < reps; rep++) {
-		struct config *c = config_new();
+		struct runcfg *c = runcfg_new();
 		set_workload(c, p);
 		int nw = p->nregions * p->machines;
 		int *region = xmalloc((size_t)nw * sizeof *region);
@@ -197,7 +197,7 @@ static void time_bare(const struct point *p, int reps, struct figures *f)
 		free(model);
 		mf_ops.destroy(w);
 		free(region);
-		config_free(c);
+		runcfg_free(c);
 	}
 }
 

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/diag.h"
-#include "sim/xmalloc.h"
+#include "lib/diag.h"
+#include "lib/xmalloc.h"
 
 /* How long a writer waits for another connection's write lock (a whole run), ms. */
 #define STORE_BUSY_TIMEOUT_MS 60000

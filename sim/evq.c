@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/xmalloc.h"
+#include "lib/xmalloc.h"
 
 /* Entries before heap[0] in the allocation, so that children 4i+1..4i+4 are 128-byte aligned. */
 #define EVQ_PAD 3

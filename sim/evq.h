@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/simtime.h"
+#include "lib/simtime.h"
 
 struct sim;
 typedef void (*evq_fn)(struct sim *sim, void *arg);

@@ -65,7 +65,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/xmalloc.h"
+#include "lib/xmalloc.h"
 
 /* Flow records are allocated this many at a time (flows_cap stays a multiple of it). */
 #define FLOW_BLOCK 64
@@ -92,17 +92,17 @@ struct res {
 	int wf_pos;          /* progressive filling: position in the heap, -1 if absent */
 	int popped;          /* progressive filling: popped from the heap (a bottleneck) */
 	int shared;          /* 1 once a flow crossing other resources too crossed it */
-	struct ps *ps;       /* processor-sharing state while !shared (NULL before any flow) */
+	struct psq *psq;      /* processor-sharing state while !shared (NULL before any flow) */
 };
 
 /* A flow completing at the earliest time of its resource, with its handle. */
-struct ps_tie {
+struct psq_tie {
 	uint64_t q;  /* completion handle */
 	uint32_t id; /* flow id */
 };
 
 /* Processor-sharing state of a resource whose flows cross nothing else (see the top). */
-struct ps {
+struct psq {
 	double share;          /* rate of every joined flow, bits/s */
 	double V;              /* virtual clock: bits each joined flow moved, reset to t_merge */
 	sim_time_t t_merge;    /* time of the last merge (change of share), ns */
@@ -127,7 +127,7 @@ struct ps {
 	double sums_for;       /* capacity that sums[] holds values for, bits/s */
 	uint64_t block_pos;    /* recompute: component position of its slot 0 */
 	int merged;            /* recompute: the share changed in this one */
-	struct ps_tie *tie;    /* flows completing at the earliest time, by handle (see ps_arm) */
+	struct psq_tie *tie;    /* flows completing at the earliest time, by handle (see psq_arm) */
 	uint32_t ntie;         /* entries in tie */
 	uint32_t tie_head;     /* next entry of tie to complete */
 	uint32_t tie_cap;      /* allocated entries */
@@ -151,14 +151,14 @@ struct flow {
 	uint8_t active;               /* 1 between start and completion */
 	uint8_t fixed;                /* progressive filling: rate settled */
 	uint8_t seeded;               /* on the seed list */
-	uint8_t ps;                   /* 1: crosses one processor-sharing resource alone */
+	uint8_t psq;                  /* 1: crosses one processor-sharing resource alone */
 	uint8_t joined;               /* ps: has the share (0 from start to the recompute) */
 	/* Not cleared when a record is reused (flow_alloc): set before it is read. */
 	uint64_t pos;                 /* position in the current component (handle offset) */
 };
 
 /* What a flow on a processor-sharing resource adds (m->psf[id]); set when it joins. */
-struct psflow {
+struct psq_flow {
 	double F;           /* virtual finish: V at joining + bits, bits */
 	uint64_t q;         /* completion handle while q_id is the current merge */
 	uint64_t q_id;      /* merge that q belongs to */
@@ -176,7 +176,7 @@ struct flow_model {
 	int nres;               /* resources in use */
 	int res_cap;            /* allocated */
 	struct flow **flows;    /* flows by id (allocated once, reused) */
-	struct psflow *psf;     /* processor-sharing part of each flow, by id */
+	struct psq_flow *psf;     /* processor-sharing part of each flow, by id */
 	uint32_t nflows;        /* ids handed out so far */
 	uint32_t flows_cap;     /* allocated slots */
 	uint32_t *free_ids;     /* ids free for reuse (stack) */
@@ -202,9 +202,9 @@ struct flow_model {
 	int nheap;              /* entries in heap */
 	int heap_cap;           /* allocated entries */
 	uint64_t npos;          /* component positions handed out (pulled resources count whole) */
-	int *ps_list;           /* processor-sharing resources in the current recompute */
-	int nps_list;           /* entries in ps_list */
-	int ps_list_cap;        /* allocated entries */
+	int *psq_list;           /* processor-sharing resources in the current recompute */
+	int nps_list;           /* entries in psq_list */
+	int psq_list_cap;        /* allocated entries */
 	uint32_t *stack;        /* scratch: heap positions to visit when choosing a completion */
 	uint32_t stack_cap;     /* allocated entries */
 };
@@ -212,12 +212,12 @@ struct flow_model {
 static void schedule_recompute(struct flow_model *m);
 static void flow_complete(struct sim *sim, void *arg);
 
-static inline struct psflow *psf_of(const struct flow_model *m, const struct flow *f)
+static inline struct psq_flow *psf_of(const struct flow_model *m, const struct flow *f)
 {
 	return &m->psf[f->id];
 }
 
-static void ps_free(struct ps *p)
+static void psq_free(struct psq *p)
 {
 	if (!p)
 		return;
@@ -244,7 +244,7 @@ void flow_model_free(struct flow_model *m)
 		return;
 	for (int i = 0; i < m->nres; i++) {
 		free(m->res[i].flows);
-		ps_free(m->res[i].ps);
+		psq_free(m->res[i].psq);
 	}
 	free(m->res);
 	for (uint32_t i = 0; i < m->nflows; i += FLOW_BLOCK)
@@ -257,7 +257,7 @@ void flow_model_free(struct flow_model *m)
 	free(m->comp_flows);
 	free(m->comp_res);
 	free(m->heap);
-	free(m->ps_list);
+	free(m->psq_list);
 	free(m->stack);
 	free(m);
 }
@@ -370,7 +370,7 @@ static void flow_reschedule(struct flow_model *m, struct flow *f, sim_time_t now
 
 /* ---- processor-sharing resources (see the top of the file) ---- */
 
-static void ps_log_append(struct ps *p, sim_time_t t, double share, double d)
+static void psq_log_append(struct psq *p, sim_time_t t, double share, double d)
 {
 	if (p->nlog == p->log_cap) {
 		p->log_cap = p->log_cap ? 2 * p->log_cap : 64;
@@ -389,7 +389,7 @@ static void ps_log_append(struct ps *p, sim_time_t t, double share, double d)
  * path at each change of rate (same operands in the same order). Clamping at 0 only at the
  * end gives the same result: the steps only subtract, so once below 0 the value stays there.
  */
-static void ps_replay(struct ps *p, struct flow *f, struct psflow *pf)
+static void psq_replay(struct psq *p, struct flow *f, struct psq_flow *pf)
 {
 	uint64_t end = p->log_off + p->nlog;
 	uint64_t j = pf->k;
@@ -414,9 +414,9 @@ static void ps_replay(struct ps *p, struct flow *f, struct psflow *pf)
 }
 
 /* Drop log entries no joined flow of r needs any more (amortised O(1) per merge). */
-static void ps_trim(struct flow_model *m, struct res *r)
+static void psq_trim(struct flow_model *m, struct res *r)
 {
-	struct ps *p = r->ps;
+	struct psq *p = r->psq;
 	if (p->nlog < p->log_trim)
 		return;
 	uint64_t kmin = p->log_off + p->nlog;
@@ -442,11 +442,11 @@ static void ps_trim(struct flow_model *m, struct res *r)
 }
 
 /* Completion time of joined flow f under its current key (computed at most once per merge). */
-static sim_time_t ps_event_time(struct ps *p, struct flow *f, struct psflow *pf)
+static sim_time_t psq_event_time(struct psq *p, struct flow *f, struct psq_flow *pf)
 {
 	if (pf->e_id != p->merge_id) {
 		/* Rescheduled at the last merge, from its bits then. */
-		ps_replay(p, f, pf);
+		psq_replay(p, f, pf);
 		assert(f->t_last == p->t_merge);
 		pf->e_at = finish_time(p->t_merge, f->bits_left, p->share);
 		pf->e_id = p->merge_id;
@@ -455,7 +455,7 @@ static sim_time_t ps_event_time(struct ps *p, struct flow *f, struct psflow *pf)
 }
 
 /* Handle f's completion is (or would be) scheduled under. */
-static uint64_t ps_key(const struct ps *p, const struct flow *f, const struct psflow *pf)
+static uint64_t psq_key(const struct psq *p, const struct flow *f, const struct psq_flow *pf)
 {
 	if (pf->q_id == p->merge_id)
 		return pf->q;
@@ -464,9 +464,9 @@ static uint64_t ps_key(const struct ps *p, const struct flow *f, const struct ps
 }
 
 /* Move t[i] down the max-heap t[0..n) on q. */
-static void ps_tie_sift(struct ps_tie *t, uint32_t n, uint32_t i)
+static void psq_tie_sift(struct psq_tie *t, uint32_t n, uint32_t i)
 {
-	struct ps_tie x = t[i];
+	struct psq_tie x = t[i];
 	for (;;) {
 		uint32_t c = 2 * i + 1;
 		if (c >= n)
@@ -483,11 +483,11 @@ static void ps_tie_sift(struct ps_tie *t, uint32_t n, uint32_t i)
 
 /* Sort by handle (the order of completions at one time), in place: insertion sort for a few,
  * heapsort beyond (no allocation, O(n log n)). */
-static void ps_tie_sort(struct ps_tie *t, uint32_t n)
+static void psq_tie_sort(struct psq_tie *t, uint32_t n)
 {
 	if (n <= 16) {
 		for (uint32_t i = 1; i < n; i++) {
-			struct ps_tie x = t[i];
+			struct psq_tie x = t[i];
 			uint32_t j = i;
 			for (; j > 0 && t[j - 1].q > x.q; j--)
 				t[j] = t[j - 1];
@@ -496,68 +496,68 @@ static void ps_tie_sort(struct ps_tie *t, uint32_t n)
 		return;
 	}
 	for (uint32_t i = n / 2; i-- > 0;)
-		ps_tie_sift(t, n, i);
+		psq_tie_sift(t, n, i);
 	for (uint32_t end = n - 1; end > 0; end--) {
-		struct ps_tie top = t[0];
+		struct psq_tie top = t[0];
 		t[0] = t[end];
 		t[end] = top;
-		ps_tie_sift(t, end, 0);
+		psq_tie_sift(t, end, 0);
 	}
 }
 
-static inline int ps_less(const struct flow_model *m, uint32_t a, uint32_t b)
+static inline int psq_less(const struct flow_model *m, uint32_t a, uint32_t b)
 {
 	double fa = m->psf[a].F, fb = m->psf[b].F;
 	return fa < fb || (fa == fb && a < b);
 }
 
-static void ps_heap_set(struct flow_model *m, struct ps *p, uint32_t i, uint32_t id)
+static void psq_heap_set(struct flow_model *m, struct psq *p, uint32_t i, uint32_t id)
 {
 	p->heap[i] = id;
 	m->psf[id].hpos = (int)i;
 }
 
-static void ps_heap_up(struct flow_model *m, struct ps *p, uint32_t i)
+static void psq_heap_up(struct flow_model *m, struct psq *p, uint32_t i)
 {
 	uint32_t id = p->heap[i];
 	while (i > 0) {
 		uint32_t parent = (i - 1) / 2;
-		if (!ps_less(m, id, p->heap[parent]))
+		if (!psq_less(m, id, p->heap[parent]))
 			break;
-		ps_heap_set(m, p, i, p->heap[parent]);
+		psq_heap_set(m, p, i, p->heap[parent]);
 		i = parent;
 	}
-	ps_heap_set(m, p, i, id);
+	psq_heap_set(m, p, i, id);
 }
 
-static void ps_heap_down(struct flow_model *m, struct ps *p, uint32_t i)
+static void psq_heap_down(struct flow_model *m, struct psq *p, uint32_t i)
 {
 	uint32_t id = p->heap[i];
 	for (;;) {
 		uint32_t c = 2 * i + 1;
 		if (c >= p->nheap)
 			break;
-		if (c + 1 < p->nheap && ps_less(m, p->heap[c + 1], p->heap[c]))
+		if (c + 1 < p->nheap && psq_less(m, p->heap[c + 1], p->heap[c]))
 			c++;
-		if (!ps_less(m, p->heap[c], id))
+		if (!psq_less(m, p->heap[c], id))
 			break;
-		ps_heap_set(m, p, i, p->heap[c]);
+		psq_heap_set(m, p, i, p->heap[c]);
 		i = c;
 	}
-	ps_heap_set(m, p, i, id);
+	psq_heap_set(m, p, i, id);
 }
 
-static void ps_heap_insert(struct flow_model *m, struct ps *p, struct flow *f)
+static void psq_heap_insert(struct flow_model *m, struct psq *p, struct flow *f)
 {
 	if (p->nheap == p->heap_cap) {
 		p->heap_cap = p->heap_cap ? 2 * p->heap_cap : 16;
 		p->heap = xreallocarray(p->heap, p->heap_cap, sizeof *p->heap);
 	}
 	p->heap[p->nheap] = f->id;
-	ps_heap_up(m, p, p->nheap++);
+	psq_heap_up(m, p, p->nheap++);
 }
 
-static void ps_heap_remove(struct flow_model *m, struct ps *p, struct flow *f)
+static void psq_heap_remove(struct flow_model *m, struct psq *p, struct flow *f)
 {
 	uint32_t i = (uint32_t)psf_of(m, f)->hpos;
 	assert(psf_of(m, f)->hpos >= 0 && p->heap[i] == f->id);
@@ -565,12 +565,12 @@ static void ps_heap_remove(struct flow_model *m, struct ps *p, struct flow *f)
 	uint32_t last = p->heap[--p->nheap];
 	if (i == p->nheap)
 		return;
-	ps_heap_set(m, p, i, last);
-	ps_heap_down(m, p, i);
-	ps_heap_up(m, p, (uint32_t)m->psf[last].hpos);
+	psq_heap_set(m, p, i, last);
+	psq_heap_down(m, p, i);
+	psq_heap_up(m, p, (uint32_t)m->psf[last].hpos);
 }
 
-static void ps_evs_remove(struct ps *p, const struct flow *f)
+static void psq_evs_remove(struct psq *p, const struct flow *f)
 {
 	for (uint32_t i = 0; i < p->nevs; i++)
 		if (p->evs[i] == f->id) {
@@ -586,7 +586,7 @@ static void ps_evs_remove(struct ps *p, const struct flow *f)
  * exact times of all flows within 2 ns (plus a bound on the difference between F - V and the
  * per-flow path's bits) of the smallest F decide; any other flow completes >= 1 ns later.
  */
-static void ps_scan(struct flow_model *m, struct ps *p)
+static void psq_scan(struct flow_model *m, struct psq *p)
 {
 	double fmin = m->psf[p->heap[0]].F;
 	double tol = (double)(p->nstep + 16) * 0x1p-50 * (fabs(fmin) + fabs(p->V));
@@ -607,7 +607,7 @@ static void ps_scan(struct flow_model *m, struct ps *p)
 			continue;
 		for (uint32_t c = 2 * i + 1; c <= 2 * i + 2 && c < p->nheap; c++)
 			m->stack[nst++] = c;
-		sim_time_t t = ps_event_time(p, f, psf_of(m, f));
+		sim_time_t t = psq_event_time(p, f, psf_of(m, f));
 		if (t == SIMTIME_NEVER || t > best_t)
 			continue;
 		if (t < best_t) {
@@ -618,9 +618,9 @@ static void ps_scan(struct flow_model *m, struct ps *p)
 			p->tie_cap = p->tie_cap ? 2 * p->tie_cap : 16;
 			p->tie = xreallocarray(p->tie, p->tie_cap, sizeof *p->tie);
 		}
-		p->tie[p->ntie++] = (struct ps_tie){ ps_key(p, f, psf_of(m, f)), f->id };
+		p->tie[p->ntie++] = (struct psq_tie){ psq_key(p, f, psf_of(m, f)), f->id };
 	}
-	ps_tie_sort(p->tie, p->ntie);
+	psq_tie_sort(p->tie, p->ntie);
 	p->tie_ok = 1;
 }
 
@@ -630,16 +630,16 @@ static void ps_scan(struct flow_model *m, struct ps *p)
  * they complete one by one (each the earliest of those left, any other flow being later) and
  * is rebuilt after the list runs out or a recompute touches the resource.
  */
-static void ps_arm(struct flow_model *m, int ri)
+static void psq_arm(struct flow_model *m, int ri)
 {
-	struct ps *p = m->res[ri].ps;
+	struct psq *p = m->res[ri].psq;
 	if (p->nheap == 0 || !(p->share > 0))
 		return;
 	if (!p->tie_ok || p->tie_head == p->ntie)
-		ps_scan(m, p);
+		psq_scan(m, p);
 	if (p->tie_head == p->ntie)
 		return; /* nothing completes in representable time */
-	const struct ps_tie *next = &p->tie[p->tie_head];
+	const struct psq_tie *next = &p->tie[p->tie_head];
 	struct flow *best = m->flows[next->id];
 	if (best->ev)
 		return;
@@ -652,9 +652,9 @@ static void ps_arm(struct flow_model *m, int ri)
 }
 
 /* Load of r after a recompute: its n equal rates summed in turn, as res_resum does. */
-static double ps_load(struct res *r)
+static double psq_load(struct res *r)
 {
-	struct ps *p = r->ps;
+	struct psq *p = r->psq;
 	uint32_t n = r->nflows;
 	if (p->sums_for != r->cap || n >= p->nsums) {
 		uint32_t cap = p->sums_for != r->cap ? 0 : p->nsums;
@@ -679,10 +679,10 @@ static double ps_load(struct res *r)
  * Recompute, before the flows' new rates are given out: settle r's share and, if it changed
  * (a merge), its log, virtual clock and keys; base = the recompute's first handle.
  */
-static void ps_begin(struct flow_model *m, int ri, uint64_t base, sim_time_t now)
+static void psq_begin(struct flow_model *m, int ri, uint64_t base, sim_time_t now)
 {
 	struct res *r = &m->res[ri];
-	struct ps *p = r->ps;
+	struct psq *p = r->psq;
 	res_integrate(r, now);
 	assert(r->nflows > 0);
 	double share = r->cap / r->nflows; /* the level progressive filling gives */
@@ -696,13 +696,13 @@ static void ps_begin(struct flow_model *m, int ri, uint64_t base, sim_time_t now
 		p->log_trim = 64;
 		p->V = 0;
 		p->nstep = 0;
-		ps_log_append(p, now, share, 0);
+		psq_log_append(p, now, share, 0);
 	} else if (share != p->share) {
 		assert(r->pulled == m->stamp);
 		double d = p->share * (double)(now - p->t_merge) / 1e9;
 		p->V += d;
 		p->nstep++;
-		ps_log_append(p, now, share, d);
+		psq_log_append(p, now, share, d);
 		p->block_base = base + p->block_pos;
 		for (uint32_t i = 0; i < p->nevs; i++) {
 			struct flow *f = m->flows[p->evs[i]];
@@ -717,13 +717,13 @@ static void ps_begin(struct flow_model *m, int ri, uint64_t base, sim_time_t now
 	p->share = share;
 	p->t_merge = now;
 	p->merged = 1;
-	ps_trim(m, r);
+	psq_trim(m, r);
 }
 
 /* Recompute: seed f of a processor-sharing resource takes the share. */
-static void ps_join(struct flow_model *m, struct flow *f, uint64_t base, sim_time_t now)
+static void psq_join(struct flow_model *m, struct flow *f, uint64_t base, sim_time_t now)
 {
-	struct ps *p = m->res[f->res[0]].ps;
+	struct psq *p = m->res[f->res[0]].psq;
 	double v = p->merged ? p->V : p->V + p->share * (double)(now - p->t_merge) / 1e9;
 	p->nstep += !p->merged;
 	assert(f->t_last == now);
@@ -734,42 +734,42 @@ static void ps_join(struct flow_model *m, struct flow *f, uint64_t base, sim_tim
 	psf_of(m, f)->e_at = finish_time(now, f->bits_left, p->share);
 	psf_of(m, f)->e_id = p->merge_id;
 	f->joined = 1;
-	ps_heap_insert(m, p, f);
+	psq_heap_insert(m, p, f);
 }
 
 /* Recompute, after: r's load as the per-flow path sums it; schedule its next completion. */
-static void ps_end(struct flow_model *m, int ri)
+static void psq_end(struct flow_model *m, int ri)
 {
 	struct res *r = &m->res[ri];
-	r->load = ps_load(r);
+	r->load = psq_load(r);
 	r->nupd = 0;
 	r->tight = 1; /* progressive filling pops it */
-	ps_arm(m, ri);
+	psq_arm(m, ri);
 }
 
 /* A flow crossing ri and another resource arrives: give ri's flows their own state for good. */
-static void ps_convert(struct flow_model *m, int ri)
+static void psq_convert(struct flow_model *m, int ri)
 {
 	struct res *r = &m->res[ri];
-	struct ps *p = r->ps;
+	struct psq *p = r->psq;
 	r->shared = 1;
 	if (!p)
 		return;
 	for (uint32_t i = 0; i < r->nflows; i++) {
 		struct flow *f = m->flows[r->flows[i]];
-		f->ps = 0;
+		f->psq = 0;
 		psf_of(m, f)->hpos = -1;
 		if (!f->joined)
 			continue; /* still a seed: the recompute will rate it */
-		sim_time_t t = ps_event_time(p, f, psf_of(m, f));
-		uint64_t q = ps_key(p, f, psf_of(m, f));
-		ps_replay(p, f, psf_of(m, f));
+		sim_time_t t = psq_event_time(p, f, psf_of(m, f));
+		uint64_t q = psq_key(p, f, psf_of(m, f));
+		psq_replay(p, f, psf_of(m, f));
 		f->rate = p->share;
 		if (!f->ev && t != SIMTIME_NEVER)
 			f->ev = sim_at_handle(m->sim, t, q, flow_complete, f);
 	}
-	ps_free(p);
-	r->ps = NULL;
+	psq_free(p);
+	r->psq = NULL;
 }
 
 static struct flow *flow_alloc(struct flow_model *m)
@@ -816,11 +816,11 @@ static void res_remove_flow(struct flow_model *m, struct res *r, struct flow *f,
 	if (last != f->id) {
 		r->flows[pos] = last;
 		struct flow *g = m->flows[last];
-		if (g->ps) {
+		if (g->psq) {
 			/* Its completion handle may depend on the slot it had at the last merge. */
-			if (psf_of(m, g)->snap_id != r->ps->merge_id) {
+			if (psf_of(m, g)->snap_id != r->psq->merge_id) {
 				psf_of(m, g)->snap_slot = g->slot[0];
-				psf_of(m, g)->snap_id = r->ps->merge_id;
+				psf_of(m, g)->snap_id = r->psq->merge_id;
 			}
 			g->slot[0] = pos;
 			return;
@@ -857,13 +857,13 @@ uint32_t flow_start(struct flow_model *m, const int *res, int nres, double bytes
 		for (int j = 0; j < k; j++)
 			assert(res[j] != res[k] && "flow crosses a resource twice");
 		if (nres > 1 && !m->res[res[k]].shared)
-			ps_convert(m, res[k]);
+			psq_convert(m, res[k]);
 	}
 	if (nres == 1 && !m->res[res[0]].shared) {
 		struct res *r = &m->res[res[0]];
-		if (!r->ps)
-			r->ps = xcalloc(1, sizeof *r->ps);
-		f->ps = 1;
+		if (!r->psq)
+			r->psq = xcalloc(1, sizeof *r->psq);
+		f->psq = 1;
 		psf_of(m, f)->snap_id = UINT64_MAX; /* no slot recorded (merge ids never get there) */
 		psf_of(m, f)->e_id = UINT64_MAX;
 		psf_of(m, f)->q_id = UINT64_MAX;
@@ -897,19 +897,19 @@ static void flow_complete(struct sim *sim, void *arg)
 {
 	struct flow *f = arg;
 	struct flow_model *m = f->m;
-	int ps_res = -1;
-	if (f->ps) {
-		ps_res = f->res[0];
-		struct ps *p = m->res[ps_res].ps;
-		ps_evs_remove(p, f);
-		ps_heap_remove(m, p, f);
+	int psq_res = -1;
+	if (f->psq) {
+		psq_res = f->res[0];
+		struct psq *p = m->res[psq_res].psq;
+		psq_evs_remove(p, f);
+		psq_heap_remove(m, p, f);
 		/* Completions run in (time, handle) order: f is the head of the tie list. */
 		if (p->tie_ok && p->tie_head < p->ntie && p->tie[p->tie_head].id == f->id)
 			p->tie_head++;
 		else
 			p->tie_ok = 0;
 		f->rate = p->share;
-		f->ps = 0;
+		f->psq = 0;
 	}
 	f->ev = 0;
 	flow_set_rate(m, f, 0, sim_now(sim));
@@ -934,8 +934,8 @@ static void flow_complete(struct sim *sim, void *arg)
 	m->free_ids[m->nfree++] = f->id;
 	/* The next completion on a processor-sharing resource (it may be at this instant, before
 	 * the recompute this one triggers). */
-	if (ps_res >= 0 && m->res[ps_res].nflows)
-		ps_arm(m, ps_res);
+	if (psq_res >= 0 && m->res[psq_res].nflows)
+		psq_arm(m, psq_res);
 	/* f stays allocated (ids are reused); the callback may start new flows. */
 	f->done(m->sim, f->arg);
 }
@@ -1030,17 +1030,17 @@ static void comp_push(struct flow_model *m, struct flow *f)
 }
 
 /* Processor-sharing resource ri takes part in the current recompute. */
-static void ps_list_add(struct flow_model *m, int ri)
+static void psq_list_add(struct flow_model *m, int ri)
 {
 	struct res *r = &m->res[ri];
 	if (r->mark == m->stamp)
 		return;
 	r->mark = m->stamp;
-	if (m->nps_list == m->ps_list_cap) {
-		m->ps_list_cap = m->ps_list_cap ? 2 * m->ps_list_cap : 16;
-		m->ps_list = xreallocarray(m->ps_list, (size_t)m->ps_list_cap, sizeof *m->ps_list);
+	if (m->nps_list == m->psq_list_cap) {
+		m->psq_list_cap = m->psq_list_cap ? 2 * m->psq_list_cap : 16;
+		m->psq_list = xreallocarray(m->psq_list, (size_t)m->psq_list_cap, sizeof *m->psq_list);
 	}
-	m->ps_list[m->nps_list++] = ri;
+	m->psq_list[m->nps_list++] = ri;
 }
 
 /* All flows of resource ri join the component. */
@@ -1050,14 +1050,14 @@ static void comp_pull(struct flow_model *m, int ri)
 	if (r->pulled == m->stamp)
 		return;
 	r->pulled = m->stamp;
-	if (r->ps) {
+	if (r->psq) {
 		/* Its flows need no solving (each gets cap / n): they only take their positions,
 		 * in slot order (the seeds among them keep theirs). A touched resource may have
 		 * lost all its flows since. */
 		if (r->nflows == 0)
 			return;
-		ps_list_add(m, ri);
-		r->ps->block_pos = m->npos;
+		psq_list_add(m, ri);
+		r->psq->block_pos = m->npos;
 		m->npos += r->nflows;
 		return;
 	}
@@ -1073,8 +1073,8 @@ static void comp_close(struct flow_model *m, uint32_t *done)
 {
 	for (; *done < m->ncomp_flows; (*done)++) {
 		const struct flow *f = m->flows[m->comp_flows[*done]];
-		if (f->ps) {
-			ps_list_add(m, f->res[0]);
+		if (f->psq) {
+			psq_list_add(m, f->res[0]);
 			if (m->res[f->res[0]].tight)
 				comp_pull(m, f->res[0]);
 			continue;
@@ -1207,11 +1207,11 @@ static void comp_apply(struct flow_model *m)
 	/* One handle per component position: completions are scheduled in component order. */
 	uint64_t base = m->npos ? sim_reserve(m->sim, m->npos) : 0;
 	for (int i = 0; i < m->nps_list; i++)
-		ps_begin(m, m->ps_list[i], base, now);
+		psq_begin(m, m->psq_list[i], base, now);
 	for (uint32_t i = 0; i < m->ncomp_flows; i++) {
 		struct flow *f = m->flows[m->comp_flows[i]];
-		if (f->ps) {
-			ps_join(m, f, base, now);
+		if (f->psq) {
+			psq_join(m, f, base, now);
 			continue;
 		}
 		assert(f->fixed && f->new_rate >= 0);
@@ -1231,7 +1231,7 @@ static void comp_apply(struct flow_model *m)
 		res_resum(m, q, now);
 	}
 	for (int i = 0; i < m->nps_list; i++)
-		ps_end(m, m->ps_list[i]);
+		psq_end(m, m->psq_list[i]);
 }
 
 static void recompute(struct sim *sim, void *arg)
@@ -1279,8 +1279,8 @@ double flow_rate_bps(const struct flow_model *m, uint32_t id)
 {
 	assert(id < m->nflows && m->flows[id]->active);
 	const struct flow *f = m->flows[id];
-	if (f->ps)
-		return f->joined ? m->res[f->res[0]].ps->share : 0;
+	if (f->psq)
+		return f->joined ? m->res[f->res[0]].psq->share : 0;
 	return f->rate;
 }
 
@@ -1288,10 +1288,10 @@ double flow_bytes_left(struct flow_model *m, uint32_t id)
 {
 	assert(id < m->nflows && m->flows[id]->active);
 	struct flow *f = m->flows[id];
-	if (f->ps && f->joined) {
-		struct ps *p = m->res[f->res[0]].ps;
-		(void)ps_event_time(p, f, psf_of(m, f)); /* needs the bits at the last merge: keep it first */
-		ps_replay(p, f, psf_of(m, f));
+	if (f->psq && f->joined) {
+		struct psq *p = m->res[f->res[0]].psq;
+		(void)psq_event_time(p, f, psf_of(m, f)); /* needs the bits at the last merge: keep it first */
+		psq_replay(p, f, psf_of(m, f));
 		f->rate = p->share;
 		p->nstep++;
 	}

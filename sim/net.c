@@ -4,7 +4,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
-#include "sim/xmalloc.h"
+#include "lib/xmalloc.h"
 
 struct net {
 	struct sim *sim;               /* simulator */

@@ -36,7 +36,7 @@ void net_send(struct net *n, int src, int dst, double bytes, net_done_fn done, v
 
 /*
  * Start moving bytes now, without the latency (for ordered channels that add the latency at
- * the receiving end; see sim/transport.h). Returns the flow id.
+ * the receiving end; see ps/transport.h). Returns the flow id.
  */
 uint32_t net_transmit(struct net *n, int src, int dst, double bytes, net_done_fn done, void *arg);
 

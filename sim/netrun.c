@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/diag.h"
-#include "sim/lineio.h"
+#include "lib/diag.h"
+#include "lib/lineio.h"
 #include "sim/net.h"
 #include "sim/sim.h"
-#include "sim/xmalloc.h"
+#include "lib/xmalloc.h"
 
 static const char *const HEADER[] = { "id", "start_s", "src", "dst", "bytes" };
 #define NCOLS 5

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/simtime.h"
+#include "lib/simtime.h"
 #include "topology/topology.h"
 #include "topology/trace.h"
 

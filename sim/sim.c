@@ -4,7 +4,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
-#include "sim/xmalloc.h"
+#include "lib/xmalloc.h"
 
 struct sim {
 	struct evq *q;       /* pending events */

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "sim/evq.h"
-#include "sim/simtime.h"
+#include "lib/simtime.h"
 
 struct sim;
 

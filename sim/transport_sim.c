@@ -4,8 +4,8 @@
 #include <assert.h>
 #include <stdlib.h>
 
-#include "sim/ps.h"
-#include "sim/xmalloc.h"
+#include "ps/ps.h"
+#include "lib/xmalloc.h"
 
 #define LANES 2
 

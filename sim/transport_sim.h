@@ -10,7 +10,7 @@
 #define GAIA_TRANSPORT_SIM_H
 
 #include "sim/net.h"
-#include "sim/transport.h"
+#include "ps/transport.h"
 
 /* node_region[n] gives the region of node n (copied). */
 struct transport *transport_sim_new(struct sim *sim, struct net *net, const int *node_region,

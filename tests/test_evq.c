@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "sim/evq.h"
-#include "sim/rng.h"
+#include "lib/rng.h"
 #include "tests/testutil.h"
 
 /* Two distinct callbacks so that the fn field is checked too; never called. */

@@ -6,7 +6,7 @@
 #include <math.h>
 
 #include "sim/flow.h"
-#include "sim/rng.h"
+#include "lib/rng.h"
 #include "sim/sim.h"
 #include "tests/testutil.h"
 

@@ -1,5 +1,5 @@
 /*
- * Tests of Gaia's hub overlay (`gaia.hubs = on`, sim/gaia_hubs.c, docs/sync-models.md "Hubs")
+ * Tests of Gaia's hub overlay (`gaia.hubs = on`, ps/gaia_hubs.c, docs/sync-models.md "Hubs")
  * on the shipped ec2-11 topology, whose three groups are americas (hub virginia: california,
  * oregon, saopaulo), asia (hub tokyo: seoul, singapore, sydney) and europe (hub frankfurt:
  * ireland, mumbai).
@@ -17,14 +17,14 @@
 #include <string.h>
 
 #include "sim/net.h"
-#include "sim/ps.h"
+#include "ps/ps.h"
 #include "sim/sim.h"
-#include "sim/sync.h"
+#include "ps/sync.h"
 #include "sim/transport_sim.h"
-#include "sim/xmalloc.h"
+#include "lib/xmalloc.h"
 #include "tests/testutil.h"
 #include "topology/topology.h"
-#include "workloads/config.h"
+#include "lib/runcfg.h"
 #include "workloads/workload.h"
 
 #define ROW_LEN 2
@@ -142,7 +142,7 @@ static const struct workload_ops hub_ops = {
 	.units = wl_units,
 };
 
-/* ---- assembling a run like workloads/run.c does ---- */
+/* ---- assembling a run like cli/run.c does ---- */
 
 struct opts {
 	int machines;            /* per region */
@@ -157,7 +157,7 @@ struct opts {
 
 struct run {
 	struct topology *topo;
-	struct config *cfg;
+	struct runcfg *cfg;
 	void *sp;
 	struct sim *sim;
 	struct net *net;
@@ -179,7 +179,7 @@ static void run_free(struct run *r)
 	net_free(r->net);
 	sim_free(r->sim);
 	free(r->sp);
-	config_free(r->cfg);
+	runcfg_free(r->cfg);
 	topology_free(r->topo);
 	free(r->machines);
 	free(r->node_region);
@@ -201,17 +201,17 @@ static struct run *run_new(const struct opts *o)
 	r->topo = topology_load("ec2-11");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r->topo);
 	CU_ASSERT_EQUAL_FATAL(r->topo->ngroups, 3);
-	r->cfg = config_new();
+	r->cfg = runcfg_new();
 	char buf[64];
 	snprintf(buf, sizeof buf, "gaia.hubs = %s", o->hubs ? "on" : "off");
-	CU_ASSERT_FATAL(config_set(r->cfg, buf) == 0);
+	CU_ASSERT_FATAL(runcfg_set(r->cfg, buf) == 0);
 	snprintf(buf, sizeof buf, "gaia.slack = %d", o->slack);
-	CU_ASSERT_FATAL(config_set(r->cfg, buf) == 0);
+	CU_ASSERT_FATAL(runcfg_set(r->cfg, buf) == 0);
 	for (int i = 0; o->extra[i]; i++)
-		CU_ASSERT_FATAL(config_set(r->cfg, o->extra[i]) == 0);
+		CU_ASSERT_FATAL(runcfg_set(r->cfg, o->extra[i]) == 0);
 	r->sp = sync_gaia.parse(NULL, r->cfg);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r->sp);
-	CU_ASSERT_FATAL(config_check_unused(r->cfg) == 0);
+	CU_ASSERT_FATAL(runcfg_check_unused(r->cfg) == 0);
 
 	int R = r->R = r->topo->n;
 	r->N = R * o->machines;
@@ -621,14 +621,14 @@ static void test_no_groups(void)
 
 static void test_parse_accepts_on(void)
 {
-	struct config *cfg = config_new();
-	CU_ASSERT_FATAL(config_set(cfg, "gaia.hubs = on") == 0);
+	struct runcfg *cfg = runcfg_new();
+	CU_ASSERT_FATAL(runcfg_set(cfg, "gaia.hubs = on") == 0);
 	void *p = sync_gaia.parse(NULL, cfg);
 	CU_ASSERT_PTR_NOT_NULL(p);
 	free(p);
-	config_free(cfg);
-	cfg = config_new();
-	CU_ASSERT_FATAL(config_set(cfg, "gaia.hubs = maybe") == 0);
+	runcfg_free(cfg);
+	cfg = runcfg_new();
+	CU_ASSERT_FATAL(runcfg_set(cfg, "gaia.hubs = maybe") == 0);
 	char msg[256] = "";
 	diag_capture(msg, sizeof msg);
 	p = sync_gaia.parse(NULL, cfg);
@@ -636,7 +636,7 @@ static void test_parse_accepts_on(void)
 	CU_ASSERT_PTR_NULL(p);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "gaia.hubs"));
 	free(p);
-	config_free(cfg);
+	runcfg_free(cfg);
 }
 
 int main(void)

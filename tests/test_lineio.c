@@ -1,5 +1,5 @@
 /*
- * Tests for the line reader and strict parsers (sim/lineio.c): over-long lines and NUL bytes
+ * Tests for the line reader and strict parsers (lib/lineio.c): over-long lines and NUL bytes
  * are rejected with a "file:line:" message, CR LF endings are stripped, blank and comment
  * lines are recognised, fields split and trim as documented, and the number parsers accept
  * exactly plain decimal notation.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/lineio.h"
+#include "lib/lineio.h"
 #include "tests/testutil.h"
 
 /* A reader over an in-memory buffer of n bytes (may contain NULs), named `name`. */

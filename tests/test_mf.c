@@ -9,26 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/rng.h"
+#include "lib/rng.h"
 #include "tests/testutil.h"
-#include "workloads/config.h"
+#include "lib/runcfg.h"
 #include "workloads/mf-data.h"
 #include "workloads/workload.h"
 
 static char msg[2048]; /* captured diagnostic */
 
 /* A configuration from NULL-terminated "key=value" overrides. */
-static struct config *cfg_of(const char *const *kv)
+static struct runcfg *cfg_of(const char *const *kv)
 {
-	struct config *c = config_new();
+	struct runcfg *c = runcfg_new();
 	for (; *kv; kv++)
-		if (config_set(c, *kv) < 0)
+		if (runcfg_set(c, *kv) < 0)
 			abort();
 	return c;
 }
 
 /* Create the workload with nworkers workers, worker w in region w % nregions. */
-static struct workload *make(struct config *c, int nworkers, int nregions, uint64_t seed)
+static struct workload *make(struct runcfg *c, int nworkers, int nregions, uint64_t seed)
 {
 	int region[64];
 	for (int w = 0; w < nworkers; w++)
@@ -60,10 +60,10 @@ static void check_hand_step(const char *scaling)
 	snprintf(sc, sizeof sc, "mf.lr_scaling=%s", scaling);
 	const char *kv[] = { data_kv("one.tsv"), "mf.rank=1", "mf.lr=0.1", "mf.lambda=0.2",
 			     "mf.lr_decay=0", "mf.batch_fraction=1", sc, NULL };
-	struct config *c = cfg_of(kv);
+	struct runcfg *c = cfg_of(kv);
 	struct workload *w = make(c, 1, 1, 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
-	CU_ASSERT_EQUAL(config_check_unused(c), 0);
+	CU_ASSERT_EQUAL(runcfg_check_unused(c), 0);
 	CU_ASSERT_EQUAL(mf_ops.nrows(w), 2);
 	CU_ASSERT_EQUAL(mf_ops.row_len(w), 1);
 	CU_ASSERT_EQUAL(mf_ops.units(w, 0), 1);
@@ -87,7 +87,7 @@ static void check_hand_step(const char *scaling)
 	CU_ASSERT_DOUBLE_EQUAL(mf_ops.metric(w, model), 3 - 1.18 * 2.06, 1e-12);
 	wl_update_free(&u);
 	mf_ops.destroy(w);
-	config_free(c);
+	runcfg_free(c);
 }
 
 static void test_hand_step(void)
@@ -106,7 +106,7 @@ static void test_schedule(void)
 {
 	const char *kv[] = { data_kv("one.tsv"), "mf.rank=1", "mf.lr=0.1", "mf.lambda=0.2",
 			     "mf.lr_decay=1", "mf.batch_fraction=0.25", NULL };
-	struct config *c = cfg_of(kv);
+	struct runcfg *c = cfg_of(kv);
 	struct workload *w = make(c, 1, 1, 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_DOUBLE_EQUAL(mf_ops.learning_rate(w, 0), 0.1, 1e-15);
@@ -125,7 +125,7 @@ static void test_schedule(void)
 	CU_ASSERT_DOUBLE_EQUAL(u.vals[1], 0.1 / 1.75 * 0.6, 1e-12);
 	wl_update_free(&u);
 	mf_ops.destroy(w);
-	config_free(c);
+	runcfg_free(c);
 }
 
 /* ---- gradient check ---- */
@@ -150,7 +150,7 @@ static void check_gradient(const char *scaling, int scaled)
 	const char *kv[] = { data_kv("small.csv"), "mf.rank=3", "mf.lr=1e-7", "mf.lambda=0.3",
 			     "mf.lr_decay=0", "mf.batch_fraction=1", sc, NULL };
 	(void)lambda;
-	struct config *c = cfg_of(kv);
+	struct runcfg *c = cfg_of(kv);
 	struct workload *w = make(c, 1, 1, 5);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_EQUAL_FATAL(mf_ops.nrows(w), 7);
@@ -190,7 +190,7 @@ static void check_gradient(const char *scaling, int scaled)
 		fprintf(stderr, "\n  gradient check (%s): worst relative error %g\n", scaling, worst);
 	wl_update_free(&u);
 	mf_ops.destroy(w);
-	config_free(c);
+	runcfg_free(c);
 }
 
 static void test_gradient(void)
@@ -256,7 +256,7 @@ static void test_convergence(void)
 	const char *kv[] = { SMALL_SYNTH_KV, "mf.rank=8", "mf.lr=0.1", "mf.lr_decay=0.05",
 			     "mf.batch_fraction=0.1", NULL };
 	for (int nw = 1; nw <= 8; nw += 7) {
-		struct config *c = cfg_of(kv);
+		struct runcfg *c = cfg_of(kv);
 		struct workload *w = make(c, nw, 4, 3);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 		double o0, o1;
@@ -268,7 +268,7 @@ static void test_convergence(void)
 			fprintf(stderr, "\n  %d workers: objective %g -> %g, rmse %g, sd %g\n", nw, o0,
 				o1, rmse, sd);
 		mf_ops.destroy(w);
-		config_free(c);
+		runcfg_free(c);
 	}
 }
 
@@ -497,12 +497,12 @@ static void test_loader_errors(void)
 static void test_config_errors(void)
 {
 	const char *bad_rank[] = { "mf.rank=0", NULL };
-	struct config *c = cfg_of(bad_rank);
+	struct runcfg *c = cfg_of(bad_rank);
 	diag_capture(msg, sizeof msg);
 	CU_ASSERT_PTR_NULL(make(c, 1, 1, 1));
 	diag_capture(NULL, 0);
 	CU_ASSERT_STRING_EQUAL(msg, "gaiasim: <command line>: mf.rank: bad value '0' (expected an integer in [1, 1024])");
-	config_free(c);
+	runcfg_free(c);
 
 	const char *too_many[] = { "mf.users=10", "mf.items=4", "mf.ratings=21", NULL };
 	c = cfg_of(too_many);
@@ -511,7 +511,7 @@ static void test_config_errors(void)
 	diag_capture(NULL, 0);
 	CU_ASSERT_STRING_EQUAL(msg, "gaiasim: <command line>: mf.ratings: 21 ratings do not fit 10 users x 4 "
 			       "items (each user rates at most ceil(items/2) items: at most 20 ratings)");
-	config_free(c);
+	runcfg_free(c);
 
 	const char *missing[] = { "mf.data=/nonexistent/r.csv", NULL };
 	c = cfg_of(missing);
@@ -519,7 +519,7 @@ static void test_config_errors(void)
 	CU_ASSERT_PTR_NULL(make(c, 1, 1, 1));
 	diag_capture(NULL, 0);
 	CU_ASSERT_STRING_EQUAL(msg, "gaiasim: /nonexistent/r.csv: cannot open: No such file or directory");
-	config_free(c);
+	runcfg_free(c);
 
 	/* Keys that do not apply (mf.skew with a random partition, generator keys with a rating
 	 * file) are accepted when given, so one config can switch data or partition, but still
@@ -528,16 +528,16 @@ static void test_config_errors(void)
 	c = cfg_of(unused);
 	struct workload *w = make(c, 1, 1, 1);
 	CU_ASSERT_PTR_NOT_NULL(w);
-	CU_ASSERT_EQUAL(config_check_unused(c), 0);
+	CU_ASSERT_EQUAL(runcfg_check_unused(c), 0);
 	mf_ops.destroy(w);
-	config_free(c);
+	runcfg_free(c);
 	const char *bad_unused[] = { data_kv("small.csv"), "mf.skew=2", NULL };
 	c = cfg_of(bad_unused);
 	diag_capture(msg, sizeof msg);
 	CU_ASSERT_PTR_NULL(make(c, 1, 1, 1));
 	diag_capture(NULL, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "mf.skew: bad value '2'"));
-	config_free(c);
+	runcfg_free(c);
 }
 
 /* Step a fresh workload's worker through `clocks`, returning a copy of the last update. */
@@ -557,7 +557,7 @@ static int same_update(const struct wl_update *a, const struct wl_update *b, siz
 static void test_determinism(void)
 {
 	const char *kv[] = { SMALL_SYNTH_KV, "mf.rank=4", NULL };
-	struct config *c1 = cfg_of(kv), *c2 = cfg_of(kv), *c3 = cfg_of(kv);
+	struct runcfg *c1 = cfg_of(kv), *c2 = cfg_of(kv), *c3 = cfg_of(kv);
 	struct workload *a = make(c1, 3, 2, 7), *b = make(c2, 3, 2, 7), *o = make(c3, 3, 2, 8);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
@@ -580,7 +580,7 @@ static void test_determinism(void)
 	CU_ASSERT_TRUE(same_update(&ua, &ub, rl));
 	/* a step is a function of (seed, worker, clock, model): jumping straight to clock 13 on
 	 * another instance gives the same update, and so does repeating it */
-	struct config *c4 = cfg_of(kv);
+	struct runcfg *c4 = cfg_of(kv);
 	struct workload *f = make(c4, 3, 2, 7);
 	int64_t jump[] = { 13 };
 	last_update(f, 1, jump, 1, ma, &ub);
@@ -598,10 +598,10 @@ static void test_determinism(void)
 	mf_ops.destroy(b);
 	mf_ops.destroy(o);
 	mf_ops.destroy(f);
-	config_free(c1);
-	config_free(c2);
-	config_free(c3);
-	config_free(c4);
+	runcfg_free(c1);
+	runcfg_free(c2);
+	runcfg_free(c3);
+	runcfg_free(c4);
 }
 
 /*
@@ -611,7 +611,7 @@ static void test_determinism(void)
 static void test_update_rows(void)
 {
 	const char *kv[] = { SMALL_SYNTH_KV, "mf.rank=2", "mf.batch_fraction=0.3", NULL };
-	struct config *c = cfg_of(kv);
+	struct runcfg *c = cfg_of(kv);
 	struct workload *w = make(c, 1, 1, 3);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	struct mf_data *d = mf_data_synthetic(&small_synth, 3);
@@ -670,7 +670,7 @@ static void test_update_rows(void)
 	free(seen);
 	mf_data_free(d);
 	mf_ops.destroy(w);
-	config_free(c);
+	runcfg_free(c);
 }
 
 /* ---- partitions ---- */
@@ -678,7 +678,7 @@ static void test_update_rows(void)
 static void test_partition_random(void)
 {
 	const char *kv[] = { SMALL_SYNTH_KV, "mf.ratings=40000", "mf.users=5000", NULL };
-	struct config *c = cfg_of(kv);
+	struct runcfg *c = cfg_of(kv);
 	struct workload *w = make(c, 8, 4, 5);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	uint64_t total = 0;
@@ -690,7 +690,7 @@ static void test_partition_random(void)
 	}
 	CU_ASSERT_EQUAL(total, 40000);
 	mf_ops.destroy(w);
-	config_free(c);
+	runcfg_free(c);
 }
 
 /* Sum over users of the ratings in the user's most frequent region, over all ratings. */
@@ -769,7 +769,7 @@ static void test_table_and_buffers(void)
 	CU_ASSERT_EQUAL(u.cap, 0);
 
 	const char *kv[] = { data_kv("one.tsv"), "mf.ns_per_rating=123.5", NULL };
-	struct config *c = cfg_of(kv);
+	struct runcfg *c = cfg_of(kv);
 	struct workload *w = make(c, 2, 1, 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_EQUAL(mf_ops.ns_per_unit(w), 123.5);
@@ -784,7 +784,7 @@ static void test_table_and_buffers(void)
 	CU_ASSERT_EQUAL(e.nrows, 0);
 	wl_update_free(&e);
 	mf_ops.destroy(w);
-	config_free(c);
+	runcfg_free(c);
 }
 
 int main(void)

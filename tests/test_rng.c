@@ -1,5 +1,5 @@
 /*
- * Tests for the random streams (sim/rng.c): the generator matches xoshiro256** on a
+ * Tests for the random streams (lib/rng.c): the generator matches xoshiro256** on a
  * hand-computed state; a (seed, stream) pair always gives the same sequence and different
  * pairs give different ones; rng_below stays in range and is uniform (chi-square); the
  * uniform, normal and exponential deviates have the right moments. All with fixed seeds and
@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "sim/rng.h"
+#include "lib/rng.h"
 #include "tests/testutil.h"
 
 /*

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/sha256.h"
+#include "lib/sha256.h"
 #include "tests/testutil.h"
 
 static void digest(const void *data, size_t n, char out[65])

@@ -1,5 +1,5 @@
 /*
- * Tests of the significance filter (sim/sigfilter.h) on hand-made values: the significance
+ * Tests of the significance filter (ps/sigfilter.h) on hand-made values: the significance
  * predicate (relative test, zero-valued parameters, empty accumulators, the strict '>'), the
  * accumulate-until-significant-then-reset cycle worked clock by clock, every threshold
  * schedule (constant, v/sqrt(t+1), learning-rate coupled, bandwidth-adaptive with its band and
@@ -7,7 +7,7 @@
  */
 #include <math.h>
 
-#include "sim/sigfilter.h"
+#include "ps/sigfilter.h"
 #include "tests/testutil.h"
 
 static struct sig_params params(enum sig_schedule s, double v)

@@ -1,6 +1,6 @@
 /*
- * Tests of the consistency models through the parameter-server engine (sim/ps.c, sim/sync_ps.c,
- * sim/sync_gaia.c) on the simulated transport. A purpose-built "counting" workload makes
+ * Tests of the consistency models through the parameter-server engine (ps/ps.c, ps/sync_ps.c,
+ * ps/sync_gaia.c) on the simulated transport. A purpose-built "counting" workload makes
  * visibility observable: one row per worker, the model starts at all ones, worker w adds a
  * known delta to its own row every clock, and every step records the whole view it was given
  * and the simulated time it started. A row's value in a view then says exactly how many of its
@@ -23,14 +23,14 @@
 #include <string.h>
 
 #include "sim/net.h"
-#include "sim/ps.h"
+#include "ps/ps.h"
 #include "sim/sim.h"
-#include "sim/sync.h"
+#include "ps/sync.h"
 #include "sim/transport_sim.h"
-#include "sim/xmalloc.h"
+#include "lib/xmalloc.h"
 #include "tests/testutil.h"
 #include "topology/topology.h"
-#include "workloads/config.h"
+#include "lib/runcfg.h"
 #include "workloads/workload.h"
 
 #define MAXW 8                  /* most workers in a test */
@@ -192,7 +192,7 @@ struct setup {
 struct run {
 	struct workload wl;      /* the workload and its records */
 	struct topology *topo;   /* topology */
-	struct config *cfg;      /* model parameters' source */
+	struct runcfg *cfg;      /* model parameters' source */
 	void *sp;                /* parsed model parameters */
 	const struct sync_ops *sync; /* model */
 	struct sim *sim;         /* simulator */
@@ -227,12 +227,12 @@ static struct run *run_new(const struct setup *su)
 	const char *arg;
 	r->sync = sync_find(su->sync, &arg);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r->sync);
-	r->cfg = config_new();
+	r->cfg = runcfg_new();
 	for (int i = 0; su->keys[i]; i++)
-		CU_ASSERT_FATAL(config_set(r->cfg, su->keys[i]) == 0);
+		CU_ASSERT_FATAL(runcfg_set(r->cfg, su->keys[i]) == 0);
 	r->sp = r->sync->parse(arg, r->cfg);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r->sp);
-	CU_ASSERT_FATAL(config_check_unused(r->cfg) == 0); /* every key was read */
+	CU_ASSERT_FATAL(runcfg_check_unused(r->cfg) == 0); /* every key was read */
 	for (int q = 0, n = 0; q < r->nregions; q++) {
 		r->machines[q] = su->machines;
 		for (int m = 0; m < su->machines; m++, n++) {
@@ -303,7 +303,7 @@ static void run_free(struct run *r)
 	net_free(r->net);
 	sim_free(r->sim);
 	free(r->sp);
-	config_free(r->cfg);
+	runcfg_free(r->cfg);
 	topology_free(r->topo);
 	free(r->wl.rowbuf);
 	free(r->wl.views);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/lineio.h"
+#include "lib/lineio.h"
 #include "tests/testutil.h"
 #include "topology/topology.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/diag.h"
+#include "lib/diag.h"
 #include "tests/testutil.h"
 #include "topology/topology.h"
 #include "topology/trace.h"

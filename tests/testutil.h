@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/diag.h"
+#include "lib/diag.h"
 
 /* Run all registered suites; returns the process exit status. */
 static inline int testutil_run(void)

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sim/diag.h"
-#include "sim/lineio.h"
-#include "sim/sha256.h"
-#include "sim/xmalloc.h"
+#include "lib/diag.h"
+#include "lib/lineio.h"
+#include "lib/sha256.h"
+#include "lib/xmalloc.h"
 
 #ifndef GAIASIM_SRC_TOPODIR
 #define GAIASIM_SRC_TOPODIR "topology"

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/diag.h"
-#include "sim/lineio.h"
-#include "sim/rng.h"
-#include "sim/sha256.h"
-#include "sim/xmalloc.h"
+#include "lib/diag.h"
+#include "lib/lineio.h"
+#include "lib/rng.h"
+#include "lib/sha256.h"
+#include "lib/xmalloc.h"
 
 #define TRACE_MAX_FIELDS 8           /* fields kept by the splitter; more is an error anyway */
 #define TRACE_MAX_TIME_S 9.0e9       /* largest time_s: ns since start still fits sim_time_t */

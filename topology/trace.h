@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sim/simtime.h"
+#include "lib/simtime.h"
 #include "topology/topology.h"
 
 struct trace_change {

@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/diag.h"
-#include "sim/lineio.h"
-#include "sim/rng.h"
-#include "sim/xmalloc.h"
+#include "lib/diag.h"
+#include "lib/lineio.h"
+#include "lib/rng.h"
+#include "lib/xmalloc.h"
 
 #define MF_RATING_MIN 1.0 /* synthetic ratings are clamped to [1, 5], like Netflix stars */
 #define MF_RATING_MAX 5.0

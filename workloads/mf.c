@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/diag.h"
-#include "sim/rng.h"
-#include "sim/xmalloc.h"
-#include "workloads/config.h"
+#include "lib/diag.h"
+#include "lib/rng.h"
+#include "lib/xmalloc.h"
+#include "lib/runcfg.h"
 #include "workloads/mf-data.h"
 #include "workloads/workload.h"
 
@@ -102,56 +102,56 @@ struct mf_params {
 
 enum { MF_SCALE_CLOCK, MF_SCALE_NONE };
 
-static int read_params(struct config *cfg, struct mf_params *p)
+static int read_params(struct runcfg *cfg, struct mf_params *p)
 {
 	static const char *const partitions[] = { "random", "skewed", NULL };
 	static const char *const scalings[] = { "clock", "none", NULL };
 	int bad = 0;
-	bad |= config_string(cfg, "mf.data", "synthetic", &p->data);
+	bad |= runcfg_string(cfg, "mf.data", "synthetic", &p->data);
 	/* The generator's keys are read (so validated, and not reported unknown) when the data is
 	 * synthetic or when the configuration gives them anyway. */
 	int synthetic = !strcmp(p->data, "synthetic");
-	if (synthetic || config_has(cfg, "mf.users") || config_has(cfg, "mf.items") ||
-	    config_has(cfg, "mf.ratings") || config_has(cfg, "mf.true_rank") ||
-	    config_has(cfg, "mf.zipf") || config_has(cfg, "mf.user_sigma") ||
-	    config_has(cfg, "mf.noise")) {
+	if (synthetic || runcfg_has(cfg, "mf.users") || runcfg_has(cfg, "mf.items") ||
+	    runcfg_has(cfg, "mf.ratings") || runcfg_has(cfg, "mf.true_rank") ||
+	    runcfg_has(cfg, "mf.zipf") || runcfg_has(cfg, "mf.user_sigma") ||
+	    runcfg_has(cfg, "mf.noise")) {
 		struct mf_synth_params *s = &p->synth;
-		bad |= config_int(cfg, "mf.users", 20000, 1, UINT32_MAX - 2, &s->users);
-		bad |= config_int(cfg, "mf.items", 2000, 1, UINT32_MAX - 2, &s->items);
-		bad |= config_int(cfg, "mf.ratings", 400000, 1, UINT32_MAX - 2, &s->ratings);
-		bad |= config_int(cfg, "mf.true_rank", 10, 1, 1000, &s->true_rank);
-		bad |= config_double(cfg, "mf.zipf", 1.0, 0, 4, &s->zipf);
-		bad |= config_double(cfg, "mf.user_sigma", 1.2, 0, 4, &s->user_sigma);
-		bad |= config_double(cfg, "mf.noise", 0.5, 0, 10, &s->noise);
+		bad |= runcfg_int(cfg, "mf.users", 20000, 1, UINT32_MAX - 2, &s->users);
+		bad |= runcfg_int(cfg, "mf.items", 2000, 1, UINT32_MAX - 2, &s->items);
+		bad |= runcfg_int(cfg, "mf.ratings", 400000, 1, UINT32_MAX - 2, &s->ratings);
+		bad |= runcfg_int(cfg, "mf.true_rank", 10, 1, 1000, &s->true_rank);
+		bad |= runcfg_double(cfg, "mf.zipf", 1.0, 0, 4, &s->zipf);
+		bad |= runcfg_double(cfg, "mf.user_sigma", 1.2, 0, 4, &s->user_sigma);
+		bad |= runcfg_double(cfg, "mf.noise", 0.5, 0, 10, &s->noise);
 	}
-	bad |= config_int(cfg, "mf.rank", 16, 1, 1024, &p->rank);
-	bad |= config_double(cfg, "mf.lambda", 0.05, 0, 1e9, &p->lambda);
-	bad |= config_double(cfg, "mf.lr", 0.1, 0, 100, &p->lr);
-	bad |= config_double(cfg, "mf.lr_decay", 0.05, 0, 1e6, &p->lr_decay);
-	bad |= config_choice(cfg, "mf.lr_scaling", "clock", scalings, &p->lr_scaling);
-	bad |= config_double(cfg, "mf.batch_fraction", 0.05, 1e-6, 1, &p->batch_fraction);
-	bad |= config_choice(cfg, "mf.partition", "random", partitions, &p->partition);
+	bad |= runcfg_int(cfg, "mf.rank", 16, 1, 1024, &p->rank);
+	bad |= runcfg_double(cfg, "mf.lambda", 0.05, 0, 1e9, &p->lambda);
+	bad |= runcfg_double(cfg, "mf.lr", 0.1, 0, 100, &p->lr);
+	bad |= runcfg_double(cfg, "mf.lr_decay", 0.05, 0, 1e6, &p->lr_decay);
+	bad |= runcfg_choice(cfg, "mf.lr_scaling", "clock", scalings, &p->lr_scaling);
+	bad |= runcfg_double(cfg, "mf.batch_fraction", 0.05, 1e-6, 1, &p->batch_fraction);
+	bad |= runcfg_choice(cfg, "mf.partition", "random", partitions, &p->partition);
 	p->skew = 0;
-	if (!bad && (p->partition == MF_PARTITION_SKEWED || config_has(cfg, "mf.skew")))
-		bad |= config_double(cfg, "mf.skew", 0.8, 0, 1, &p->skew);
+	if (!bad && (p->partition == MF_PARTITION_SKEWED || runcfg_has(cfg, "mf.skew")))
+		bad |= runcfg_double(cfg, "mf.skew", 0.8, 0, 1, &p->skew);
 	if (p->partition != MF_PARTITION_SKEWED)
 		p->skew = 0;
 	if (!bad) {
 		/* to 0.01 ns, so that the dumped default reads cleanly */
 		double ns = round(100 * (MF_NS_BASE + MF_NS_PER_RANK * (double)p->rank)) / 100;
-		bad |= config_double(cfg, "mf.ns_per_rating", ns, 0, 1e9, &p->ns_per_rating);
+		bad |= runcfg_double(cfg, "mf.ns_per_rating", ns, 0, 1e9, &p->ns_per_rating);
 	}
 	return bad ? -1 : 0;
 }
 
 /* Check that the synthetic parameters are feasible, naming the key that is too large. */
-static int check_synth(struct config *cfg, const struct mf_synth_params *s)
+static int check_synth(struct runcfg *cfg, const struct mf_synth_params *s)
 {
 	double cap = (double)((s->items + 1) / 2);
 	if ((double)s->ratings <= (double)s->users * cap)
 		return 0;
 	long line;
-	const char *where = config_where(cfg, "mf.ratings", &line);
+	const char *where = runcfg_where(cfg, "mf.ratings", &line);
 	return diag_at(where ? where : "<default>", line,
 		       "mf.ratings: %lld ratings do not fit %lld users x %lld items (each user rates at "
 		       "most ceil(items/2) items: at most %.0f ratings)", (long long)s->ratings,
@@ -234,7 +234,7 @@ static void worker_build(struct workload *w, struct mf_worker *k, const struct m
 	k->sreg = alloc_n(k->max_slots, sizeof *k->sreg);
 }
 
-static struct workload *mf_create(struct config *cfg, int nworkers, const int *worker_region,
+static struct workload *mf_create(struct runcfg *cfg, int nworkers, const int *worker_region,
 				  int nregions, uint64_t seed)
 {
 	struct mf_params p;

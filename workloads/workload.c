@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/xmalloc.h"
+#include "lib/xmalloc.h"
 
 static const struct workload_ops *const workloads[] = {
 	&mf_ops,

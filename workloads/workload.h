@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct config;
+struct runcfg;
 struct workload;
 
 /* A worker's update for one clock: `nrows` touched rows, each row_len deltas. */
@@ -33,7 +33,7 @@ struct workload_ops {
 	 * over nregions regions (worker w lives in region worker_region[w]). Reads its keys from
 	 * cfg (errors name the config file and line). NULL on error.
 	 */
-	struct workload *(*create)(struct config *cfg, int nworkers, const int *worker_region,
+	struct workload *(*create)(struct runcfg *cfg, int nworkers, const int *worker_region,
 	                           int nregions, uint64_t seed);
 	void (*destroy)(struct workload *w);
 	size_t (*nrows)(const struct workload *w);

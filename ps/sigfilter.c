@@ -1,5 +1,5 @@
 /* Significance filter thresholds: constant, v/sqrt(t), learning-rate coupled, bandwidth-adaptive. */
-#include "sim/sigfilter.h"
+#include "ps/sigfilter.h"
 
 #include <math.h>
 #include <string.h>

@@ -5,15 +5,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/version.h"
+#include "lib/version.h"
 #include "results/store.h"
-#include "sim/cmd.h"
-#include "sim/diag.h"
-#include "sim/lineio.h"
+#include "cli/cmd.h"
+#include "lib/diag.h"
+#include "lib/lineio.h"
 #include "sim/netrun.h"
-#include "sim/sha256.h"
-#include "sim/wallclock.h"
-#include "sim/xmalloc.h"
+#include "lib/sha256.h"
+#include "lib/wallclock.h"
+#include "lib/xmalloc.h"
 #include "topology/topology.h"
 #include "topology/trace.h"
 

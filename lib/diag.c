@@ -1,5 +1,5 @@
 /* Diagnostics: error messages naming file, line and value, to stderr or a capture buffer. */
-#include "sim/diag.h"
+#include "lib/diag.h"
 
 #include <stdarg.h>
 #include <stdio.h>

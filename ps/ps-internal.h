@@ -1,12 +1,12 @@
 /*
- * Layouts of the cluster engine, shared by sim/ps.c and the sync models in sim/sync_*.c.
+ * Layouts of the cluster engine, shared by ps/ps.c and the sync models in sim/sync_*.c.
  * Not for use outside sim/.
  */
 #ifndef GAIA_PS_INTERNAL_H
 #define GAIA_PS_INTERNAL_H
 
-#include "sim/ps.h"
-#include "sim/sync.h"
+#include "ps/ps.h"
+#include "ps/sync.h"
 
 /* A read request held by a shard. */
 struct ps_read {

@@ -3,13 +3,13 @@
  * store names every topology, trace and dataset file by the hash of its bytes, so a result can
  * always be traced back to the exact input that produced it.
  */
-#include "sim/sha256.h"
+#include "lib/sha256.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/diag.h"
+#include "lib/diag.h"
 
 /* FIPS 180-4 4.2.2: first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
 static const uint32_t K[64] = {

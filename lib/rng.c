@@ -1,5 +1,5 @@
 /* xoshiro256** streams seeded via splitmix64 (Blackman and Vigna's published algorithms). */
-#include "sim/rng.h"
+#include "lib/rng.h"
 
 #include <math.h>
 

@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/diag.h"
-#include "sim/gaia_hubs.h"
-#include "sim/lineio.h"
-#include "sim/ps-internal.h"
-#include "sim/sigfilter.h"
-#include "sim/xmalloc.h"
-#include "workloads/config.h"
+#include "lib/diag.h"
+#include "ps/gaia_hubs.h"
+#include "lib/lineio.h"
+#include "ps/ps-internal.h"
+#include "ps/sigfilter.h"
+#include "lib/xmalloc.h"
+#include "lib/runcfg.h"
 
 enum gaia_apply {
 	GAIA_APPLY_IMMEDIATE,   /* local updates enter the local copy at the clock boundary */
@@ -62,10 +62,10 @@ struct gaia_shard {
 	double wan_bytes_clock;   /* bytes sent to mirrors since the last clock */
 	sim_time_t last_clock_at; /* time of the last clock boundary */
 	uint64_t batch_seq;       /* batches sent */
-	struct gaia_hub *hub;     /* hub overlay state (gaia.hubs = on, sim/gaia_hubs.c), or NULL */
+	struct gaia_hub *hub;     /* hub overlay state (gaia.hubs = on, ps/gaia_hubs.c), or NULL */
 };
 
-static void *parse(const char *arg, struct config *cfg)
+static void *parse(const char *arg, struct runcfg *cfg)
 {
 	struct gaia_params *p = xcalloc(1, sizeof *p);
 	const char *local;
@@ -78,16 +78,16 @@ static void *parse(const char *arg, struct config *cfg)
 		goto fail;
 	}
 	sigfilter_defaults(&p->sig);
-	if (config_string(cfg, "gaia.local", "bsp", &local) < 0 ||
-	    config_int(cfg, "gaia.slack", 0, 0, 1000000, &p->slack) < 0 ||
-	    config_double(cfg, "gaia.threshold", 0.01, 0, 1e6, &p->sig.v) < 0 ||
-	    config_choice(cfg, "gaia.schedule", "sqrt", schedules, &sch) < 0 ||
-	    config_int(cfg, "gaia.flush_every", 0, 0, INT64_MAX, &p->sig.flush_every) < 0 ||
-	    config_double(cfg, "gaia.budget_bps", p->sig.budget_bps, 0, 1e15, &p->sig.budget_bps) < 0 ||
-	    config_choice(cfg, "gaia.apply", "immediate", applies, &p->apply) < 0 ||
-	    config_choice(cfg, "gaia.barrier", "on", onoff, &p->barrier) < 0 ||
-	    config_double(cfg, "gaia.barrier_drain_s", 0.1, 0, 1e9, &p->barrier_drain_s) < 0 ||
-	    config_choice(cfg, "gaia.hubs", "off", onoff, &p->hubs) < 0)
+	if (runcfg_string(cfg, "gaia.local", "bsp", &local) < 0 ||
+	    runcfg_int(cfg, "gaia.slack", 0, 0, 1000000, &p->slack) < 0 ||
+	    runcfg_double(cfg, "gaia.threshold", 0.01, 0, 1e6, &p->sig.v) < 0 ||
+	    runcfg_choice(cfg, "gaia.schedule", "sqrt", schedules, &sch) < 0 ||
+	    runcfg_int(cfg, "gaia.flush_every", 0, 0, INT64_MAX, &p->sig.flush_every) < 0 ||
+	    runcfg_double(cfg, "gaia.budget_bps", p->sig.budget_bps, 0, 1e15, &p->sig.budget_bps) < 0 ||
+	    runcfg_choice(cfg, "gaia.apply", "immediate", applies, &p->apply) < 0 ||
+	    runcfg_choice(cfg, "gaia.barrier", "on", onoff, &p->barrier) < 0 ||
+	    runcfg_double(cfg, "gaia.barrier_drain_s", 0.1, 0, 1e9, &p->barrier_drain_s) < 0 ||
+	    runcfg_choice(cfg, "gaia.hubs", "off", onoff, &p->hubs) < 0)
 		goto fail;
 	p->sig.schedule = (enum sig_schedule)sigfilter_schedule_parse(schedules[sch]);
 	if (!strcmp(local, "bsp")) {
@@ -97,7 +97,7 @@ static void *parse(const char *arg, struct config *cfg)
 		/* ok */
 	} else {
 		long line;
-		const char *where = config_where(cfg, "gaia.local", &line);
+		const char *where = runcfg_where(cfg, "gaia.local", &line);
 		diag_at(where, line, "gaia.local: bad value '%s' (expected bsp or ssp:S, S >= 0)", local);
 		goto fail;
 	}
@@ -134,7 +134,7 @@ static int init(struct ps *ps)
 		g->last_batch = xcalloc((size_t)ps->nreplicas, sizeof *g->last_batch);
 		sigfilter_init(&g->filter, &p->sig);
 		s->model = g;
-		/* hubs (sim/gaia_hubs.c): the hub logic reads and updates these fields of g */
+		/* hubs (ps/gaia_hubs.c): the hub logic reads and updates these fields of g */
 		struct gaia_hub_link link = { g->mirror_clock, &g->batch_seq, &g->wan_bytes_clock,
 		                              p->barrier, p->barrier_drain_s };
 		if (p->hubs && !(g->hub = gaia_hub_new(ps, s, &link)))

@@ -1,9 +1,9 @@
 /*
  * Consistency models. Each is a `const struct sync_ops` in its own file: the baseline
- * parameter server (bsp, ssp, async) and the LAN reference in sim/sync_ps.c, Gaia in
- * sim/sync_gaia.c. Adding a model is a new file plus an entry in sync_find() (sim/sync.c).
+ * parameter server (bsp, ssp, async) and the LAN reference in ps/sync_ps.c, Gaia in
+ * ps/sync_gaia.c. Adding a model is a new file plus an entry in sync_find() (ps/sync.c).
  *
- * The cluster engine (sim/ps.c) does the common work: workers read rows, compute, push;
+ * The cluster engine (ps/ps.c) does the common work: workers read rows, compute, push;
  * shards sum the pushes of each clock and advance their clock when every worker of their
  * replica has pushed. The hooks decide the layout, when a read may be served, what happens at a
  * clock boundary and what other messages mean.
@@ -13,9 +13,9 @@
 
 #include <stdint.h>
 
-#include "sim/ps.h"
+#include "ps/ps.h"
 
-struct config;
+struct runcfg;
 struct ps_shard;
 struct ps_read;
 struct ps_accum;
@@ -29,7 +29,7 @@ struct sync_ops {
 	 * "ssp:3" (NULL if none); cfg supplies further keys (with file:line errors). Returns an
 	 * allocated parameter block, or NULL with a message.
 	 */
-	void *(*parse)(const char *arg, struct config *cfg);
+	void *(*parse)(const char *arg, struct runcfg *cfg);
 	/* Set up per-shard state after the cluster is built (may be NULL). */
 	int (*init)(struct ps *ps);
 	/* 0 if the shard may serve read r now, else the enum ps_wait that holds it. */

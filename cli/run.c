@@ -1,25 +1,25 @@
 /* Training runs on the simulated WAN: configuration, cluster assembly, results and storage. */
-#include "workloads/run.h"
+#include "cli/run.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/version.h"
+#include "lib/version.h"
 #include "results/store.h"
-#include "sim/diag.h"
-#include "sim/lineio.h"
+#include "lib/diag.h"
+#include "lib/lineio.h"
 #include "sim/net.h"
-#include "sim/ps.h"
+#include "ps/ps.h"
 #include "sim/sim.h"
-#include "sim/wallclock.h"
-#include "sim/sync.h"
+#include "lib/wallclock.h"
+#include "ps/sync.h"
 #include "sim/transport_sim.h"
-#include "sim/xmalloc.h"
+#include "lib/xmalloc.h"
 #include "topology/topology.h"
 #include "topology/trace.h"
-#include "workloads/config.h"
+#include "lib/runcfg.h"
 #include "workloads/workload.h"
 
 /* Everything a run is assembled from. */
@@ -62,10 +62,10 @@ static void setup_free(struct setup *s)
 	memset(s, 0, sizeof *s);
 }
 
-static int bad_key(struct config *cfg, const char *key, const char *fmt, const char *val)
+static int bad_key(struct runcfg *cfg, const char *key, const char *fmt, const char *val)
 {
 	long line;
-	const char *where = config_where(cfg, key, &line);
+	const char *where = runcfg_where(cfg, key, &line);
 	char msg[256];
 	snprintf(msg, sizeof msg, fmt, val);
 	return diag_at(where ? where : "<config>", where ? line : 0, "%s: %s", key, msg);
@@ -75,7 +75,7 @@ static int bad_key(struct config *cfg, const char *key, const char *fmt, const c
  * straggler = SPEC[,SPEC...], SPEC = REGION:FACTOR (every machine of REGION computes FACTOR
  * times slower) or REGION/M:FACTOR (only machine M of REGION, 0-based); or none.
  */
-static int parse_one_straggler(struct config *cfg, struct setup *s, char *spec, const char *v)
+static int parse_one_straggler(struct runcfg *cfg, struct setup *s, char *spec, const char *v)
 {
 	char *colon = strchr(spec, ':');
 	if (!colon)
@@ -106,10 +106,10 @@ static int parse_one_straggler(struct config *cfg, struct setup *s, char *spec, 
 	return 0;
 }
 
-static int parse_straggler(struct config *cfg, struct setup *s)
+static int parse_straggler(struct runcfg *cfg, struct setup *s)
 {
 	const char *v;
-	if (config_string(cfg, "straggler", "none", &v) < 0)
+	if (runcfg_string(cfg, "straggler", "none", &v) < 0)
 		return -1;
 	for (int n = 0; n < s->nnodes; n++)
 		s->speed[n] = 1.0;
@@ -128,28 +128,28 @@ static int parse_straggler(struct config *cfg, struct setup *s)
 	return rc;
 }
 
-static int setup_build(struct config *cfg, const char *sync, struct setup *s)
+static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 {
 	memset(s, 0, sizeof *s);
 	const char *topo, *trace, *wl_name, *spec;
 	int64_t machines;
-	if (config_string(cfg, "topology", "ec2-11", &topo) < 0 ||
-	    config_string(cfg, "trace", "", &trace) < 0 ||
-	    config_int(cfg, "machines", 0, 0, 1024, &machines) < 0 ||
-	    config_string(cfg, "workload", "mf", &wl_name) < 0 ||
-	    config_string(cfg, "sync", "gaia", &spec) < 0 ||
-	    config_int(cfg, "seed", 1, 0, INT64_MAX, &s->seed) < 0 ||
-	    config_int(cfg, "stop.clocks", 100, 1, 100000000, &s->max_clocks) < 0 ||
-	    config_double(cfg, "stop.target", NAN, -1e300, 1e300, &s->target) < 0 ||
-	    config_double(cfg, "stop.time_s", 0, 0, 1e9, &s->time_limit_s) < 0 ||
-	    config_int(cfg, "eval.every", 10, 1, 100000000, &s->eval_every) < 0 ||
-	    config_double(cfg, "wire.value_bytes", 4, 1, 64, &s->value_bytes) < 0 ||
-	    config_double(cfg, "wire.index_bytes", 4, 1, 64, &s->index_bytes) < 0 ||
-	    config_double(cfg, "wire.header_bytes", 64, 0, 1e6, &s->header_bytes) < 0 ||
-	    config_double(cfg, "cost.usd_per_machine_hour", 0.192, 0, 1e6,
+	if (runcfg_string(cfg, "topology", "ec2-11", &topo) < 0 ||
+	    runcfg_string(cfg, "trace", "", &trace) < 0 ||
+	    runcfg_int(cfg, "machines", 0, 0, 1024, &machines) < 0 ||
+	    runcfg_string(cfg, "workload", "mf", &wl_name) < 0 ||
+	    runcfg_string(cfg, "sync", "gaia", &spec) < 0 ||
+	    runcfg_int(cfg, "seed", 1, 0, INT64_MAX, &s->seed) < 0 ||
+	    runcfg_int(cfg, "stop.clocks", 100, 1, 100000000, &s->max_clocks) < 0 ||
+	    runcfg_double(cfg, "stop.target", NAN, -1e300, 1e300, &s->target) < 0 ||
+	    runcfg_double(cfg, "stop.time_s", 0, 0, 1e9, &s->time_limit_s) < 0 ||
+	    runcfg_int(cfg, "eval.every", 10, 1, 100000000, &s->eval_every) < 0 ||
+	    runcfg_double(cfg, "wire.value_bytes", 4, 1, 64, &s->value_bytes) < 0 ||
+	    runcfg_double(cfg, "wire.index_bytes", 4, 1, 64, &s->index_bytes) < 0 ||
+	    runcfg_double(cfg, "wire.header_bytes", 64, 0, 1e6, &s->header_bytes) < 0 ||
+	    runcfg_double(cfg, "cost.usd_per_machine_hour", 0.192, 0, 1e6,
 	                  &s->usd_per_machine_hour) < 0)
 		goto fail;
-	if (!config_has(cfg, "stop.target"))
+	if (!runcfg_has(cfg, "stop.target"))
 		s->target = NAN;
 	if (!sync)
 		sync = spec;
@@ -206,7 +206,7 @@ static int setup_build(struct config *cfg, const char *sync, struct setup *s)
 	s->wl = s->wl_ops->create(cfg, s->nnodes, s->worker_region, R, (uint64_t)s->seed);
 	if (!s->wl)
 		goto fail;
-	if (config_check_unused(cfg) < 0)
+	if (runcfg_check_unused(cfg) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -214,7 +214,7 @@ fail:
 	return -1;
 }
 
-int run_check_config(struct config *cfg)
+int run_check_config(struct runcfg *cfg)
 {
 	struct setup s;
 	if (setup_build(cfg, NULL, &s) < 0)
@@ -245,13 +245,13 @@ static void finished(void *arg)
 	sim_stop(arg);
 }
 
-static int store_results(const struct run_opts *o, const struct setup *s, struct config *cfg,
+static int store_results(const struct run_opts *o, const struct setup *s, struct runcfg *cfg,
                          struct ps *ps, const struct run_result *res, double wall_s)
 {
 	struct store *st = store_open(o->db);
 	if (!st)
 		return -1;
-	char *conf = config_dump(cfg);
+	char *conf = runcfg_dump(cfg);
 	char *full = xasprintf("%ssync_effective = %s\n", conf, s->sync_spec);
 	struct store_run_info info = {
 		.kind = o->kind ? o->kind : "run",
@@ -380,7 +380,7 @@ static void trajectory(const struct run_opts *o, struct ps *ps, int nreplicas)
 	*o->traj_n = k;
 }
 
-int run_model(struct config *cfg, const char *sync, const struct run_opts *o,
+int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *o,
               struct run_result *res)
 {
 	struct setup s;

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct config;
+struct runcfg;
 struct store;
 
 struct run_result {
@@ -50,10 +50,10 @@ struct run_opts {
  * key it needs from cfg, reporting bad values with file:line. Returns 0 and fills *out, or -1
  * with a message (nothing is written to the database then).
  */
-int run_model(struct config *cfg, const char *sync, const struct run_opts *opts,
+int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *opts,
               struct run_result *out);
 
 /* Validate every key of cfg a run could read, without running (config errors surface early). */
-int run_check_config(struct config *cfg);
+int run_check_config(struct runcfg *cfg);
 
 #endif

@@ -1,5 +1,5 @@
 /* Version string; the only file besides main.c that reads the autoconf header. */
-#include "sim/version.h"
+#include "lib/version.h"
 
 #include "config.h"
 

@@ -7,11 +7,11 @@
 #include <unistd.h>
 
 #include "results/store.h"
-#include "sim/cmd.h"
-#include "sim/diag.h"
-#include "sim/xmalloc.h"
-#include "workloads/config.h"
-#include "workloads/run.h"
+#include "cli/cmd.h"
+#include "lib/diag.h"
+#include "lib/xmalloc.h"
+#include "lib/runcfg.h"
+#include "cli/run.h"
 
 static const char RUN_USAGE[] = "gaiasim run CONFIG [--set KEY=VALUE ...] [--db FILE]";
 static const char CMP_USAGE[] =
@@ -91,16 +91,16 @@ static int check_db(const char *db)
 	return 0;
 }
 
-static struct config *load_config(const struct cli *c)
+static struct runcfg *load_config(const struct cli *c)
 {
 	if (check_db(c->db) < 0)
 		return NULL;
-	struct config *cfg = config_load(c->config);
+	struct runcfg *cfg = runcfg_load(c->config);
 	if (!cfg)
 		return NULL;
 	for (int i = 0; i < c->nsets; i++)
-		if (config_set(cfg, c->sets[i]) < 0) {
-			config_free(cfg);
+		if (runcfg_set(cfg, c->sets[i]) < 0) {
+			runcfg_free(cfg);
 			return NULL;
 		}
 	return cfg;
@@ -138,7 +138,7 @@ int cmd_run(int argc, char **argv)
 		free(c.sets);
 		return rc;
 	}
-	struct config *cfg = load_config(&c);
+	struct runcfg *cfg = load_config(&c);
 	int status = 1;
 	if (cfg) {
 		struct run_opts o = { .db = c.db, .kind = "run", .progress = isatty(STDERR_FILENO),
@@ -148,7 +148,7 @@ int cmd_run(int argc, char **argv)
 			print_result(&r);
 			status = 0;
 		}
-		config_free(cfg);
+		runcfg_free(cfg);
 	}
 	free(c.sets);
 	return status;
@@ -245,7 +245,7 @@ int cmd_compare(int argc, char **argv)
 		free(c.sets);
 		return cmd_usage_error(CMP_USAGE, "compare: bad --sync list '%s'", c.sync);
 	}
-	struct config *cfg = load_config(&c);
+	struct runcfg *cfg = load_config(&c);
 	if (!cfg) {
 		free(c.sets);
 		return 1;
@@ -254,12 +254,12 @@ int cmd_compare(int argc, char **argv)
 	struct run_result res[MAX_MODELS];
 	double frac, target = NAN;
 	int64_t factor, clocks;
-	if (config_double(cfg, "compare.target_fraction", 0.95, 0.01, 1, &frac) < 0 ||
-	    config_int(cfg, "compare.clock_factor", 4, 1, 1000, &factor) < 0 ||
-	    config_int(cfg, "stop.clocks", 100, 1, 100000000, &clocks) < 0 ||
-	    config_double(cfg, "stop.target", NAN, -1e300, 1e300, &target) < 0)
+	if (runcfg_double(cfg, "compare.target_fraction", 0.95, 0.01, 1, &frac) < 0 ||
+	    runcfg_int(cfg, "compare.clock_factor", 4, 1, 1000, &factor) < 0 ||
+	    runcfg_int(cfg, "stop.clocks", 100, 1, 100000000, &clocks) < 0 ||
+	    runcfg_double(cfg, "stop.target", NAN, -1e300, 1e300, &target) < 0)
 		goto done;
-	if (!config_has(cfg, "stop.target")) {
+	if (!runcfg_has(cfg, "stop.target")) {
 		/* Target from the LAN reference: the objective at which it has made `frac` of the
 		 * progress it makes in stop.clocks clocks (docs/sync-models.md). */
 		double *obj = NULL, *tm = NULL;
@@ -288,7 +288,7 @@ int cmd_compare(int argc, char **argv)
 	print_table(res, n, c.csv, target);
 	status = 0;
 done:
-	config_free(cfg);
+	runcfg_free(cfg);
 	free(c.sets);
 	return status;
 }

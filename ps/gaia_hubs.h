@@ -6,7 +6,7 @@
  * MSG_HCLOCK); a hub sums what the other hubs send and forwards it to its own group once every
  * other group's clock has passed (MSG_HUB then an inter-group clock, MSG_HCLOCK).
  *
- * Internal to sim/: sim/sync_gaia.c keeps one `struct gaia_hub` per shard when hubs are on and
+ * Internal to sim/: ps/sync_gaia.c keeps one `struct gaia_hub` per shard when hubs are on and
  * calls these hooks at its clock boundaries, on hub-related messages and in its read rule.
  */
 #ifndef GAIA_GAIA_HUBS_H

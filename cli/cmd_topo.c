@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/cmd.h"
+#include "cli/cmd.h"
 #include "topology/topology.h"
 
 static const char usage[] = "gaiasim topo show NAME|FILE | gaiasim topo check FILE";

@@ -1,5 +1,5 @@
 /* Allocation wrappers: abort with a message instead of returning NULL. */
-#include "sim/xmalloc.h"
+#include "lib/xmalloc.h"
 
 #include <stdarg.h>
 #include <stdint.h>

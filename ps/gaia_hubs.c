@@ -1,5 +1,5 @@
 /*
- * Gaia's hub overlay (docs/sync-models.md "Hubs"; interface in sim/gaia_hubs.h). Every shard
+ * Gaia's hub overlay (docs/sync-models.md "Hubs"; interface in ps/gaia_hubs.h). Every shard
  * index runs the protocol on its own: shard i of a region talks only to shard i of the others.
  *
  * Per clock boundary c (the shard's updates of clock c - 1 filtered):
@@ -13,15 +13,15 @@
  *  - a member adds its hub's HUB(c) to its copy and records HCLOCK(c) as its inter-group clock.
  * Channels are ordered, so a clock message says every batch of that clock or before has come.
  */
-#include "sim/gaia_hubs.h"
+#include "ps/gaia_hubs.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/diag.h"
-#include "sim/ps-internal.h"
-#include "sim/xmalloc.h"
+#include "lib/diag.h"
+#include "ps/ps-internal.h"
+#include "lib/xmalloc.h"
 
 /* Sum of batches of one clock over the shard's parameters (dense by local element). */
 struct hub_sum {
@@ -243,7 +243,7 @@ static uint32_t *sum_rows(const struct gaia_hub *h, const struct msg *sum, size_
 
 /*
  * Send a sum of clock c to the shard of replica q: a selective barrier first if the data channel
- * is slow to drain (the rule of sim/sync_gaia.c), then HUB(c) if it has entries, then HCLOCK(c).
+ * is slow to drain (the rule of ps/sync_gaia.c), then HUB(c) if it has entries, then HCLOCK(c).
  */
 static void send_sum(struct ps *ps, struct ps_shard *s, struct gaia_hub *h, int q,
                      const struct msg *sum, uint32_t **rows, size_t *nrows, int64_t c)

@@ -1,5 +1,5 @@
 /* The table of consistency models. */
-#include "sim/sync.h"
+#include "ps/sync.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* Line-oriented input with a length limit, line numbers, field splitting and number parsing. */
-#include "sim/lineio.h"
+#include "lib/lineio.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/diag.h"
-#include "sim/xmalloc.h"
+#include "lib/diag.h"
+#include "lib/xmalloc.h"
 
 struct lineio {
 	FILE *fp;     /* the stream being read */

@@ -1,17 +1,17 @@
 /*
  * The parameter-server cluster engine: workers' read-compute-push loop, shards' clocks and
  * per-clock accumulation, held reads, evaluation of the objective, and accounting. Everything a
- * consistency model decides is delegated to its sync_ops (sim/sync.h).
+ * consistency model decides is delegated to its sync_ops (ps/sync.h).
  */
-#include "sim/ps-internal.h"
+#include "ps/ps-internal.h"
 
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/diag.h"
-#include "sim/xmalloc.h"
+#include "lib/diag.h"
+#include "lib/xmalloc.h"
 
 const char *const ps_wait_names[PS_WAIT_NKINDS] = {
 	"network", "bsp_barrier", "ssp_bound", "mirror_clock", "selective_barrier",

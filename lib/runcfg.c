@@ -2,11 +2,11 @@
  * Run configurations (docs/config-format.md): `key = value` lines read into a small table of
  * entries, each remembering the file and line it came from, plus `--set key=value` overrides.
  * Every getter marks its key as read and records the effective value (given or default) so that
- * config_dump() can print the configuration a run really used and config_check_unused() can
+ * runcfg_dump() can print the configuration a run really used and runcfg_check_unused() can
  * flag keys that no module read (usually typos). Tables are small (tens of keys), so lookups
  * are linear scans.
  */
-#include "workloads/config.h"
+#include "lib/runcfg.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/diag.h"
-#include "sim/lineio.h"
-#include "sim/xmalloc.h"
+#include "lib/diag.h"
+#include "lib/lineio.h"
+#include "lib/xmalloc.h"
 
 #define CONFIG_CMDLINE "<command line>" /* where overrides are said to come from */
 #define CONFIG_MAX_SHOWN 60             /* bytes of a bad line quoted in a message */
@@ -30,13 +30,13 @@ struct config_entry {
 	int read;          /* 1 once a getter asked for the key */
 };
 
-/* One key a getter asked for, with the value in effect (for config_dump). */
+/* One key a getter asked for, with the value in effect (for runcfg_dump). */
 struct config_read {
 	char *key;   /* the key */
 	char *value; /* effective value: as given, or the default formatted */
 };
 
-struct config {
+struct runcfg {
 	char *path;                   /* file loaded, or NULL */
 	struct config_entry *entries; /* keys given, in file order then override order */
 	size_t nentries, entries_cap; /* used / allocated entries */
@@ -44,12 +44,12 @@ struct config {
 	size_t nreads, reads_cap;     /* used / allocated reads */
 };
 
-struct config *config_new(void)
+struct runcfg *runcfg_new(void)
 {
-	return xcalloc(1, sizeof(struct config));
+	return xcalloc(1, sizeof(struct runcfg));
 }
 
-void config_free(struct config *c)
+void runcfg_free(struct runcfg *c)
 {
 	if (!c)
 		return;
@@ -91,7 +91,7 @@ static void cut_comment(char *s)
 		}
 }
 
-static struct config_entry *find_entry(const struct config *c, const char *key)
+static struct config_entry *find_entry(const struct runcfg *c, const char *key)
 {
 	for (size_t i = 0; i < c->nentries; i++)
 		if (!strcmp(c->entries[i].key, key))
@@ -99,7 +99,7 @@ static struct config_entry *find_entry(const struct config *c, const char *key)
 	return NULL;
 }
 
-static void add_entry(struct config *c, const char *key, const char *value, const char *where,
+static void add_entry(struct runcfg *c, const char *key, const char *value, const char *where,
 		      long line)
 {
 	if (c->nentries == c->entries_cap) {
@@ -140,7 +140,7 @@ static const char *shown(const char *line, char *buf, size_t size)
 }
 
 /* Parse one non-blank line of the file; returns 0 or -1 after a message. */
-static int load_line(struct config *c, const char *path, long lineno, char *line)
+static int load_line(struct runcfg *c, const char *path, long lineno, char *line)
 {
 	char copy[CONFIG_MAX_SHOWN + 8];
 	char *s = lineio_trim(line);
@@ -165,12 +165,12 @@ static int load_line(struct config *c, const char *path, long lineno, char *line
 	return rc;
 }
 
-struct config *config_load(const char *path)
+struct runcfg *runcfg_load(const char *path)
 {
 	struct lineio *in = lineio_open(path);
 	if (!in)
 		return NULL;
-	struct config *c = config_new();
+	struct runcfg *c = runcfg_new();
 	c->path = xstrdup(path);
 	int errors = 0, rc;
 	char *line;
@@ -182,13 +182,13 @@ struct config *config_load(const char *path)
 	}
 	lineio_close(in);
 	if (rc < 0 || errors) {
-		config_free(c);
+		runcfg_free(c);
 		return NULL;
 	}
 	return c;
 }
 
-int config_set(struct config *c, const char *assignment)
+int runcfg_set(struct runcfg *c, const char *assignment)
 {
 	char *s = xstrdup(assignment);
 	char *key, *value;
@@ -214,12 +214,12 @@ int config_set(struct config *c, const char *assignment)
 	return rc;
 }
 
-int config_has(const struct config *c, const char *key)
+int runcfg_has(const struct runcfg *c, const char *key)
 {
 	return find_entry(c, key) != NULL;
 }
 
-const char *config_where(const struct config *c, const char *key, long *line)
+const char *runcfg_where(const struct runcfg *c, const char *key, long *line)
 {
 	const struct config_entry *e = find_entry(c, key);
 	if (line)
@@ -228,7 +228,7 @@ const char *config_where(const struct config *c, const char *key, long *line)
 }
 
 /* Remember that key was read with effective value `value` (a later read replaces it). */
-static void record(struct config *c, const char *key, const char *value)
+static void record(struct runcfg *c, const char *key, const char *value)
 {
 	for (size_t i = 0; i < c->nreads; i++)
 		if (!strcmp(c->reads[i].key, key)) {
@@ -246,7 +246,7 @@ static void record(struct config *c, const char *key, const char *value)
 }
 
 /* The entry for key, marked read, or NULL if the key was not given. */
-static struct config_entry *lookup(struct config *c, const char *key)
+static struct config_entry *lookup(struct runcfg *c, const char *key)
 {
 	struct config_entry *e = find_entry(c, key);
 	if (e)
@@ -276,7 +276,7 @@ static void format_double(char *buf, size_t size, double v)
 	snprintf(buf, size, "%s", best);
 }
 
-int config_string(struct config *c, const char *key, const char *def, const char **out)
+int runcfg_string(struct runcfg *c, const char *key, const char *def, const char **out)
 {
 	const struct config_entry *e = lookup(c, key);
 	*out = e ? e->value : def;
@@ -302,7 +302,7 @@ static void double_range(char *buf, size_t size, double min, double max)
 		snprintf(buf, size, "expected a number");
 }
 
-int config_double(struct config *c, const char *key, double def, double min, double max, double *out)
+int runcfg_double(struct runcfg *c, const char *key, double def, double min, double max, double *out)
 {
 	char buf[128];
 	const struct config_entry *e = lookup(c, key);
@@ -335,7 +335,7 @@ static void int_range(char *buf, size_t size, int64_t min, int64_t max)
 		snprintf(buf, size, "expected an integer");
 }
 
-int config_int(struct config *c, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out)
+int runcfg_int(struct runcfg *c, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out)
 {
 	char buf[128];
 	const struct config_entry *e = lookup(c, key);
@@ -355,7 +355,7 @@ int config_int(struct config *c, const char *key, int64_t def, int64_t min, int6
 	return 0;
 }
 
-int config_choice(struct config *c, const char *key, const char *def, const char *const *choices, int *out)
+int runcfg_choice(struct runcfg *c, const char *key, const char *def, const char *const *choices, int *out)
 {
 	const struct config_entry *e = lookup(c, key);
 	const char *v = e ? e->value : def;
@@ -402,7 +402,7 @@ static size_t edit_distance(const char *a, const char *b)
 	return row[nb];
 }
 
-int config_check_unused(const struct config *c)
+int runcfg_check_unused(const struct runcfg *c)
 {
 	int rc = 0;
 	for (size_t i = 0; i < c->nentries; i++) {
@@ -433,7 +433,7 @@ static int cmp_read(const void *a, const void *b)
 	return strcmp(((const struct config_read *)a)->key, ((const struct config_read *)b)->key);
 }
 
-char *config_dump(const struct config *c)
+char *runcfg_dump(const struct runcfg *c)
 {
 	struct config_read *sorted = xmalloc((c->nreads ? c->nreads : 1) * sizeof *sorted);
 	if (c->nreads)

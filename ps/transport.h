@@ -1,5 +1,5 @@
 /*
- * The transport seam between the sync logic (sim/ps.c and the sync models) and the world it
+ * The transport seam between the sync logic (ps/ps.c and the sync models) and the world it
  * runs in. The logic only ever sends messages between nodes, is called back when one is
  * delivered, asks for the time and sets timers. The simulated transport (sim/transport_sim.c)
  * carries messages over the flow-level network in virtual time; an emulated transport can carry
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/simtime.h"
+#include "lib/simtime.h"
 
 struct msg;
 struct transport;

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/diag.h"
-#include "sim/lineio.h"
-#include "sim/ps-internal.h"
-#include "sim/xmalloc.h"
+#include "lib/diag.h"
+#include "lib/lineio.h"
+#include "ps/ps-internal.h"
+#include "lib/xmalloc.h"
 
 struct ps_params {
 	int64_t staleness; /* clocks a worker may run ahead of the slowest; -1: unbounded (async) */
@@ -33,25 +33,25 @@ static void *parse_none(const char *name, const char *arg, int64_t staleness)
 	return params_new(staleness);
 }
 
-static void *parse_bsp(const char *arg, struct config *cfg)
+static void *parse_bsp(const char *arg, struct runcfg *cfg)
 {
 	(void)cfg;
 	return parse_none("bsp", arg, 0);
 }
 
-static void *parse_async(const char *arg, struct config *cfg)
+static void *parse_async(const char *arg, struct runcfg *cfg)
 {
 	(void)cfg;
 	return parse_none("async", arg, -1);
 }
 
-static void *parse_lan(const char *arg, struct config *cfg)
+static void *parse_lan(const char *arg, struct runcfg *cfg)
 {
 	(void)cfg;
 	return parse_none("lan", arg, 0);
 }
 
-static void *parse_ssp(const char *arg, struct config *cfg)
+static void *parse_ssp(const char *arg, struct runcfg *cfg)
 {
 	(void)cfg;
 	int64_t s;

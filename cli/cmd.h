@@ -13,11 +13,11 @@ struct cmd_entry {
 	int (*run)(int argc, char **argv); /* argv[0] is the subcommand word */
 };
 
-int cmd_topo(int argc, char **argv);   /* topology/cmd_topo.c */
-int cmd_trace(int argc, char **argv);  /* topology/cmd_trace.c */
-int cmd_net(int argc, char **argv);    /* sim/cmd_net.c */
-int cmd_run(int argc, char **argv);    /* workloads/cmd_run.c */
-int cmd_compare(int argc, char **argv); /* workloads/cmd_run.c */
+int cmd_topo(int argc, char **argv);   /* cli/cmd_topo.c */
+int cmd_trace(int argc, char **argv);  /* cli/cmd_trace.c */
+int cmd_net(int argc, char **argv);    /* cli/cmd_net.c */
+int cmd_run(int argc, char **argv);    /* cli/cmd_run.c */
+int cmd_compare(int argc, char **argv); /* cli/cmd_run.c */
 
 /* Print "gaiasim: MSG" and a usage hint to stderr; returns 2 (the bad-command-line status). */
 int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "sim/cmd.h"
+#include "cli/cmd.h"
 
 static const struct cmd_entry commands[] = {
 	{ "run", "train a workload under one sync model (run CONFIG [--set K=V] [--db FILE])", cmd_run },

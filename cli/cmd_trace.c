@@ -11,10 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sim/cmd.h"
-#include "sim/diag.h"
-#include "sim/lineio.h"
-#include "sim/xmalloc.h"
+#include "cli/cmd.h"
+#include "lib/diag.h"
+#include "lib/lineio.h"
+#include "lib/xmalloc.h"
 #include "topology/topology.h"
 #include "topology/trace.h"
 

@@ -1,8 +1,8 @@
 /*
  * The parameter-server cluster: workers that train on their own data and shards that hold the
- * model, exchanging real messages through a transport (sim/transport.h). What differs between
+ * model, exchanging real messages through a transport (ps/transport.h). What differs between
  * consistency models (BSP, SSP, asynchronous, Gaia's ASP across data centers) is a
- * `const struct sync_ops` table (sim/sync.h); the cluster engine here is shared.
+ * `const struct sync_ops` table (ps/sync.h); the cluster engine here is shared.
  *
  * Nodes are machines, numbered region by region; every node runs one worker and one server
  * process. A replica is one full copy of the model sharded over a set of nodes: the baseline
@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/simtime.h"
-#include "sim/transport.h"
+#include "lib/simtime.h"
+#include "ps/transport.h"
 #include "workloads/workload.h"
 
 struct sync_ops;
