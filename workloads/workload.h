@@ -58,6 +58,15 @@ struct workload_ops {
 	double (*objective)(const struct workload *w, const double *model);
 	/* The reported metric (e.g. training RMSE). */
 	double (*metric)(const struct workload *w, const double *model);
+	/*
+	 * Held-out quality, evaluated wherever the objective is (NULL when the workload has no
+	 * held-out data): test RMSE for MF, perplexity for LDA, test accuracy for image
+	 * classification. test_metric_name names it in every output (e.g. "test_rmse").
+	 */
+	const char *test_metric_name;
+	double (*test_metric)(const struct workload *w, const double *model);
+	/* 1 if a larger held-out metric is better (accuracy); 0 if smaller is (RMSE, perplexity). */
+	int test_higher_better;
 	/* Learning rate in force at a clock (for threshold schedules coupled to it). */
 	double (*learning_rate)(const struct workload *w, int64_t clock);
 	/* Simulated compute cost per unit of work on the reference machine, ns. */
