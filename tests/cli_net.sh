@@ -176,6 +176,24 @@ expect_time "$TMP/rtt.csv" 3 finish_s 0.325 "LAN bandwidth trace"
 expect_time "$TMP/rtt.csv" 4 finish_s 3.83 "LAN RTT trace"
 
 # ---------------------------------------------------------------------------------------
+# The largest values the topology parser accepts (docs/topology-format.md: 1 Pbit/s, RTT one
+# day) run: two machines of 1 Pbit/s NICs, a 1 Pbit/s link with a one-day RTT. 1e15 bytes =
+# 8e15 bits at 1e15 bits/s take 8 s after the one-way latency of 43200 s.
+cat >"$TMP/limits.topo" <<'TOPO'
+topology limits
+region a za A
+region b zb B
+machines * 2 1e15
+lan * 1e15 86400000
+link a b 1e15 86400000
+link b a 1e15 86400000
+TOPO
+printf 'id,start_s,src,dst,bytes\n1,0,a,b,1e15\n' >"$TMP/limits.csv"
+run net -t "$TMP/limits.topo" -f "$TMP/limits.csv"
+check "largest accepted bandwidth and RTT run: exit 0" "$rc" "status $rc: $(cat "$TMP/err")"
+expect_time "$TMP/out" 1 finish_s 43208 "largest accepted bandwidth and RTT"
+
+# ---------------------------------------------------------------------------------------
 # Output file and determinism.
 
 run net -t "$TOPO" -f "$DATA/xfers-basic.csv" -o "$TMP/basic-o.csv"

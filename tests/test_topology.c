@@ -390,6 +390,14 @@ static void test_errors_numbers(void)
 	CASE(replace(5, "lan * 10G soon"), 5, "bad LAN RTT 'soon'");
 	CASE(replace(5, "lan * -10G 0.2"), 5, "bad LAN bandwidth '-10G'");
 	CASE(replace(4, "machines * 1 0x10"), 4, "bad NIC bandwidth '0x10'");
+	/* limits: every accepted value must fit the simulator's int64 ns clock and finite rates */
+	CASE(replace(6, "link a b 1.1e15 60"), 6, "at most 1e+15 bits/s");
+	CASE(replace(6, "link a b 1e308 60"), 6, "at most 1e+15 bits/s");
+	CASE(replace(4, "machines * 2 1e308"), 4, "bad NIC bandwidth '1e308': at most");
+	CASE(replace(5, "lan * 1e308 0.2"), 5, "bad LAN bandwidth '1e308': at most");
+	CASE(replace(6, "link a b 100M 2e13"), 6, "bad link RTT '2e13': at most 8.64e+07 ms");
+	CASE(replace(6, "link a b 100M 1e308"), 6, "bad link RTT '1e308'");
+	CASE(replace(5, "lan * 10G 86400001"), 5, "bad LAN RTT '86400001'");
 }
 
 static void test_errors_links(void)

@@ -159,6 +159,8 @@ static void test_bad_bandwidth(void)
 	expect_bad(HDR "0,a,b,1e999\n", 2, "'1e999'", NULL);
 	expect_bad(HDR "0,a,b,\n", 2, "bad bandwidth_bps ''", NULL);
 	expect_bad(HDR "0,a,b,10M\n", 2, "'10M'", NULL);
+	expect_bad(HDR "0,a,b,1.5e15\n", 2, "bandwidth_bps '1.5e15' too large", "1e+15");
+	expect_bad(HDR "0,a,b,1e308\n", 2, "too large", NULL);
 }
 
 static void test_bad_time(void)
@@ -173,6 +175,8 @@ static void test_bad_rtt(void)
 {
 	expect_bad(HDR5 "0,a,b,1,-3\n", 2, "bad rtt_ms '-3'", NULL);
 	expect_bad(HDR5 "0,a,b,1,x\n", 2, "bad rtt_ms 'x'", NULL);
+	expect_bad(HDR5 "0,a,b,1,2e13\n", 2, "rtt_ms '2e13' too large", "8.64e+07");
+	expect_bad(HDR5 "0,a,b,1,1e308\n", 2, "too large", NULL);
 }
 
 static void test_bad_empty(void)

@@ -111,6 +111,8 @@ static int parse_bw(struct parser *p, const char *what, const char *s, double *o
 		return ERR(p, "bad %s '%s': want bits/s as a number > 0 with optional k/M/G/T suffix", what, s);
 	if (!(*out > 0))
 		return ERR(p, "bad %s '%s': must be > 0 bits/s", what, s);
+	if (*out > TOPO_MAX_BPS)
+		return ERR(p, "bad %s '%s': at most %g bits/s (1 Pbit/s)", what, s, TOPO_MAX_BPS);
 	return 0;
 }
 
@@ -119,6 +121,8 @@ static int parse_ms(struct parser *p, const char *what, const char *s, double *o
 	double ms;
 	if (parse_double(s, &ms) < 0 || ms < 0)
 		return ERR(p, "bad %s '%s': want milliseconds as a number >= 0", what, s);
+	if (ms > TOPO_MAX_RTT_MS)
+		return ERR(p, "bad %s '%s': at most %g ms (one day)", what, s, TOPO_MAX_RTT_MS);
 	*out_s = ms / 1e3;
 	return 0;
 }

@@ -11,6 +11,14 @@
 
 #define TOPO_NAME_MAX 32   /* longest region / group name, bytes incl. NUL */
 #define TOPO_CITY_MAX 64   /* longest city string, bytes incl. NUL */
+/*
+ * Limits every parser of network figures enforces (topologies and traces), so that every value
+ * it accepts is one the simulator can run: a bandwidth above 1 Pbit/s times 1024 machines is
+ * still finite, and a one-way latency of half a day leaves room for 10^5 round trips before
+ * the int64 ns clock (292 years) ends. docs/topology-format.md and docs/trace-format.md state them.
+ */
+#define TOPO_MAX_BPS 1e15        /* largest bandwidth, bits/s (1 Pbit/s) */
+#define TOPO_MAX_RTT_MS 8.64e7   /* largest round-trip time, ms (one day) */
 
 struct topo_region {
 	char name[TOPO_NAME_MAX];  /* short name used everywhere, e.g. "virginia" */

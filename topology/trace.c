@@ -97,6 +97,8 @@ static int load_bandwidth(struct loader *L, const char *s, double *out)
 		return LERR(L, "bad bandwidth_bps '%s': want bits/s as a plain number >= 0 (0 = link down)", s);
 	if (*out < 0)
 		return LERR(L, "negative bandwidth_bps '%s': want >= 0 (0 = link down)", s);
+	if (*out > TOPO_MAX_BPS)
+		return LERR(L, "bandwidth_bps '%s' too large: at most %g bits/s (1 Pbit/s)", s, TOPO_MAX_BPS);
 	*out += 0.0; /* -0 becomes +0 */
 	return 0;
 }
@@ -110,6 +112,8 @@ static int load_rtt(struct loader *L, const char *s, double *out_s)
 	double ms;
 	if (parse_double(s, &ms) < 0 || ms < 0)
 		return LERR(L, "bad rtt_ms '%s': want milliseconds as a number >= 0, or an empty field", s);
+	if (ms > TOPO_MAX_RTT_MS)
+		return LERR(L, "rtt_ms '%s' too large: at most %g ms (one day)", s, TOPO_MAX_RTT_MS);
 	*out_s = ms / 1e3;
 	return 0;
 }
