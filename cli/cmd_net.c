@@ -11,7 +11,6 @@
 #include "lib/diag.h"
 #include "lib/lineio.h"
 #include "sim/netrun.h"
-#include "lib/sha256.h"
 #include "lib/wallclock.h"
 #include "lib/xmalloc.h"
 #include "topology/topology.h"
@@ -142,12 +141,9 @@ int cmd_net(int argc, char **argv)
 		goto done;
 	if (netrun_load(&r, xfers, t) < 0)
 		goto done;
-	char xsha[65];
-	if (sha256_file(xfers, xsha) < 0)
-		goto done;
 	config = xasprintf("command = net\ntopology = %s\ntopology_file = %s\ntransfers = %s\n"
 	                   "transfers_sha256 = %s\ntrace = %s\nbin_s = %g\nseed = %lld\n",
-	                   t->name, t->path, xfers, xsha, trace ? trace : "", bin_s, (long long)seed);
+	                   t->name, t->path, xfers, r.sha256, trace ? trace : "", bin_s, (long long)seed);
 	double w0 = wallclock_s();
 	if (netrun_simulate(&r, t, tr, bin_s, isatty(STDERR_FILENO)) < 0)
 		goto done;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/diag.h"
+#include "lib/sha256.h"
 #include "lib/xmalloc.h"
 
 struct lineio {
@@ -16,6 +17,7 @@ struct lineio {
 	char *name;   /* file name for messages */
 	long lineno;  /* number of the last line returned, 1-based */
 	char *buf;    /* LINEIO_MAX_LINE + 2 bytes */
+	struct sha256 hash; /* SHA-256 of every byte read so far (the file's, once at its end) */
 };
 
 struct lineio *lineio_from_stream(FILE *fp, const char *name)
@@ -24,6 +26,7 @@ struct lineio *lineio_from_stream(FILE *fp, const char *name)
 	in->fp = fp;
 	in->name = xstrdup(name);
 	in->buf = xmalloc(LINEIO_MAX_LINE + 2);
+	sha256_init(&in->hash);
 	return in;
 }
 
@@ -75,6 +78,9 @@ static int read_raw(struct lineio *in, size_t *len, int *too_long, int *has_nul)
 		in->buf[n++] = (char)c;
 	}
 	funlockfile(in->fp);
+	sha256_update(&in->hash, in->buf, n);
+	if (c == '\n')
+		sha256_update(&in->hash, "\n", 1);
 	if (c == EOF && ferror(in->fp))
 		return -1;
 	if (c == EOF && n == 0)
@@ -102,6 +108,12 @@ int lineio_next(struct lineio *in, char **line)
 	in->buf[len] = '\0';
 	*line = in->buf;
 	return 1;
+}
+
+void lineio_sha256(const struct lineio *in, char out[65])
+{
+	struct sha256 c = in->hash;
+	sha256_hex(&c, out);
 }
 
 long lineio_lineno(const struct lineio *in)

@@ -30,6 +30,11 @@ int lineio_next(struct lineio *in, char **line);
 
 /* 1-based number of the line last returned. */
 long lineio_lineno(const struct lineio *in);
+/*
+ * Hex SHA-256 of every byte read so far: the whole input's once lineio_next() has returned 0.
+ * Hashing what was read (not reopening the path) makes it right for pipes and /dev/stdin too.
+ */
+void lineio_sha256(const struct lineio *in, char out[65]);
 /* The name given at open. */
 const char *lineio_name(const struct lineio *in);
 

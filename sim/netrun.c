@@ -123,6 +123,7 @@ int netrun_load(struct netrun *r, const char *path, const struct topology *t)
 	}
 	if (check_unique_ids(path, r->xfers, r->n) < 0)
 		goto fail;
+	lineio_sha256(in, r->sha256);
 	lineio_close(in);
 	return 0;
 fail:

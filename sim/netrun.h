@@ -37,6 +37,7 @@ struct netrun {
 	size_t nbins;                  /* how many */
 	sim_time_t end;                /* time the last transfer finished */
 	uint64_t events;               /* simulator events run */
+	char sha256[65];               /* hex SHA-256 of the transfers file as read */
 };
 
 /*

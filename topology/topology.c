@@ -15,7 +15,6 @@
 
 #include "lib/diag.h"
 #include "lib/lineio.h"
-#include "lib/sha256.h"
 #include "lib/xmalloc.h"
 
 #ifndef GAIASIM_SRC_TOPODIR
@@ -508,8 +507,7 @@ struct topology *topology_load_file(const char *path)
 			goto done;
 	if (r < 0 || finish(&p) < 0)
 		goto done;
-	if (sha256_file(path, p.t->sha256) < 0)
-		goto done;
+	lineio_sha256(p.in, p.t->sha256);
 	rc = 0;
 done:
 	if (p.in)

@@ -17,7 +17,6 @@
 #include "lib/diag.h"
 #include "lib/lineio.h"
 #include "lib/rng.h"
-#include "lib/sha256.h"
 #include "lib/xmalloc.h"
 
 #define TRACE_MAX_FIELDS 8           /* fields kept by the splitter; more is an error anyway */
@@ -172,8 +171,9 @@ struct trace *trace_load(const char *path, const struct topology *t)
 	L.tr = xcalloc(1, sizeof *L.tr);
 	L.tr->path = xstrdup(path);
 	L.tr->name = trace_base_name(path);
-	if (load_lines(&L) < 0 || sha256_file(path, L.tr->sha256) < 0)
+	if (load_lines(&L) < 0)
 		goto fail;
+	lineio_sha256(L.in, L.tr->sha256);
 	lineio_close(L.in);
 	return L.tr;
 fail:
