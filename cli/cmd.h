@@ -19,6 +19,14 @@ int cmd_net(int argc, char **argv);    /* cli/cmd_net.c */
 int cmd_run(int argc, char **argv);    /* cli/cmd_run.c */
 int cmd_compare(int argc, char **argv); /* cli/cmd_run.c */
 
+/*
+ * 1 if path names a results database file. SQLite takes "" and ":memory:" as private temporary
+ * databases that vanish at close, and "file:" as a URI: results given such a --db would be
+ * lost without a word, so the commands refuse them.
+ */
+int cmd_db_path_ok(const char *path);
+#define CMD_DB_PATH_RULE "want a file path such as results/run.db (not empty, :memory: or a file: URI)"
+
 /* Print "gaiasim: MSG" and a usage hint to stderr; returns 2 (the bad-command-line status). */
 int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -103,7 +103,11 @@ int cmd_net(int argc, char **argv)
 		case 'f': xfers = optarg; break;
 		case 'T': trace = optarg; break;
 		case 'o': out_path = optarg; break;
-		case 'd': db = optarg; break;
+		case 'd':
+			if (!cmd_db_path_ok(optarg))
+				return cmd_usage_error(USAGE, "--db '%s': %s", optarg, CMD_DB_PATH_RULE);
+			db = optarg;
+			break;
 		case 'b':
 			/* At least 1 ns once rounded to simulated time (a 0 ns bin would tick
 			 * forever), and within the simulated horizon. */

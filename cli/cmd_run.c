@@ -46,7 +46,11 @@ static int parse_cli(int argc, char **argv, const char *usage, int compare, stru
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': c->sets[c->nsets++] = optarg; break;
-		case 'd': c->db = optarg; break;
+		case 'd':
+			if (!cmd_db_path_ok(optarg))
+				return cmd_usage_error(usage, "--db '%s': %s", optarg, CMD_DB_PATH_RULE);
+			c->db = optarg;
+			break;
 		case 'y':
 			if (!compare)
 				return cmd_usage_error(usage, "run: --sync is for compare; use --set sync=MODEL");

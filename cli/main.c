@@ -25,6 +25,11 @@ static void usage(FILE *out)
 	fprintf(out, "  %-8s %s\n", "version", "print the program version");
 }
 
+int cmd_db_path_ok(const char *path)
+{
+	return *path && strcmp(path, ":memory:") && strncmp(path, "file:", 5);
+}
+
 int cmd_usage_error(const char *use, const char *fmt, ...)
 {
 	va_list ap;

@@ -423,6 +423,9 @@ usage_error "net unknown short option" net -t "$TOPO" -f "$F" -x
 usage_error "net --bin abc" net -t "$TOPO" -f "$F" --bin abc
 usage_error "net --bin without value" net -t "$TOPO" -f "$F" --bin
 usage_error "net --bin 0" net -t "$TOPO" -f "$F" --bin 0
+usage_error "net --db :memory: (results would vanish)" net -t "$TOPO" -f "$F" --db :memory:
+usage_error "net --db ''" net -t "$TOPO" -f "$F" --db ""
+usage_error "net --db file: URI" net -t "$TOPO" -f "$F" --db "file:x.db?mode=memory"
 usage_error "net --bin -1" net -t "$TOPO" -f "$F" --bin -1
 usage_error "net --bin below 1 ns" net -t "$TOPO" -f "$F" --bin 1e-10
 usage_error "net --bin beyond the horizon" net -t "$TOPO" -f "$F" --bin 1e10

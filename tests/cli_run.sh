@@ -172,6 +172,8 @@ expect_usage() { # NAME ARGS...
 expect_usage "run without config" run
 expect_usage "run with two configs" run "$CONF" "$CONF"
 expect_usage "run unknown option" run "$CONF" --bogus
+expect_usage "run --db :memory:" run "$CONF" --db :memory:
+expect_usage "compare --db ''" compare "$CONF" --sync bsp --db ""
 expect_usage "run --set without value" run "$CONF" --set
 expect_usage "compare without --sync" compare "$CONF"
 expect_usage "compare bad format" compare "$CONF" --sync bsp --format xml
