@@ -1,4 +1,5 @@
 /* gaiasim net: simulate a list of transfers over a topology (and trace); CSV and SQLite out. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,7 @@ fail:
 int cmd_net(int argc, char **argv)
 {
 	const char *topo = NULL, *xfers = NULL, *trace = NULL, *out_path = NULL, *db = NULL;
+	char *tmp_path = NULL; /* -o: the temporary file being written, until renamed */
 	double bin_s = 1.0;
 	int64_t seed = 1;
 	static const struct option opts[] = {
@@ -152,23 +154,36 @@ int cmd_net(int argc, char **argv)
 	if (netrun_simulate(&r, t, tr, bin_s, isatty(STDERR_FILENO)) < 0)
 		goto done;
 	double wall_s = wallclock_s() - w0;
-	out = out_path ? fopen(out_path, "w") : stdout;
-	if (!out) {
-		diag_at(out_path, 0, "cannot write output");
+	/* -o FILE is written to a temporary file beside it and renamed when complete, so a
+	 * failed write (a full disk) never leaves a partial CSV under the user's name. */
+	if (out_path) {
+		tmp_path = xasprintf("%s.tmp.XXXXXX", out_path);
+		int fd = mkstemp(tmp_path);
+		if (fd < 0 || !(out = fdopen(fd, "w"))) {
+			diag_at(out_path, 0, "cannot write output: %s", strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			free(tmp_path);
+			tmp_path = NULL;
+			goto done;
+		}
+	} else {
+		out = stdout;
+	}
+	if (write_csv(out, &r, t) < 0 || fflush(out) != 0 || ferror(out)) {
+		diag_at(out_path ? out_path : "<stdout>", 0, "write error: %s", strerror(errno));
 		goto done;
 	}
-	if (write_csv(out, &r, t) < 0) {
-		diag_at(out_path ? out_path : "<stdout>", 0, "write error");
-		goto done;
-	}
-	/* The output file is complete before the run is stored, so a failed write stores nothing. */
+	/* The output is complete before the run is stored, so a failed write stores nothing. */
 	if (out != stdout) {
 		int bad = fclose(out) != 0;
 		out = NULL;
-		if (bad) {
-			diag_at(out_path, 0, "write error");
+		if (bad || rename(tmp_path, out_path) != 0) {
+			diag_at(out_path, 0, "write error: %s", strerror(errno));
 			goto done;
 		}
+		free(tmp_path);
+		tmp_path = NULL;
 	}
 	if (db && write_db(db, &r, t, tr, config, (uint64_t)seed, wall_s) < 0)
 		goto done;
@@ -176,6 +191,10 @@ int cmd_net(int argc, char **argv)
 done:
 	if (out && out != stdout)
 		fclose(out);
+	if (tmp_path) {
+		unlink(tmp_path);
+		free(tmp_path);
+	}
 	free(config);
 	netrun_free(&r);
 	trace_free(tr);

@@ -30,7 +30,7 @@ static int cmd_show(const char *arg)
 		return 1;
 	topology_print(t, stdout);
 	topology_free(t);
-	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+	return 0; /* main() checks that stdout was written */
 }
 
 static int cmd_check(const char *path)

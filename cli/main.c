@@ -1,4 +1,5 @@
 /* gaiasim: the one program; dispatches to the subcommand named by argv[1]. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,7 +42,21 @@ int cmd_usage_error(const char *use, const char *fmt, ...)
 	return 2;
 }
 
-int main(int argc, char **argv)
+/*
+ * Output that could not be written is an error: flush stdout and check it, so that a command
+ * whose output went to a full device or a closed pipe exits non-zero instead of 0.
+ */
+static int finish(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (status == 0) /* a failed command has said what failed */
+			fprintf(stderr, "gaiasim: write error on standard output: %s\n", strerror(errno));
+		return status ? status : 1;
+	}
+	return status;
+}
+
+static int dispatch(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
@@ -62,4 +77,9 @@ int main(int argc, char **argv)
 	fprintf(stderr, "gaiasim: unknown command '%s'\n", word);
 	usage(stderr);
 	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	return finish(dispatch(argc, argv));
 }

@@ -401,6 +401,38 @@ run net -t "$TOPO" -f "$DATA/xfers-step.csv" -T "$TMP/no-trace.csv"
 check "bad trace: file does not exist" $? "status $rc, stderr: $(cat "$TMP/err")"
 
 # ---------------------------------------------------------------------------------------
+# Output that cannot be written is an error, never exit 0: stdout on a full device, and -o on
+# a file that cannot grow (a file-size limit: writes fail with EFBIG), which must leave no
+# partial CSV behind.
+
+full_stdout() {
+	name=$1
+	shift
+	"$GAIASIM" "$@" >/dev/full 2>"$TMP/err"
+	rc=$?
+	[ "$rc" -ne 0 ] && grep -q "write error" "$TMP/err"
+	check "stdout on a full device: $name exits non-zero with a message" $? "status $rc, stderr: $(head -c 300 "$TMP/err")"
+}
+if [ -w /dev/full ]; then
+	full_stdout "net" net -t "$TOPO" -f "$DATA/xfers-basic.csv"
+	full_stdout "topo show" topo show "$TOPO"
+	full_stdout "topo check" topo check "$TOPO"
+	full_stdout "trace check" trace check -t "$TOPO" "$DATA/trace-step.csv"
+	full_stdout "trace gen" trace gen -t "$TOPO" --duration 10 --seed 1
+	full_stdout "help" help
+	full_stdout "version" version
+else
+	skipped "stdout on a full device (no /dev/full)"
+fi
+awk 'BEGIN { print "id,start_s,src,dst,bytes"; for (i = 1; i <= 400; i++) printf "%d,%d,a,b,1000\n", i, i }' >"$TMP/many.csv"
+(trap '' XFSZ; ulimit -f 4; exec "$GAIASIM" net -t "$TOPO" -f "$TMP/many.csv" -o "$TMP/big.csv") 2>"$TMP/err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "write error" "$TMP/err" && [ ! -e "$TMP/big.csv" ] &&
+	[ -z "$(ls "$TMP" | grep 'big.csv.tmp')" ]
+check "-o on a file that cannot grow: exit 1, no partial CSV, no temporary left" $? \
+	"status $rc, stderr: $(head -c 300 "$TMP/err"); $(ls "$TMP")"
+
+# ---------------------------------------------------------------------------------------
 # Bad command lines: exit 2, a usage message on stderr, nothing on stdout.
 
 usage_error() {

@@ -178,6 +178,18 @@ expect_usage "run --set without value" run "$CONF" --set
 expect_usage "compare without --sync" compare "$CONF"
 expect_usage "compare bad format" compare "$CONF" --sync bsp --format xml
 expect_usage "compare empty model" compare "$CONF" --sync bsp,,gaia
+# output that cannot be written is an error
+for cmd in run compare; do
+	if [ -w /dev/full ]; then
+		if [ "$cmd" = run ]; then args="run $CONF --set stop.clocks=2"; else args="compare $CONF --sync bsp --set stop.clocks=2"; fi
+		# shellcheck disable=SC2086
+		timeout 120 "$GAIASIM" $args >/dev/full 2>"$TMP/full.err"
+		r=$?
+		if [ "$r" -ne 0 ] && grep -q "write error" "$TMP/full.err"; then ok "$cmd: stdout on a full device exits non-zero"; else bad "$cmd: stdout on a full device (exit $r)" "$(cat "$TMP/full.err")"; fi
+	else
+		skipped "$cmd: stdout on a full device (no /dev/full)"
+	fi
+done
 run_gs help run --help
 [ "$(rc help)" = 0 ] && grep -q "usage:" "$TMP/help.out" && ok "run --help" || bad "run --help"
 
