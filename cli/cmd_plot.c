@@ -94,17 +94,20 @@ static char *safe_name(const char *s)
 	return o;
 }
 
-/* s as a gnuplot single-quoted string ('' doubles a quote). */
+/* s as a gnuplot double-quoted string (backslash escapes; a newline breaks the line). */
 static void gp_string(FILE *out, const char *s)
 {
-	fputc('\'', out);
+	fputc('"', out);
 	for (; s && *s; s++) {
-		if (*s == '\'')
-			fputc('\'', out);
-		if (*s != '\n')
+		if (*s == '\n')
+			fputs("\\n", out);
+		else {
+			if (*s == '"' || *s == '\\')
+				fputc('\\', out);
 			fputc(*s, out);
+		}
 	}
-	fputc('\'', out);
+	fputc('"', out);
 }
 
 /* Write `name = 'value'` to a variables file. */
@@ -357,8 +360,10 @@ static int run_gnuplot(struct plot_ctx *c, FILE *vars, char *vars_path, char *ou
 		int status = 0;
 		if (pid < 0 || waitpid(pid, &status, 0) < 0)
 			rc = diag_error("cannot run gnuplot: %s", strerror(errno));
-		else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			rc = diag_error("gnuplot failed on %s (variables in %s)", gp, vars_path);
+		else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			rc = diag_error("gnuplot failed on %s for '%s'", gp, outfile);
+			unlink(outfile);
+		}
 		else {
 			struct stat sb;
 			if (stat(outfile, &sb) < 0 || sb.st_size == 0)
@@ -444,6 +449,25 @@ static int load_runs_ordered(struct plot_ctx *c, const char *cond, const char *o
 static int load_runs(struct plot_ctx *c, const char *cond, struct run_row **out)
 {
 	return load_runs_ordered(c, cond, "run_id", out);
+}
+
+/*
+ * runs[i]'s label; when another of the n runs has the same label, followed (after sep) by the
+ * topology name if that tells them apart, else by the topology and "(run N)".
+ */
+static char *run_label(const struct run_row *runs, int n, int i, const char *sep)
+{
+	int dup = 0, duptopo = 0;
+	for (int k = 0; k < n; k++) {
+		int same = k != i && !strcmp(runs[k].label, runs[i].label);
+		dup |= same;
+		duptopo |= same && !strcmp(runs[k].topo_name, runs[i].topo_name);
+	}
+	if (!dup)
+		return xstrdup(runs[i].label);
+	if (!duptopo)
+		return xasprintf("%s%s%s", runs[i].label, sep, runs[i].topo_name);
+	return xasprintf("%s%s%s (run %lld)", runs[i].label, sep, runs[i].topo_name, (long long)runs[i].run_id);
 }
 
 static int is_file(const char *path)
@@ -631,10 +655,14 @@ struct series {
  * convergence: objective vs simulated time per run, one figure per (workload, topology).
  * Gaia's per-region rows: the mean line with the min-max band.
  */
-static int convergence_group(struct plot_ctx *c, const char *workload, const char *topo)
+static int convergence_group(struct plot_ctx *c, const char *workload, const char *topo,
+                             const char *trace)
 {
-	char *cond = sql_printf("%s AND workload = %Q AND topology_name = %Q", c->runs_sql, workload, topo);
-	char *sql = xasprintf("SELECT DISTINCT run_id, label FROM plot_convergence WHERE %s ORDER BY run_id", cond);
+	char *cond = sql_printf("%s AND workload = %Q AND topology_name = %Q AND coalesce(trace_name, '') = %Q",
+	                        c->runs_sql, workload, topo, trace);
+	char *sql = xasprintf("SELECT DISTINCT run_id, label || CASE WHEN (SELECT count(DISTINCT run_id) FROM "
+	                      "plot_convergence q WHERE q.label = p.label AND %s) > 1 THEN ' (run ' || run_id "
+	                      "|| ')' ELSE '' END FROM plot_convergence p WHERE %s ORDER BY run_id", cond, cond);
 	sqlite3_stmt *st = prep(c, sql);
 	free(sql);
 	struct series s = { { 0 }, { 0 } };
@@ -677,11 +705,12 @@ static int convergence_group(struct plot_ctx *c, const char *workload, const cha
 	query_list(c, sql, &metric);
 	free(sql);
 	char *vp = NULL, *of = NULL;
-	char *stem = xasprintf("convergence-%s-%s", workload, topo);
+	char *stem = xasprintf("convergence-%s-%s%s%s", workload, topo, *trace ? "-" : "", trace);
 	FILE *v = rc ? NULL : vars_begin(c, stem, &vp, &of);
 	free(stem);
 	if (v) {
-		char *title = xasprintf("Convergence, workload %s, topology %s", workload, topo);
+		char *title = xasprintf("Convergence, workload %s, topology %s%s%s", workload, topo,
+		                        *trace ? ", trace " : "", trace);
 		gp_var_s(v, "datafile", data);
 		gp_var_s(v, "testfile", test);
 		gp_var_s(v, "figtitle", title);
@@ -706,8 +735,8 @@ static int convergence_group(struct plot_ctx *c, const char *workload, const cha
 
 static int fig_convergence(struct plot_ctx *c, const struct figure *f)
 {
-	char *sql = xasprintf("SELECT DISTINCT workload || char(9) || topology_name FROM plot_convergence "
-	                      "WHERE %s ORDER BY 1", c->runs_sql);
+	char *sql = xasprintf("SELECT DISTINCT workload || char(9) || topology_name || char(9) || "
+	                      "coalesce(trace_name, '') FROM plot_convergence WHERE %s ORDER BY 1", c->runs_sql);
 	struct strlist groups = { 0 };
 	int n = query_list(c, sql, &groups);
 	free(sql);
@@ -717,9 +746,9 @@ static int fig_convergence(struct plot_ctx *c, const struct figure *f)
 		return no_data(f, "no training runs with clocks rows (table clocks is empty for the selected runs)");
 	int rc = FIG_MADE;
 	for (int i = 0; i < n && rc == FIG_MADE; i++) {
-		char *tab = strchr(groups.v[i], '\t');
-		*tab = 0;
-		rc = convergence_group(c, groups.v[i], tab + 1);
+		char *topo = strchr(groups.v[i], '\t') + 1, *trace = strchr(topo, '\t') + 1;
+		topo[-1] = trace[-1] = 0;
+		rc = convergence_group(c, groups.v[i], topo, trace);
 	}
 	free_list(&groups);
 	return rc;
@@ -760,7 +789,8 @@ static int fig_time_to_target(struct plot_ctx *c, const struct figure *f)
 	/* Block m: model m's bars at x = group*(nm+1) + m; value NaN = not reached. */
 	for (int m = 0; m < nm && !bad; m++) {
 		for (int g = 0; g < ng && !bad; g++) {
-			sql = sql_printf("SELECT %d, normalized_time, time_to_target_s FROM (%s) "
+			sql = sql_printf("SELECT %d, normalized_time, time_to_target_s, CASE WHEN "
+			                 "normalized_time IS NULL THEN 'not reached' ELSE ' ' END FROM (%s) "
 			                "WHERE label = %Q AND workload || ' / ' || topology_name = %Q",
 			                g * (nm + 1) + m, base, models.v[m], groups.v[g]);
 			bad = dump_rows(c, d, sql) < 0;
@@ -800,19 +830,18 @@ static int stacked(struct plot_ctx *c, const char *stem, struct run_row *runs, i
 	int bad = !d;
 	struct strlist xl = { 0 };
 	for (int i = 0; i < nr && !bad; i++) {
-		int dup = 0;
-		for (int k = 0; k < nr; k++)
-			dup |= k != i && !strcmp(runs[k].label, runs[i].label);
-		char *x = dup ? xasprintf("%s (run %lld)", runs[i].label, (long long)runs[i].run_id)
-		              : xstrdup(runs[i].label);
+		char *x = run_label(runs, nr, i, "\n");
 		list_add(&xl, x);
 		free(x);
 		fprintf(d, "%d", i);
+		double total = 0;
 		for (int k = 0; k < cats->n; k++) {
 			double val = value(c, runs[i].run_id, k, cats->v[k]);
-			fprintf(d, "\t%.10g", isfinite(val) ? val : 0.0);
+			val = isfinite(val) ? val : 0.0;
+			total += val;
+			fprintf(d, "\t%.10g", val);
 		}
-		fputc('\n', d);
+		fprintf(d, "\t%.10g\n", total);
 	}
 	if (d && close_w(d, data))
 		bad = 1;
@@ -882,7 +911,7 @@ static int fig_wan_by_kind(struct plot_ctx *c, const struct figure *f)
 		rc = no_data(f, nr == 0 ? "no training runs (table summary is empty for the selected runs)"
 		                        : "no WAN traffic recorded (table wan_bytes is empty for the selected runs)");
 	else
-		rc = stacked(c, "wan-by-kind", runs, nr, &kinds, wan_kind_mb, "WAN traffic (MB, 10^6 bytes)",
+		rc = stacked(c, "wan-by-kind", runs, nr, &kinds, wan_kind_mb, "WAN traffic (MB)",
 		             "WAN traffic by message kind");
 	free_list(&kinds);
 	free_runs(runs, nr);
@@ -948,7 +977,7 @@ static int fig_wan_by_pair(struct plot_ctx *c, const struct figure *f)
 		char *stem = xasprintf("wan-by-pair-run%lld-%s", (long long)runs[i].run_id, runs[i].label);
 		char *title = xasprintf("WAN traffic per directed pair, %s (run %lld)", runs[i].label,
 		                        (long long)runs[i].run_id);
-		rc = heatmap(c, stem, names.v, R, m, title, "sent (MB, 10^6 bytes)", 2);
+		rc = heatmap(c, stem, names.v, R, m, title, "sent (MB)", 2);
 		free(stem);
 		free(title);
 		free(m);
@@ -972,7 +1001,9 @@ static int fig_filter(struct plot_ctx *c, const struct figure *f)
 	int bad = !d || !dt, nthr = 0;
 	struct strlist labels = { 0 };
 	for (int i = 0; i < nr && !bad && i < PLOT_MAX_SERIES; i++) {
-		list_add(&labels, runs[i].label);
+		char *lab = run_label(runs, nr, i, " ");
+		list_add(&labels, lab);
+		free(lab);
 		char *sql = xasprintf("SELECT clock, share_sent FROM plot_filter_share WHERE run_id = %lld "
 		                      "ORDER BY clock", (long long)runs[i].run_id);
 		bad = dump_rows(c, d, sql) < 0;

@@ -7,7 +7,7 @@ w = 640
 h = 560
 load gpdir . '/common.gp'
 set title figtitle
-set xlabel 'destination region'
+set xlabel 'destination region (diagonal: same region, not shown)'
 set ylabel 'source region'
 eval 'set xtics ' . regiontics . ' rotate by 40 right'
 eval 'set ytics ' . regiontics
@@ -18,13 +18,14 @@ set border 15
 unset grid
 set tics scale 0
 set cbrange [0 : cbmax]
-set cblabel cblabel
+set cblabel cblabel offset 1.5, 0
 set cbtics out
+set style fill solid 1.0 noborder
 # Light to dark gray: monotone in lightness, so it prints the same in gray.
 set palette defined (0 '#f7f7f7', 1 '#404040')
 cellfmt = sprintf('%%.%df', digits)
 cellfont = nregions > 8 ? ',8' : ',11'
 dark(v) = v > 0.55 * cbmax
-plot datafile using 1:2:3 with image, \
+plot datafile using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 noborder fc palette, \
      '' using 1:2:(($3 == $3 && !dark($3)) ? sprintf(cellfmt, $3) : '') with labels font cellfont tc rgb '#000000', \
      '' using 1:2:(($3 == $3 && dark($3)) ? sprintf(cellfmt, $3) : '') with labels font cellfont tc rgb '#ffffff'

@@ -2,7 +2,7 @@
 # (top) above the run's progress (bottom) on the same simulated-time axis: the training
 # objective for a training run, the link's measured throughput for a `gaiasim net` run.
 # Variables: bwfile (time s, Mb/s, as steps), progfile (training: time s, objective; net:
-# t0 s, Mb/s, t1 s), linkname, figtitle, training, xmax (s).
+# t0 s, Mb/s, t1 s; drawn as a segment per interval over the trace in gray), linkname, figtitle, training, xmax (s).
 w = 640
 h = 640
 load gpdir . '/common.gp'
@@ -11,6 +11,8 @@ set lmargin at screen 0.13
 set rmargin at screen 0.95
 set xrange [0 : xmax]
 set key top right opaque box lc rgb '#bbbbbb'
+# Headroom above the data for the key.
+set offsets 0, 0, graph 0.22, 0
 set ylabel 'bandwidth (Mb/s)'
 set yrange [0 : *]
 set format x ''
@@ -23,6 +25,8 @@ if (training) {
 	plot progfile using 1:2 with linespoints ls 2 pi 3 title 'objective (mean over regions)'
 } else {
 	set ylabel 'throughput (Mb/s)'
-	plot progfile using 1:2:3:2 with vectors nohead ls 2 title 'carried on ' . linkname
+	set yrange [0 : *]
+	plot bwfile using 1:2 with steps lc rgb '#999999' lw 1 title 'trace bandwidth', \
+	     progfile using 1:2:($3 - $1):(0) with vectors nohead ls 2 dt 1 lw 2.5 title 'carried on ' . linkname
 }
 unset multiplot

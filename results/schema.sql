@@ -227,7 +227,8 @@ FROM runs r LEFT JOIN summary s USING (run_id);
 -- Convergence: one row per training run and clock. A run with per-region models (Gaia) has
 -- one clocks row per region: objective_mean is their mean, objective_min/max the spread,
 -- sim_time_s the mean time at which the regions completed the clock; a run with one global
--- model has n_regions = 1 and min = mean = max. target_objective is summary's (NULL: none).
+-- model has n_regions = 1 and min = mean = max. target_objective is summary's (NULL: none);
+-- trace_name is the run's (runs with different traces are different settings).
 CREATE VIEW IF NOT EXISTS plot_convergence AS
 SELECT c.run_id, coalesce(r.label, s.sync_model) AS label, s.sync_model, s.workload,
        r.topology_name, c.clock,
@@ -236,7 +237,7 @@ SELECT c.run_id, coalesce(r.label, s.sync_model) AS label, s.sync_model, s.workl
        min(c.objective) AS objective_min,
        max(c.objective) AS objective_max,
        avg(c.metric) AS metric_mean,
-       s.metric_name, s.target_objective,
+       s.metric_name, s.target_objective, r.trace_name,
        count(*) AS n_regions
 FROM clocks c JOIN runs r USING (run_id) JOIN summary s USING (run_id)
 GROUP BY c.run_id, c.clock;
