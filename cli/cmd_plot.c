@@ -553,10 +553,10 @@ static char *region_tics(char **names, int n)
 
 /*
  * A heat map of the n*n matrix m (NaN: no value) over region names, to stem.FORMAT through
- * plot/heatmap.gp. digits: decimals printed in each cell.
+ * plot/heatmap.gp. cellfmt: printf format of the value printed in each cell.
  */
 static int heatmap(struct plot_ctx *c, const char *stem, char **names, int n, const double *m,
-                   const char *title, const char *cblabel, int digits)
+                   const char *title, const char *cblabel, const char *cellfmt)
 {
 	char *data = tmp_file(c, "dat");
 	FILE *d = open_w(data);
@@ -584,7 +584,8 @@ static int heatmap(struct plot_ctx *c, const char *stem, char **names, int n, co
 	gp_var_s(v, "figtitle", title);
 	gp_var_s(v, "cblabel", cblabel);
 	gp_var_s(v, "regiontics", tics);
-	fprintf(v, "nregions = %d\ncbmax = %.10g\ndigits = %d\n", n, max > 0 ? max : 1, digits);
+	gp_var_s(v, "cellfmt", cellfmt);
+	fprintf(v, "nregions = %d\ncbmax = %.10g\n", n, max > 0 ? max : 1);
 	free(tics);
 	free(data);
 	return run_gnuplot(c, v, vp, of, "heatmap") ? FIG_ERROR : FIG_MADE;
@@ -627,13 +628,13 @@ static int fig_topology(struct plot_ctx *c, const struct figure *f)
 		}
 		char *stem = xasprintf("topology-bandwidth-%s", t->name);
 		char *title = xasprintf("WAN bandwidth, topology %s", t->name);
-		rc = heatmap(c, stem, names, R, bw, title, "bandwidth (Mb/s)", 0);
+		rc = heatmap(c, stem, names, R, bw, title, "bandwidth (Mb/s)", "%.0f");
 		free(stem);
 		free(title);
 		stem = xasprintf("topology-rtt-%s", t->name);
 		title = xasprintf("Round-trip time, topology %s", t->name);
 		if (rc == FIG_MADE)
-			rc = heatmap(c, stem, names, R, rtt, title, "RTT (ms)", 0);
+			rc = heatmap(c, stem, names, R, rtt, title, "RTT (ms)", "%.0f");
 		free(stem);
 		free(title);
 		free(bw);
@@ -674,6 +675,7 @@ static int convergence_group(struct plot_ctx *c, const char *workload, const cha
 	char *data = tmp_file(c, "dat"), *test = tmp_file(c, "dat");
 	FILE *d = open_w(data), *dt = open_w(test);
 	int rc = d && dt ? 0 : -1, ntest = 0;
+	struct strlist tlabels = { 0 }, tstyles = { 0 };
 	for (int i = 0; i < s.labels.n && rc == 0; i++) {
 		sql = xasprintf("SELECT sim_time_s, objective_mean, objective_min, objective_max, n_regions "
 		                "FROM plot_convergence WHERE run_id = %lld ORDER BY clock", (long long)s.run[i]);
@@ -686,8 +688,15 @@ static int convergence_group(struct plot_ctx *c, const char *workload, const cha
 			int k = dump_rows(c, dt, sql);
 			free(sql);
 			rc = k < 0 ? -1 : 0;
-			ntest += k > 0;
-			fputs("\n\n", dt);
+			if (k > 0) {
+				/* Only runs with held-out values get a block, a label and their style. */
+				char *num = xasprintf("%d", i + 1);
+				list_add(&tlabels, s.labels.v[i]);
+				list_add(&tstyles, num);
+				free(num);
+				ntest++;
+				fputs("\n\n", dt);
+			}
 		}
 	}
 	if (d && close_w(d, data))
@@ -715,7 +724,10 @@ static int convergence_group(struct plot_ctx *c, const char *workload, const cha
 		gp_var_s(v, "testfile", test);
 		gp_var_s(v, "figtitle", title);
 		gp_var_s(v, "metricname", metric.n ? metric.v[0] : "metric");
-		fprintf(v, "nseries = %d\nhastest = %d\nhasspread = %d\n", s.labels.n, ntest > 0, spread > 1);
+		fprintf(v, "nseries = %d\nhastest = %d\nntest = %d\nhasspread = %d\n", s.labels.n, ntest > 0,
+		        ntest, spread > 1);
+		gp_array(v, "testlabels", tlabels.v, tlabels.n);
+		gp_array(v, "teststyles", tstyles.v, tstyles.n);
 		if (isfinite(target))
 			fprintf(v, "target = %.10g\n", target);
 		else
@@ -727,6 +739,8 @@ static int convergence_group(struct plot_ctx *c, const char *workload, const cha
 		rc = -1;
 	free_list(&metric);
 	free_list(&s.labels);
+	free_list(&tlabels);
+	free_list(&tstyles);
 	free(data);
 	free(test);
 	free(cond);
@@ -975,9 +989,9 @@ static int fig_wan_by_pair(struct plot_ctx *c, const struct figure *f)
 				free(sql);
 			}
 		char *stem = xasprintf("wan-by-pair-run%lld-%s", (long long)runs[i].run_id, runs[i].label);
-		char *title = xasprintf("WAN traffic per directed pair, %s (run %lld)", runs[i].label,
-		                        (long long)runs[i].run_id);
-		rc = heatmap(c, stem, names.v, R, m, title, "sent (MB)", 2);
+		char *title = xasprintf("WAN traffic per directed pair, %s on %s (run %lld)", runs[i].label,
+		                        runs[i].topo_name, (long long)runs[i].run_id);
+		rc = heatmap(c, stem, names.v, R, m, title, "sent (MB)", "%.3g");
 		free(stem);
 		free(title);
 		free(m);
@@ -1130,7 +1144,7 @@ static int fig_trace(struct plot_ctx *c, const struct figure *f)
 	int nr = load_runs(c, "trace_name IS NOT NULL", &runs);
 	if (nr < 0)
 		return FIG_ERROR;
-	int rc = nr == 0 ? no_data(f, "no run used a bandwidth trace (runs.trace_name is NULL everywhere)")
+	int rc = nr == 0 ? no_data(f, "no selected run used a bandwidth trace (runs.trace_name is NULL)")
 	                 : FIG_MADE;
 	int made = 0;
 	for (int i = 0; i < nr && rc != FIG_ERROR; i++) {

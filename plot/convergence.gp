@@ -2,8 +2,9 @@
 # the target as a horizontal line; for runs with per-region models (Gaia) the line is the mean
 # over regions and the shaded band the min-max spread. With hastest, a second panel shows the
 # held-out metric. Variables: datafile (block i-1 = run i: time s, mean, min, max, regions),
-# testfile (block i-1: time s, held-out metric), figtitle, metricname, nseries, labels[],
-# target (NaN: none), hastest, hasspread.
+# testfile (block j-1 = j-th run with held-out values: time s, held-out metric), figtitle,
+# metricname, nseries, labels[], target (NaN: none), hastest, ntest, testlabels[] and
+# teststyles[] (the line style, i.e. series number, of each held-out block), hasspread.
 w = 640
 h = hastest ? 760 : 440
 load gpdir . '/common.gp'
@@ -25,6 +26,7 @@ plot for [i=1:nseries] datafile index (i - 1) using 1:3:4 with filledcurves \
 if (hastest) {
 	set title ''
 	set ylabel metricname . ' on held-out data'
-	plot for [i=1:nseries] testfile index (i - 1) using 1:2 with linespoints ls style(i) pi 3 title labels[i]
+	plot for [i=1:ntest] testfile index (i - 1) using 1:2 with linespoints ls style(int(teststyles[i])) pi 3 \
+	         title testlabels[i]
 	unset multiplot
 }

@@ -2,7 +2,7 @@
 # the value printed in each cell; the diagonal (a region to itself) is left blank. Used by the
 # topology figures (bandwidth, RTT) and wan-by-pair. Variables: datafile (rows: column index,
 # row index, value or NaN), figtitle, cblabel, regiontics ("(\"a\" 0, ...)"), nregions, cbmax,
-# digits (decimals printed).
+# cellfmt (printf format of the printed values).
 w = 640
 h = 560
 load gpdir . '/common.gp'
@@ -23,7 +23,6 @@ set cbtics out
 set style fill solid 1.0 noborder
 # Light to dark gray: monotone in lightness, so it prints the same in gray.
 set palette defined (0 '#f7f7f7', 1 '#404040')
-cellfmt = sprintf('%%.%df', digits)
 cellfont = nregions > 8 ? ',8' : ',11'
 dark(v) = v > 0.55 * cbmax
 plot datafile using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 noborder fc palette, \

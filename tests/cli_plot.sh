@@ -212,7 +212,7 @@ else
 	bad "a net run only: missing figures named" "$(cat "$TMP/net_only.err"; ls "$TMP/netonly")"
 fi
 gs compare_only plot "$DB" --run 1 --run 2 --run 3 --out "$TMP/cmponly"
-grep -q "figure 'trace-replay' not made: no run used a bandwidth trace" "$TMP/compare_only.err" &&
+grep -q "figure 'trace-replay' not made: no selected run used a bandwidth trace" "$TMP/compare_only.err" &&
 	[ "$(rc compare_only)" = 0 ] && ok "runs without a trace: trace-replay named as missing" ||
 	bad "runs without a trace: trace-replay named as missing" "$(cat "$TMP/compare_only.err")"
 
