@@ -11,6 +11,7 @@ static const struct cmd_entry commands[] = {
 	{ "run", "train a workload under one sync model (run CONFIG [--set K=V] [--db FILE])", cmd_run },
 	{ "compare", "train under several sync models and compare (compare CONFIG --sync ...)", cmd_compare },
 	{ "net", "simulate network transfers from a CSV list over a topology", cmd_net },
+	{ "plot", "paper figures from a results database, drawn by gnuplot (plot DB [--out DIR] ...)", cmd_plot },
 	{ "topo", "show or check a topology (topo show NAME|FILE, topo check FILE)", cmd_topo },
 	{ "trace", "generate or check a bandwidth trace (trace gen ..., trace check ...)", cmd_trace },
 };

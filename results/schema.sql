@@ -208,3 +208,87 @@ CREATE TABLE IF NOT EXISTS summary (
 	-- cost_total_usd: cost_machine_usd + cost_transfer_usd, USD (derived)
 	cost_total_usd REAL GENERATED ALWAYS AS (cost_machine_usd + cost_transfer_usd) VIRTUAL
 );
+
+-- ------------------------------------------------------------------------------------------
+-- Views read by `gaiasim plot` (cli/cmd_plot.c, plot/*.gp, docs/plots.md). Each figure reads
+-- exactly one view (plus the topology and trace files the runs name). Views hold no data, so
+-- adding one does not change any table (and does not bump user_version); `gaiasim plot`
+-- recreates them as TEMP views when it reads a database written before they existed.
+-- A run's "label" below is runs.label, or the sync model (or the run kind) when it has none.
+
+-- One row per run: its inputs, for the topology and trace-replay figures.
+CREATE VIEW IF NOT EXISTS plot_runs AS
+SELECT r.run_id, r.kind,
+       coalesce(r.label, s.sync_model, r.kind) AS label,
+       s.sync_model, s.workload,
+       r.topology_name, r.topology_sha256, r.trace_name, r.trace_sha256, r.sim_end_s
+FROM runs r LEFT JOIN summary s USING (run_id);
+
+-- Convergence: one row per training run and clock. A run with per-region models (Gaia) has
+-- one clocks row per region: objective_mean is their mean, objective_min/max the spread,
+-- sim_time_s the mean time at which the regions completed the clock; a run with one global
+-- model has n_regions = 1 and min = mean = max. target_objective is summary's (NULL: none);
+-- trace_name is the run's (runs with different traces are different settings).
+CREATE VIEW IF NOT EXISTS plot_convergence AS
+SELECT c.run_id, coalesce(r.label, s.sync_model) AS label, s.sync_model, s.workload,
+       r.topology_name, c.clock,
+       avg(c.sim_time_s) AS sim_time_s,
+       avg(c.objective) AS objective_mean,
+       min(c.objective) AS objective_min,
+       max(c.objective) AS objective_max,
+       avg(c.metric) AS metric_mean,
+       s.metric_name, s.target_objective, r.trace_name,
+       count(*) AS n_regions
+FROM clocks c JOIN runs r USING (run_id) JOIN summary s USING (run_id)
+GROUP BY c.run_id, c.clock;
+
+-- Time to target, normalized to the baseline: a training run's time_to_target_s divided by
+-- that of the BSP run (sync_model 'bsp') of the same workload, topology and target objective
+-- (the latest such run when there are several). normalized_time is NULL when either run did
+-- not reach the target or no baseline run exists.
+CREATE VIEW IF NOT EXISTS plot_time_to_target AS
+SELECT s.run_id, coalesce(r.label, s.sync_model) AS label, s.sync_model, s.workload,
+       r.topology_name, s.target_objective, s.time_to_target_s,
+       b.time_to_target_s AS baseline_time_to_target_s,
+       s.time_to_target_s / b.time_to_target_s AS normalized_time
+FROM summary s JOIN runs r USING (run_id)
+LEFT JOIN summary b ON b.run_id = (
+	SELECT max(s2.run_id) FROM summary s2 JOIN runs r2 USING (run_id)
+	WHERE s2.sync_model = 'bsp' AND s2.workload = s.workload
+	  AND r2.topology_name = r.topology_name AND s2.target_objective IS s.target_objective);
+
+-- WAN traffic per training run and message kind, summed over the directed pairs.
+CREATE VIEW IF NOT EXISTS plot_wan_by_kind AS
+SELECT w.run_id, coalesce(r.label, s.sync_model, r.kind) AS label, w.kind,
+       sum(w.sent_bytes) AS sent_bytes, sum(w.messages) AS messages
+FROM wan_bytes w JOIN runs r USING (run_id) LEFT JOIN summary s USING (run_id)
+GROUP BY w.run_id, w.kind;
+
+-- WAN traffic per run and directed region pair, summed over the message kinds.
+CREATE VIEW IF NOT EXISTS plot_wan_by_pair AS
+SELECT w.run_id, coalesce(r.label, s.sync_model, r.kind) AS label, r.topology_name,
+       w.src_region, w.dst_region, sum(w.sent_bytes) AS sent_bytes
+FROM wan_bytes w JOIN runs r USING (run_id) LEFT JOIN summary s USING (run_id)
+GROUP BY w.run_id, w.src_region, w.dst_region;
+
+-- Cost per training run, USD: machine time and inter-region transfer.
+CREATE VIEW IF NOT EXISTS plot_cost AS
+SELECT s.run_id, coalesce(r.label, s.sync_model) AS label, s.sync_model, s.workload,
+       r.topology_name, s.cost_machine_usd, s.cost_transfer_usd, s.cost_total_usd
+FROM summary s JOIN runs r USING (run_id);
+
+-- The significance filter per run and clock, summed over regions: share_sent is
+-- updates_sent / updates_produced (a fraction; NULL when nothing was produced).
+CREATE VIEW IF NOT EXISTS plot_filter_share AS
+SELECT f.run_id, coalesce(r.label, s.sync_model, r.kind) AS label, f.clock,
+       sum(f.updates_produced) AS updates_produced, sum(f.updates_sent) AS updates_sent,
+       CASE WHEN sum(f.updates_produced) > 0
+            THEN CAST(sum(f.updates_sent) AS REAL) / sum(f.updates_produced) END AS share_sent
+FROM filter_updates f JOIN runs r USING (run_id) LEFT JOIN summary s USING (run_id)
+GROUP BY f.run_id, f.clock;
+
+-- Throughput of each directed link per time interval (gaiasim net runs), bits/s.
+CREATE VIEW IF NOT EXISTS plot_link_rate AS
+SELECT l.run_id, l.src_region, l.dst_region, l.t0_s, l.t1_s,
+       8 * l.carried_bytes / (l.t1_s - l.t0_s) AS rate_bps
+FROM link_bytes l;
