@@ -196,8 +196,8 @@ static double get_value(const uint8_t *p, int width)
 
 static int format_ok(const struct msg_format *f)
 {
-	return (f->value_bytes == 4 || f->value_bytes == 8) && f->header_bytes >= MSG_HEADER_BYTES &&
-	       f->row_len >= 1 && f->nshards >= 1 && f->shard < f->nshards;
+	return (f->value_bytes == 4 || f->value_bytes == 8) &&
+	       f->header_bytes >= MSG_HEADER_BYTES && f->row_len >= 1 && f->nshards >= 1 && f->shard < f->nshards;
 }
 
 /* Values per entry: row_len for row payloads, 1 for element payloads, 0 otherwise. */
@@ -454,7 +454,8 @@ int msg_peek(const uint8_t *buf, size_t len, enum msg_kind *kind, int *src, int 
 		return MSG_EVERSION;
 	if (buf[OFF_KIND] >= MSG_NKINDS)
 		return MSG_EKIND;
-	uint32_t s = get_u32(buf + OFF_SRC), d = get_u32(buf + OFF_DST), h = get_u32(buf + OFF_SHARD);
+	uint32_t s = get_u32(buf + OFF_SRC), d = get_u32(buf + OFF_DST);
+	uint32_t h = get_u32(buf + OFF_SHARD);
 	if (s > INT_MAX || d > INT_MAX || h > INT_MAX)
 		return MSG_EHEADER;
 	if (kind)

@@ -45,7 +45,8 @@ struct msg {
 	int shard;           /* shard index within its replica */
 	int replica;         /* sender's replica */
 	int lane;            /* ordered lane of the channel: 0 data, 1 control (overtakes data) */
-	uint64_t batch;      /* MIRROR/BARRIER/HUB/clocks: batch id that pairs a barrier with data */
+	uint64_t batch;      /* MIRROR, BARRIER, HUB, clocks: batch id (pairs a barrier
+	                      * with its data; a clock's batch sequence number) */
 	double wire_bytes;   /* size on the wire, bytes (msg_wire_bytes) */
 	size_t n;            /* payload entries */
 	uint32_t *idx;       /* global rows (READ, REPLY, PUSH), local rows of the shard (BARRIER)

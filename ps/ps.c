@@ -148,8 +148,9 @@ struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 	ps->nregions = cfg->nregions;
 	ps->target_time = -1;
 	/* Widths the wire format encodes (cli/run.c rejects others with FILE:LINE). */
-	assert((cfg->value_bytes == 4 || cfg->value_bytes == 8) && cfg->index_bytes == MSG_INDEX_BYTES &&
-	       cfg->header_bytes >= MSG_HEADER_BYTES && cfg->header_bytes == floor(cfg->header_bytes));
+	assert(cfg->value_bytes == 4 || cfg->value_bytes == 8);
+	assert(cfg->index_bytes == MSG_INDEX_BYTES && cfg->header_bytes >= MSG_HEADER_BYTES &&
+	       cfg->header_bytes == floor(cfg->header_bytes));
 	for (int r = 0; r < cfg->nregions; r++)
 		ps->nnodes += cfg->machines[r];
 	ps->node_region = xmalloc((size_t)ps->nnodes * sizeof *ps->node_region);

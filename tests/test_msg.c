@@ -539,8 +539,9 @@ static void test_random_round_trips(void)
 		struct msg_format f;
 		struct msg *m = random_msg(&r, &f);
 		size_t len, used;
-		uint8_t *buf = malloc(msg_encoded_bytes(m, &f));
-		CU_ASSERT_EQUAL_FATAL(msg_encode(m, &f, buf, msg_encoded_bytes(m, &f), &len), MSG_OK);
+		size_t cap = msg_encoded_bytes(m, &f);
+		uint8_t *buf = malloc(cap);
+		CU_ASSERT_EQUAL_FATAL(msg_encode(m, &f, buf, cap, &len), MSG_OK);
 		CU_ASSERT_EQUAL(msg_wire_bytes(m, &f), (double)len);
 		dense += buf[10] & 1;
 		struct msg *d;
