@@ -1,6 +1,7 @@
 /* Training runs on the simulated WAN: configuration, cluster assembly, results and storage. */
 #include "cli/run.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "lib/diag.h"
 #include "lib/lineio.h"
 #include "sim/net.h"
+#include "ps/msg.h"
 #include "ps/ps.h"
 #include "sim/sim.h"
 #include "lib/wallclock.h"
@@ -128,6 +130,38 @@ static int parse_straggler(struct runcfg *cfg, struct setup *s)
 	return rc;
 }
 
+/*
+ * wire.* keys: the widths the wire format encodes (ps/msg.h, docs/wire-format.md): values
+ * float32 (4) or float64 (8), indices 4 bytes, a header of at least the encoded 64 bytes (any
+ * excess is per-message framing overhead).
+ */
+static int wire_widths(struct runcfg *cfg, struct setup *s)
+{
+	int64_t vb, ib, hb;
+	if (runcfg_int(cfg, "wire.value_bytes", 4, 1, 64, &vb) < 0 ||
+	    runcfg_int(cfg, "wire.index_bytes", MSG_INDEX_BYTES, 1, 64, &ib) < 0 ||
+	    runcfg_int(cfg, "wire.header_bytes", MSG_HEADER_BYTES, 0, 1000000, &hb) < 0)
+		return -1;
+	char v[32];
+	if (vb != 4 && vb != 8) {
+		snprintf(v, sizeof v, "%" PRId64, vb);
+		return bad_key(cfg, "wire.value_bytes", "bad value '%s' (4: float32, 8: float64)", v);
+	}
+	if (ib != MSG_INDEX_BYTES) {
+		snprintf(v, sizeof v, "%" PRId64, ib);
+		return bad_key(cfg, "wire.index_bytes", "bad value '%s' (indices are 4 bytes)", v);
+	}
+	if (hb < MSG_HEADER_BYTES) {
+		snprintf(v, sizeof v, "%" PRId64, hb);
+		return bad_key(cfg, "wire.header_bytes",
+		               "bad value '%s' (at least 64: the encoded message header)", v);
+	}
+	s->value_bytes = (double)vb;
+	s->index_bytes = (double)ib;
+	s->header_bytes = (double)hb;
+	return 0;
+}
+
 static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 {
 	memset(s, 0, sizeof *s);
@@ -143,9 +177,7 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 	    runcfg_double(cfg, "stop.target", NAN, -1e300, 1e300, &s->target) < 0 ||
 	    runcfg_double(cfg, "stop.time_s", 0, 0, 1e9, &s->time_limit_s) < 0 ||
 	    runcfg_int(cfg, "eval.every", 10, 1, 100000000, &s->eval_every) < 0 ||
-	    runcfg_double(cfg, "wire.value_bytes", 4, 1, 64, &s->value_bytes) < 0 ||
-	    runcfg_double(cfg, "wire.index_bytes", 4, 1, 64, &s->index_bytes) < 0 ||
-	    runcfg_double(cfg, "wire.header_bytes", 64, 0, 1e6, &s->header_bytes) < 0 ||
+	    wire_widths(cfg, s) < 0 ||
 	    runcfg_double(cfg, "cost.usd_per_machine_hour", 0.192, 0, 1e6,
 	                  &s->usd_per_machine_hour) < 0)
 		goto fail;

@@ -203,10 +203,11 @@ static void sum_add(struct gaia_hub *h, struct hub_sum *u, const struct msg *m)
 }
 
 /* Non-zero entries of a sum as a HUB message's payload (global element ids, first-touch order). */
-static struct msg *sum_msg(const struct ps *ps, const struct gaia_hub *h, const struct hub_sum *u)
+static struct msg *sum_msg(const struct ps *ps, const struct ps_shard *s, const struct gaia_hub *h,
+                           const struct hub_sum *u)
 {
 	size_t rl = h->row_len, S = h->nshards, n = 0;
-	struct msg *m = ps_msg_new(MSG_HUB, u ? u->n : 0, 1);
+	struct msg *m = msg_new(MSG_HUB, u ? u->n : 0, 1);
 	for (size_t i = 0; u && i < u->n; i++) {
 		size_t e = u->elems[i];
 		if (u->val[e] == 0)
@@ -216,7 +217,7 @@ static struct msg *sum_msg(const struct ps *ps, const struct gaia_hub *h, const 
 		m->val[n++] = u->val[e];
 	}
 	m->n = n;
-	m->wire_bytes = ps_elems_bytes(ps, n, h->nelems);
+	m->wire_bytes = ps_wire_bytes(ps, s, m);
 	return m;
 }
 
@@ -264,7 +265,7 @@ static void send_sum(struct ps *ps, struct ps_shard *s, struct gaia_hub *h, int 
 				memcpy(b->idx, *rows, *nrows * sizeof **rows);
 				b->batch = batch;
 				b->lane = 1;
-				b->wire_bytes = ps->cfg.header_bytes + (double)*nrows * ps->cfg.index_bytes;
+				b->wire_bytes = ps_wire_bytes(ps, s, b);
 				ps_send(ps, b);
 			}
 		}
@@ -281,7 +282,7 @@ static void send_sum(struct ps *ps, struct ps_shard *s, struct gaia_hub *h, int 
 	}
 	struct msg *k = ps_shard_msg(s, to, MSG_HCLOCK, c);
 	k->batch = batch;
-	k->wire_bytes = ps->cfg.header_bytes + 8;
+	k->wire_bytes = ps_wire_bytes(ps, s, k);
 	ps_send(ps, k);
 }
 
@@ -292,12 +293,12 @@ static void send_clock(struct ps *ps, struct ps_shard *s, struct gaia_hub *h,
 	struct hub_sum *u = sum_take(list, c);
 	uint32_t *rows = NULL; /* built on first need */
 	size_t nrows = 0;
-	struct msg *sum = sum_msg(ps, h, u);
+	struct msg *sum = sum_msg(ps, s, h, u);
 	if (sum->n)
 		++*h->link.batch_seq; /* one id per sum, shared with the MIRROR batches */
 	for (int j = 0; j < n; j++)
 		send_sum(ps, s, h, dst[j], sum, &rows, &nrows, c);
-	ps_msg_free(sum);
+	msg_free(sum);
 	free(rows);
 	sum_recycle(h, u);
 }

@@ -122,10 +122,10 @@ struct msg *ps_shard_msg(const struct ps_shard *s, const struct ps_shard *to, en
 void ps_send(struct ps *ps, struct msg *m);
 /* Serve every held read of the shard that the model now allows. */
 void ps_serve_reads(struct ps *ps, struct ps_shard *s);
-/* Wire size of a set of n rows' values, sparse or dense whichever is smaller. */
-double ps_rows_bytes(const struct ps *ps, size_t n, size_t owned);
-/* Wire size of n single-parameter (index, value) entries or a dense block of `owned` elements. */
-double ps_elems_bytes(const struct ps *ps, size_t n, size_t owned_elems);
+/* The wire format of messages about shard s: the run's widths and s's geometry. */
+void ps_msg_format(const struct ps *ps, const struct ps_shard *s, struct msg_format *f);
+/* Bytes m (about shard s; kind and n set) costs on the wire: msg_wire_bytes. */
+double ps_wire_bytes(const struct ps *ps, const struct ps_shard *s, const struct msg *m);
 /* Record a filter count. */
 void ps_filter_record(struct ps *ps, int region, int64_t clock, uint64_t produced,
                       uint64_t sent, double threshold);

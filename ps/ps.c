@@ -16,10 +16,7 @@
 const char *const ps_wait_names[PS_WAIT_NKINDS] = {
 	"network", "bsp_barrier", "ssp_bound", "mirror_clock", "selective_barrier",
 };
-
-const char *const msg_kind_names[MSG_NKINDS] = {
-	"read", "reply", "push", "mirror", "mirror_clock", "barrier", "hub", "hub_clock",
-};
+_Static_assert(PS_WAIT_NKINDS == MSG_NWAIT, "the wire's REPLY wait byte takes enum ps_wait");
 
 static void deliver(void *ctx, struct msg *m);
 static void worker_begin(struct ps *ps, struct ps_worker *w);
@@ -29,51 +26,10 @@ static inline sim_time_t now(const struct ps *ps)
 	return ps->t->ops->now(ps->t);
 }
 
-struct msg *ps_msg_new(enum msg_kind kind, size_t n, size_t vals_per_entry)
-{
-	struct msg *m = xcalloc(1, sizeof *m);
-	m->kind = kind;
-	m->n = n;
-	if (n) {
-		m->idx = xmalloc(n * sizeof *m->idx);
-		if (vals_per_entry)
-			m->val = xmalloc(n * vals_per_entry * sizeof *m->val);
-	}
-	return m;
-}
-
-void ps_msg_free(struct msg *m)
-{
-	if (!m)
-		return;
-	if (m->shared && --*m->shared > 0) {
-		free(m); /* the payload stays with the other holders */
-		return;
-	}
-	free(m->shared);
-	free(m->idx);
-	free(m->val);
-	free(m);
-}
-
-void ps_msg_share(struct msg *to, struct msg *from)
-{
-	assert(!to->idx && !to->val && !to->shared);
-	if (!from->shared) {
-		from->shared = xmalloc(sizeof *from->shared);
-		*from->shared = 1;
-	}
-	++*from->shared;
-	to->shared = from->shared;
-	to->n = from->n;
-	to->idx = from->idx;
-	to->val = from->val;
-}
-
 struct msg *ps_shard_msg(const struct ps_shard *s, const struct ps_shard *to, enum msg_kind kind,
                          int64_t c)
 {
-	struct msg *m = ps_msg_new(kind, 0, 0);
+	struct msg *m = msg_new(kind, 0, 0);
 	m->src = s->node;
 	m->dst = to->node;
 	m->clock = c;
@@ -82,19 +38,25 @@ struct msg *ps_shard_msg(const struct ps_shard *s, const struct ps_shard *to, en
 	return m;
 }
 
-double ps_rows_bytes(const struct ps *ps, size_t n, size_t owned)
+/* The wire format of messages about shard s (docs/wire-format.md). */
+void ps_msg_format(const struct ps *ps, const struct ps_shard *s, struct msg_format *f)
 {
-	double rl = (double)ps->row_len, vb = ps->cfg.value_bytes, ib = ps->cfg.index_bytes;
-	double sparse = (double)n * (ib + rl * vb);
-	double dense = (double)owned * rl * vb;
-	return ps->cfg.header_bytes + (sparse < dense ? sparse : dense);
+	*f = (struct msg_format){
+		.value_bytes = (int)ps->cfg.value_bytes,
+		.header_bytes = (size_t)ps->cfg.header_bytes,
+		.row_len = ps->row_len,
+		.owned = s->owned,
+		.nshards = (size_t)ps->replicas[s->replica].nshards,
+		.shard = (size_t)s->index,
+		.nodes = (size_t)ps->nnodes,
+	};
 }
 
-double ps_elems_bytes(const struct ps *ps, size_t n, size_t owned_elems)
+double ps_wire_bytes(const struct ps *ps, const struct ps_shard *s, const struct msg *m)
 {
-	double sparse = (double)n * (ps->cfg.index_bytes + ps->cfg.value_bytes);
-	double dense = (double)owned_elems * ps->cfg.value_bytes;
-	return ps->cfg.header_bytes + (sparse < dense ? sparse : dense);
+	struct msg_format f;
+	ps_msg_format(ps, s, &f);
+	return msg_wire_bytes(m, &f);
 }
 
 void ps_send(struct ps *ps, struct msg *m)
@@ -185,6 +147,10 @@ struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 	ps->sp = cfg->sync_params;
 	ps->nregions = cfg->nregions;
 	ps->target_time = -1;
+	/* Widths the wire format encodes (cli/run.c rejects others with FILE:LINE). */
+	assert(cfg->value_bytes == 4 || cfg->value_bytes == 8);
+	assert(cfg->index_bytes == MSG_INDEX_BYTES && cfg->header_bytes >= MSG_HEADER_BYTES &&
+	       cfg->header_bytes == floor(cfg->header_bytes));
 	for (int r = 0; r < cfg->nregions; r++)
 		ps->nnodes += cfg->machines[r];
 	ps->node_region = xmalloc((size_t)ps->nnodes * sizeof *ps->node_region);
@@ -534,7 +500,7 @@ static void serve(struct ps *ps, struct ps_shard *s, struct ps_read *r)
 {
 	struct ps_replica *rep = &ps->replicas[s->replica];
 	size_t rl = ps->row_len;
-	struct msg *m = ps_msg_new(MSG_REPLY, r->n, rl);
+	struct msg *m = msg_new(MSG_REPLY, r->n, rl);
 	m->src = s->node;
 	m->dst = ps->workers[r->worker].node;
 	m->clock = r->clock;
@@ -545,7 +511,7 @@ static void serve(struct ps *ps, struct ps_shard *s, struct ps_read *r)
 		m->idx[i] = r->rows[i];
 		memcpy(m->val + i * rl, rep->params + (size_t)r->rows[i] * rl, rl * sizeof *m->val);
 	}
-	m->wire_bytes = ps_rows_bytes(ps, r->n, s->owned);
+	m->wire_bytes = ps_wire_bytes(ps, s, m);
 	m->wait = r->wait;
 	m->held = now(ps) - r->arrived;
 	m->served_clock = ps->sync->served_clock ? ps->sync->served_clock(ps, s) : s->clock;
@@ -636,7 +602,7 @@ static void worker_end(void *ctx, void *arg)
 	/* One pass deals the rows to their shards' messages (each keeps ascending row order). */
 	struct msg **out = xmalloc(S * sizeof *out);
 	for (size_t s = 0; s < S; s++)
-		out[s] = ps_msg_new(MSG_PUSH, count[s], rl);
+		out[s] = msg_new(MSG_PUSH, count[s], rl);
 	for (size_t i = 0; i < u->nrows; i++) {
 		size_t s = u->rows[i] % S, k = fill[s]++;
 		out[s]->idx[k] = u->rows[i];
@@ -646,7 +612,7 @@ static void worker_end(void *ctx, void *arg)
 		struct ps_shard *sh = rep->shards[s];
 		struct msg *m = out[s];
 		worker_address(m, w, sh);
-		m->wire_bytes = ps_rows_bytes(ps, count[s], sh->owned);
+		m->wire_bytes = ps_wire_bytes(ps, sh, m);
 		ps->stats.updates_pushed += count[s] * rl;
 		if (ps->node_region[sh->node] != w->region)
 			ps->stats.updates_pushed_wan += count[s] * rl;
@@ -753,7 +719,7 @@ static void worker_begin(struct ps *ps, struct ps_worker *w)
 	struct msg **out = xcalloc(S, sizeof *out);
 	for (size_t s = 0; s < S; s++)
 		if (count[s] || ps->sync->reads_admit)
-			out[s] = ps_msg_new(MSG_READ, count[s], 0);
+			out[s] = msg_new(MSG_READ, count[s], 0);
 	for (size_t i = 0; i < n; i++)
 		if (w->stamp[rows[i]] < fresh) {
 			size_t s = rows[i] % S;
@@ -765,7 +731,7 @@ static void worker_begin(struct ps *ps, struct ps_worker *w)
 			continue;
 		struct ps_shard *sh = rep->shards[s];
 		worker_address(m, w, sh);
-		m->wire_bytes = ps->cfg.header_bytes + (double)count[s] * ps->cfg.index_bytes;
+		m->wire_bytes = ps_wire_bytes(ps, sh, m);
 		w->pending++;
 		ps_send(ps, m);
 	}
@@ -802,7 +768,7 @@ static void deliver(void *ctx, struct msg *m)
 		ps->sync->on_message(ps, ps->shard_at[m->dst], m);
 		break;
 	}
-	ps_msg_free(m);
+	msg_free(m);
 }
 
 static void start_worker(void *ctx, void *arg)

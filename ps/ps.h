@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "lib/simtime.h"
+#include "ps/msg.h"
 #include "ps/transport.h"
 #include "workloads/workload.h"
 
@@ -31,57 +32,6 @@ enum ps_wait {
 	PS_WAIT_NKINDS
 };
 extern const char *const ps_wait_names[PS_WAIT_NKINDS];
-
-/* Message kinds (the `wan_bytes.kind` values stored). */
-enum msg_kind {
-	MSG_READ,     /* worker -> shard: rows wanted for clock c */
-	MSG_REPLY,    /* shard -> worker: those rows' values */
-	MSG_PUSH,     /* worker -> shard: the worker's update for clock c */
-	MSG_MIRROR,   /* shard -> mirror shard: significant updates (index, value) */
-	MSG_MCLOCK,   /* shard -> mirror shard: mirror clock c (all significant updates < c sent) */
-	MSG_BARRIER,  /* shard -> mirror shard: rows to block until the matching MIRROR arrives */
-	MSG_HUB,      /* hub -> hub or member (gaia.hubs): a group's summed updates of one clock */
-	MSG_HCLOCK,   /* hub -> hub: group clock c; hub -> member: inter-group clock c */
-	MSG_NKINDS
-};
-extern const char *const msg_kind_names[MSG_NKINDS];
-
-/* A message. Payload: n entries of idx[] (rows or elements) and values. */
-struct msg {
-	enum msg_kind kind;  /* what it is */
-	int src, dst;        /* nodes */
-	int64_t clock;       /* clock it belongs to */
-	int worker;          /* worker id (READ, REPLY, PUSH) */
-	int shard;           /* shard index within its replica */
-	int replica;         /* sender's replica */
-	int lane;            /* ordered lane of the channel: 0 data, 1 control (overtakes data) */
-	uint64_t batch;      /* MIRROR/BARRIER: batch id that pairs a barrier with its data */
-	double wire_bytes;   /* size on the wire, bytes */
-	size_t n;            /* payload entries */
-	uint32_t *idx;       /* row ids (READ, REPLY, PUSH, BARRIER) or element ids (MIRROR) */
-	double *val;         /* values: n*row_len (REPLY, PUSH) or n (MIRROR) */
-	int *shared;         /* NULL, or the number of messages sharing idx and val (ps_msg_share);
-	                      * a shared payload is read-only and never taken over */
-	sim_time_t sent;     /* time sent, ns (set by ps) */
-	sim_time_t arrived;  /* time it reached its destination, ns (set by ps) */
-	int wait;            /* REPLY: enum ps_wait the read was last held by */
-	int64_t served_clock; /* REPLY: staleness stamp: every update the model guarantees of
-	                       * clocks below it is in the values (sync_ops.served_clock) */
-	int64_t local_clock;  /* REPLY: the shard's own clock: the reader's own updates of clocks
-	                       * below it are in the values */
-	sim_time_t held;     /* REPLY: how long the shard held the read, ns */
-	struct msg *next;    /* transport queue link */
-};
-
-/* A message with room for n entries (and n * vals_per_entry values if that is > 0). */
-struct msg *ps_msg_new(enum msg_kind kind, size_t n, size_t vals_per_entry);
-void ps_msg_free(struct msg *m);
-/*
- * Give `to` (a message with no payload) the payload of `from` (n, idx, val) without copying:
- * both then hold it read-only, and the last of them freed frees it. For one batch sent to
- * several destinations.
- */
-void ps_msg_share(struct msg *to, struct msg *from);
 
 /* Per-run counters kept by the cluster (read after the run). */
 struct ps_stats {
@@ -130,9 +80,10 @@ struct ps_config {
 	double target;             /* stop once the objective is <= target (NAN: no target) */
 	sim_time_t time_limit;     /* stop workers starting a clock after this time (SIMTIME_NEVER) */
 	int64_t eval_every;        /* evaluate the objective every k clocks (and at the end) */
-	double value_bytes;        /* bytes per parameter value on the wire (4: float32) */
-	double index_bytes;        /* bytes per index on the wire (4) */
-	double header_bytes;       /* bytes of header per message */
+	double value_bytes;        /* bytes per parameter value on the wire: 4 (float32) or 8 */
+	double index_bytes;        /* bytes per index on the wire: 4 (the only width encoded) */
+	double header_bytes;       /* bytes of header per message, whole and >= MSG_HEADER_BYTES
+	                            * (docs/wire-format.md: the excess is framing overhead) */
 	/* Called after each evaluation (progress display, logging); may be NULL. */
 	void (*on_eval)(void *arg, const struct ps_eval *e);
 	void *on_eval_arg;         /* its argument */

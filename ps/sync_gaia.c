@@ -309,13 +309,13 @@ static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_acc
 	size_t cap = 0;
 	for (size_t i = 0; i < g->ndirty; i++)
 		cap += ps->row_len;
-	struct msg *batch = ps_msg_new(MSG_MIRROR, cap, 1);
+	struct msg *batch = msg_new(MSG_MIRROR, cap, 1);
 	batch->n = 0;
 	uint32_t *rows = xmalloc((g->ndirty + 1) * sizeof *rows);
 	size_t nrows;
 	filter(ps, s, thr, batch, &nrows, rows);
 	uint64_t sent = batch->n;
-	batch->wire_bytes = ps_elems_bytes(ps, batch->n, s->owned * ps->row_len);
+	batch->wire_bytes = ps_wire_bytes(ps, s, batch);
 	if (batch->n) { /* every mirror shares the batch's payload: trim it to size */
 		batch->idx = xreallocarray(batch->idx, batch->n, sizeof *batch->idx);
 		batch->val = xreallocarray(batch->val, batch->n, sizeof *batch->val);
@@ -339,12 +339,12 @@ static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_acc
 					memcpy(b->idx, rows, nrows * sizeof *rows);
 					b->batch = g->batch_seq;
 					b->lane = 1;
-					b->wire_bytes = ps->cfg.header_bytes + (double)nrows * ps->cfg.index_bytes;
+					b->wire_bytes = ps_wire_bytes(ps, s, b);
 					ps_send(ps, b);
 				}
 			}
 			struct msg *d = ps_shard_msg(s, to, MSG_MIRROR, c);
-			ps_msg_share(d, batch);
+			msg_share(d, batch);
 			d->batch = g->batch_seq;
 			d->wire_bytes = batch->wire_bytes;
 			g->wan_bytes_clock += d->wire_bytes;
@@ -352,7 +352,7 @@ static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_acc
 		}
 		struct msg *mc = ps_shard_msg(s, to, MSG_MCLOCK, c);
 		mc->batch = g->batch_seq;
-		mc->wire_bytes = ps->cfg.header_bytes + 8;
+		mc->wire_bytes = ps_wire_bytes(ps, s, mc);
 		ps_send(ps, mc);
 	}
 	if (g->hub) /* a hub sums its own batch into the group's and sends complete group clocks */
@@ -363,7 +363,7 @@ static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_acc
 		sigfilter_adapt(&g->filter, g->wan_bytes_clock * 8 / simtime_to_s(now - g->last_clock_at));
 	g->last_clock_at = now;
 	g->wan_bytes_clock = 0;
-	ps_msg_free(batch);
+	msg_free(batch);
 	free(rows);
 }
 

@@ -4,8 +4,8 @@
 #include <assert.h>
 #include <stdlib.h>
 
-#include "ps/ps.h"
 #include "lib/xmalloc.h"
+#include "ps/msg.h"
 
 #define LANES 2
 
@@ -175,14 +175,14 @@ static void tsim_destroy(struct transport *t)
 			continue;
 		for (struct msg *m = c->head, *nx; m; m = nx) {
 			nx = m->next;
-			ps_msg_free(m);
+			msg_free(m);
 		}
 		free(c);
 	}
 	for (struct pending *p = ts->pending, *nx; p; p = nx) {
 		nx = p->next;
 		if (!p->fn)
-			ps_msg_free(p->arg);
+			msg_free(p->arg);
 		free(p);
 	}
 	free(ts->ch);

@@ -155,6 +155,11 @@ expect_err "bad gaia.slack" "gaia.slack" run "$CONF" --set gaia.slack=-1
 expect_err "straggler beyond the machines" "straggler.*virginia/5:2" run "$CONF" --set straggler=virginia/5:2
 expect_err "compare with a bad model" "paxos" compare "$CONF" --sync bsp,paxos
 expect_err "unwritable database" "no-such-dir/x.db" compare "$CONF" --sync bsp --db "$TMP/no-such-dir/x.db"
+# wire.* must be widths the wire format encodes (docs/wire-format.md)
+{ cat "$CONF"; echo "wire.value_bytes = 6"; } >"$TMP/wire-vb.conf"
+expect_err "wire.value_bytes not 4 or 8" "wire-vb.conf:$(($(wc -l <"$CONF") + 1)):.*wire.value_bytes.*'6'" run "$TMP/wire-vb.conf"
+expect_err "wire.index_bytes not 4" "wire.index_bytes.*'2'" run "$CONF" --set wire.index_bytes=2
+expect_err "wire.header_bytes below 64" "wire.header_bytes.*'63'" run "$CONF" --set wire.header_bytes=63
 printf '1::2::abc\n' >"$TMP/bad.dat"
 expect_err "bad rating file" "bad.dat:1:.*abc" run "$CONF" --set mf.data="$TMP/bad.dat"
 
