@@ -16,11 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/net.h"
+#include "cli/cluster.h"
 #include "ps/ps.h"
-#include "sim/sim.h"
 #include "ps/sync.h"
-#include "sim/transport_sim.h"
 #include "lib/xmalloc.h"
 #include "tests/testutil.h"
 #include "topology/topology.h"
@@ -41,7 +39,7 @@ struct workload {
 	int cal, ore;            /* california's and oregon's region indices */
 	size_t nrows, np;        /* W + 2 rows; parameters */
 	int64_t maxc;            /* clocks recorded */
-	const struct sim *sim;   /* for timestamps */
+	const struct cluster *cl; /* for timestamps */
 	uint32_t *rowbuf;        /* rows_needed buffer: every row */
 	double *views;           /* nworkers * maxc * np: the view of each step */
 	sim_time_t *start;       /* nworkers * maxc: when each step ran, ns */
@@ -80,7 +78,7 @@ static uint64_t wl_step(struct workload *wl, int w, int64_t c, const double *mod
 	size_t k = (size_t)w * (size_t)wl->maxc + (size_t)c;
 	CU_ASSERT(!wl->seen[k]);
 	wl->seen[k] = 1;
-	wl->start[k] = sim_now(wl->sim);
+	wl->start[k] = cluster_now(wl->cl);
 	memcpy(wl->views + k * wl->np, model, wl->np * sizeof *model);
 	size_t n = cancel(wl, w) != 0 ? 3 : 2;
 	wl_update_reserve(out, n, ROW_LEN);
@@ -159,13 +157,11 @@ struct run {
 	struct topology *topo;
 	struct runcfg *cfg;
 	void *sp;
-	struct sim *sim;
-	struct net *net;
-	struct transport *t;
-	struct ps *ps;
+	struct cluster *c;       /* the cluster (cli/cluster.h) */
+	struct ps *ps;           /* its parameter server */
 	struct workload wl;
 	int R, N;                /* regions, workers */
-	int *machines, *node_region, *region_group, *group_hub;
+	int *machines, *node_region;
 	double *speed;
 };
 
@@ -173,18 +169,12 @@ static void run_free(struct run *r)
 {
 	if (!r)
 		return;
-	ps_free(r->ps);
-	if (r->t)
-		r->t->ops->destroy(r->t);
-	net_free(r->net);
-	sim_free(r->sim);
+	cluster_free(r->c);
 	free(r->sp);
 	runcfg_free(r->cfg);
 	topology_free(r->topo);
 	free(r->machines);
 	free(r->node_region);
-	free(r->region_group);
-	free(r->group_hub);
 	free(r->speed);
 	free(r->wl.rowbuf);
 	free(r->wl.views);
@@ -216,21 +206,16 @@ static struct run *run_new(const struct opts *o)
 	int R = r->R = r->topo->n;
 	r->N = R * o->machines;
 	r->machines = xmalloc((size_t)R * sizeof *r->machines);
-	r->region_group = xmalloc((size_t)R * sizeof *r->region_group);
-	r->group_hub = xmalloc((size_t)r->topo->ngroups * sizeof *r->group_hub);
 	r->node_region = xmalloc((size_t)r->N * sizeof *r->node_region);
 	r->speed = xmalloc((size_t)r->N * sizeof *r->speed);
 	int slow = o->slow ? topology_region(r->topo, o->slow) : -1;
 	for (int q = 0, n = 0; q < R; q++) {
 		r->machines[q] = o->machines;
-		r->region_group[q] = r->topo->regions[q].group;
 		for (int m = 0; m < o->machines; m++, n++) {
 			r->node_region[n] = q;
 			r->speed[n] = q == slow ? o->factor : 1.0;
 		}
 	}
-	for (int g = 0; g < r->topo->ngroups; g++)
-		r->group_hub[g] = r->topo->groups[g].hub;
 
 	struct workload *w = &r->wl;
 	w->nworkers = r->N;
@@ -249,37 +234,34 @@ static struct run *run_new(const struct opts *o)
 	w->seen = xcalloc(nk, 1);
 	w->probe = xcalloc(w->np, sizeof *w->probe);
 
-	r->sim = sim_new(1);
-	w->sim = r->sim;
-	r->net = net_new(r->sim, r->topo, r->machines);
-	r->t = transport_sim_new(r->sim, r->net, r->node_region, r->N);
-	struct ps_config pc = {
-		.nregions = R,
+	struct cluster_config cc = {
+		.topo = r->topo,
 		.machines = r->machines,
-		.node_region = r->node_region,
-		.region_group = o->no_groups ? NULL : r->region_group,
-		.group_hub = o->no_groups ? NULL : r->group_hub,
-		.ngroups = o->no_groups ? 0 : r->topo->ngroups,
+		.no_hub_groups = o->no_groups,
 		.sync = &sync_gaia,
 		.sync_params = r->sp,
 		.wl_ops = &hub_ops,
 		.wl = w,
 		.speed = r->speed,
+		.transport = "sim",
+		.seed = 1,
 		.max_clocks = o->clocks,
+		.eval_every = 1000000,
 		.target = NAN,
 		.time_limit = SIMTIME_NEVER,
-		.eval_every = 1000000,
 		.value_bytes = 4,
 		.index_bytes = 4,
 		.header_bytes = HDR,
+		.drain = 1,
 	};
-	r->ps = ps_new(&pc, r->t);
-	if (!r->ps)
+	r->c = cluster_new(&cc);
+	if (!r->c)
 		return r; /* the caller checks */
-	ps_start(r->ps);
-	sim_run(r->sim, SIMTIME_NEVER);
-	CU_ASSERT(ps_finished(r->ps));
-	CU_ASSERT_EQUAL(sim_pending(r->sim), 0);
+	r->ps = cluster_ps(r->c);
+	w->cl = r->c;
+	cluster_run(r->c, SIMTIME_NEVER);
+	CU_ASSERT(cluster_finished(r->c));
+	CU_ASSERT_EQUAL(cluster_pending(r->c), 0);
 	for (size_t k = 0; k < nk; k++)
 		CU_ASSERT(w->seen[k]);
 	return r;
@@ -304,12 +286,12 @@ static int is_hub(const struct run *r, int q)
 
 static double msgs(const struct run *r, int a, int b, int k)
 {
-	return ps_stats(r->ps)->wan_msgs[((size_t)a * (size_t)r->R + (size_t)b) * MSG_NKINDS + (size_t)k];
+	return cluster_stats(r->c)->wan_msgs[((size_t)a * (size_t)r->R + (size_t)b) * MSG_NKINDS + (size_t)k];
 }
 
 static double bytes(const struct run *r, int a, int b, int k)
 {
-	return ps_stats(r->ps)->wan_bytes[((size_t)a * (size_t)r->R + (size_t)b) * MSG_NKINDS + (size_t)k];
+	return cluster_stats(r->c)->wan_bytes[((size_t)a * (size_t)r->R + (size_t)b) * MSG_NKINDS + (size_t)k];
 }
 
 /* Parameters of replica q (through the workload's objective, which copies them). */
