@@ -1,4 +1,7 @@
-/* Training runs on the simulated WAN: configuration, cluster assembly, results and storage. */
+/*
+ * Training runs on the simulated WAN: configuration, results and storage. The cluster itself is
+ * assembled by the cluster builder (cli/cluster.h).
+ */
 #include "cli/run.h"
 
 #include <inttypes.h>
@@ -7,17 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cluster.h"
 #include "lib/version.h"
 #include "results/store.h"
 #include "lib/diag.h"
 #include "lib/lineio.h"
-#include "sim/net.h"
 #include "ps/msg.h"
 #include "ps/ps.h"
-#include "sim/sim.h"
 #include "lib/wallclock.h"
 #include "ps/sync.h"
-#include "sim/transport_sim.h"
 #include "lib/xmalloc.h"
 #include "topology/topology.h"
 #include "topology/trace.h"
@@ -37,12 +38,11 @@ struct setup {
 	int *machines;                  /* machines per region (where the data is) */
 	int nnodes;                     /* machines in all */
 	int *worker_region;             /* region of each worker's data */
-	int *node_region;               /* region each node is placed in */
-	int *net_machines;              /* machines per region as placed */
 	double *speed;                  /* compute-time factor per node */
 	int64_t max_clocks;             /* stop.clocks */
 	int64_t eval_every;             /* eval.every */
 	double target;                  /* stop.target (NAN: none) */
+	enum observer_target_on target_on; /* stop.target_on */
 	double time_limit_s;            /* stop.time_s (0: none) */
 	double value_bytes, index_bytes, header_bytes; /* wire.* */
 	double usd_per_machine_hour;    /* cost.usd_per_machine_hour */
@@ -58,8 +58,6 @@ static void setup_free(struct setup *s)
 	topology_free(s->topo);
 	free(s->machines);
 	free(s->worker_region);
-	free(s->node_region);
-	free(s->net_machines);
 	free(s->speed);
 	memset(s, 0, sizeof *s);
 }
@@ -162,6 +160,29 @@ static int wire_widths(struct runcfg *cfg, struct setup *s)
 	return 0;
 }
 
+/*
+ * stop.target_on = objective | test. Read only when given, so that a configuration without it
+ * dumps (runs.config_text) exactly as before the key existed.
+ */
+static int parse_target_on(struct runcfg *cfg, struct setup *s)
+{
+	s->target_on = OBSERVER_TARGET_OBJECTIVE;
+	if (!runcfg_has(cfg, "stop.target_on"))
+		return 0;
+	const char *v;
+	if (runcfg_string(cfg, "stop.target_on", "objective", &v) < 0)
+		return -1;
+	if (!strcmp(v, "test")) {
+		s->target_on = OBSERVER_TARGET_TEST;
+		if (!s->wl_ops->test_metric)
+			return bad_key(cfg, "stop.target_on", "'%s': the workload has no held-out "
+			               "metric", v);
+	} else if (strcmp(v, "objective")) {
+		return bad_key(cfg, "stop.target_on", "bad value '%s' (expected objective or test)", v);
+	}
+	return 0;
+}
+
 static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 {
 	memset(s, 0, sizeof *s);
@@ -209,6 +230,8 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 		bad_key(cfg, "workload", "unknown workload '%s' (available: mf)", wl_name);
 		goto fail;
 	}
+	if (parse_target_on(cfg, s) < 0)
+		goto fail;
 	if (!(s->topo = topology_load(topo))) {
 		bad_key(cfg, "topology", "cannot load topology '%s' (see the message above)", topo);
 		goto fail;
@@ -224,15 +247,10 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 		s->nnodes += s->machines[r];
 	}
 	s->worker_region = xmalloc((size_t)s->nnodes * sizeof *s->worker_region);
-	s->node_region = xmalloc((size_t)s->nnodes * sizeof *s->node_region);
-	s->net_machines = xcalloc((size_t)R, sizeof *s->net_machines);
 	s->speed = xmalloc((size_t)s->nnodes * sizeof *s->speed);
 	for (int r = 0, n = 0; r < R; r++)
-		for (int m = 0; m < s->machines[r]; m++, n++) {
+		for (int m = 0; m < s->machines[r]; m++, n++)
 			s->worker_region[n] = r;
-			s->node_region[n] = s->sync->one_region ? 0 : r;
-			s->net_machines[s->node_region[n]]++;
-		}
 	if (parse_straggler(cfg, s) < 0)
 		goto fail;
 	s->wl = s->wl_ops->create(cfg, s->nnodes, s->worker_region, R, (uint64_t)s->seed);
@@ -272,13 +290,8 @@ static void on_eval(void *arg, const struct ps_eval *e)
 	fflush(stderr);
 }
 
-static void finished(void *arg)
-{
-	sim_stop(arg);
-}
-
 static int store_results(const struct run_opts *o, const struct setup *s, struct runcfg *cfg,
-                         struct ps *ps, const struct run_result *res, double wall_s)
+                         const struct cluster *c, const struct run_result *res, double wall_s)
 {
 	struct store *st = store_open(o->db);
 	if (!st)
@@ -300,16 +313,17 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 	if (run < 0)
 		goto fail;
 	const struct topology *t = s->topo;
+	const struct ps *ps = cluster_ps(c);
 	size_t ne;
-	const struct ps_eval *ev = ps_evals(ps, &ne);
+	const struct ps_eval *ev = cluster_evals(c, &ne);
 	for (size_t i = 0; i < ne; i++) {
 		int reg = ps_replica_region(ps, ev[i].replica);
 		const char *region = reg < 0 ? "global" : t->regions[reg].name;
 		if (store_clock(st, run, region, ev[i].clock, simtime_to_s(ev[i].time),
-		                ev[i].objective, ev[i].metric) < 0)
+		                ev[i].objective, ev[i].metric, ev[i].test_metric) < 0)
 			goto fail;
 	}
-	const struct ps_stats *stt = ps_stats(ps);
+	const struct ps_stats *stt = cluster_stats(c);
 	static const enum store_block_reason map[PS_WAIT_NKINDS] = {
 		0, STORE_BLOCK_BSP_BARRIER, STORE_BLOCK_SSP_BOUND, STORE_BLOCK_MIRROR_CLOCK,
 		STORE_BLOCK_SELECTIVE_BARRIER,
@@ -333,10 +347,10 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 					goto fail;
 			}
 	size_t nf;
-	const struct ps_filter_rec *fr = ps_filter_recs(ps, &nf);
+	const struct ps_filter_rec *fr = cluster_filter_recs(c, &nf);
 	for (size_t i = 0; i < nf; i++)
 		if (store_filter(st, run, t->regions[fr[i].region].name, fr[i].clock, fr[i].produced,
-		                 fr[i].sent) < 0)
+		                 fr[i].sent, fr[i].threshold) < 0)
 			goto fail;
 	struct store_summary sum = {
 		.sync_model = s->sync_spec,
@@ -347,6 +361,8 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 		.clocks_completed = res->clocks,
 		.final_objective = res->final_objective,
 		.final_metric = res->final_metric,
+		.test_metric_name = res->test_metric_name,
+		.final_test_metric = res->final_test_metric,
 		.wan_bytes = res->wan_bytes,
 		.lan_bytes = res->lan_bytes,
 		.updates_produced = stt->updates_pushed,
@@ -370,13 +386,17 @@ fail:
 	return -1;
 }
 
-/* Mean objective over replicas per evaluated clock (complete clocks only). */
-static void trajectory(const struct run_opts *o, struct ps *ps, int nreplicas)
+/*
+ * Mean over replicas per evaluated clock (complete clocks only) of the quantity the target is
+ * on: the objective, or the held-out metric with stop.target_on = test.
+ */
+static void trajectory(const struct run_opts *o, const struct cluster *c, int nreplicas,
+                       enum observer_target_on on)
 {
 	if (!o->traj_objective)
 		return;
 	size_t ne;
-	const struct ps_eval *ev = ps_evals(ps, &ne);
+	const struct ps_eval *ev = cluster_evals(c, &ne);
 	double *obj = xcalloc(ne + 1, sizeof *obj), *tm = xcalloc(ne + 1, sizeof *tm);
 	int64_t *ck = xcalloc(ne + 1, sizeof *ck);
 	int *cnt = xcalloc(ne + 1, sizeof *cnt);
@@ -392,7 +412,7 @@ static void trajectory(const struct run_opts *o, struct ps *ps, int nreplicas)
 			cnt[n] = 0;
 			n++;
 		}
-		obj[j] += ev[i].objective;
+		obj[j] += on == OBSERVER_TARGET_TEST ? ev[i].test_metric : ev[i].objective;
 		cnt[j]++;
 		if (simtime_to_s(ev[i].time) > tm[j])
 			tm[j] = simtime_to_s(ev[i].time);
@@ -412,6 +432,98 @@ static void trajectory(const struct run_opts *o, struct ps *ps, int nreplicas)
 	*o->traj_n = k;
 }
 
+/* The cluster of a setup; NULL with a message. */
+static struct cluster *build(const struct setup *s, struct progress *prog)
+{
+	struct cluster_config cc = {
+		.topo = s->topo,
+		.trace = s->tr,
+		.machines = s->machines,
+		.sync = s->sync,
+		.sync_params = s->sync_params,
+		.wl_ops = s->wl_ops,
+		.wl = s->wl,
+		.speed = s->speed,
+		.transport = "sim",
+		.compute = &compute_modelled,
+		.seed = (uint64_t)s->seed,
+		.max_clocks = s->max_clocks,
+		.eval_every = s->eval_every,
+		.target = s->target,
+		.target_on = s->target_on,
+		.time_limit = s->time_limit_s > 0 ? simtime_from_s(s->time_limit_s) : SIMTIME_NEVER,
+		.value_bytes = s->value_bytes,
+		.index_bytes = s->index_bytes,
+		.header_bytes = s->header_bytes,
+		.on_eval = on_eval,
+		.on_eval_arg = prog,
+	};
+	return cluster_new(&cc);
+}
+
+/* Bytes and their transfer cost, from the per region pair counters. */
+static void traffic(const struct setup *s, const struct ps_stats *st, struct run_result *res)
+{
+	int R = s->nregions;
+	for (int a = 0; a < R; a++)
+		for (int b = 0; b < R; b++)
+			for (int k = 0; k < MSG_NKINDS; k++) {
+				double bytes = st->wan_bytes[((size_t)a * (size_t)R + (size_t)b) * MSG_NKINDS + (size_t)k];
+				if (a != b) {
+					res->wan_bytes += bytes;
+					res->cost_transfer_usd += bytes / 1e9 * s->topo->usd_per_gb[a * R + b];
+				} else {
+					res->lan_bytes += bytes;
+				}
+			}
+}
+
+/* Final model quality: means over replicas of the objective, metric and held-out metric. */
+static void final_quality(const struct setup *s, const struct ps *ps, struct run_result *res)
+{
+	int nrep = ps_nreplicas(ps);
+	double fo = 0, fm = 0, ft = 0;
+	for (int r = 0; r < nrep; r++) {
+		double o1, m1;
+		ps_replica_eval(ps, r, &o1, &m1);
+		fo += o1;
+		fm += m1;
+		if (s->wl_ops->test_metric)
+			ft += s->wl_ops->test_metric(s->wl, ps_replica_params(ps, r));
+	}
+	res->final_objective = fo / nrep;
+	res->final_metric = fm / nrep;
+	res->test_metric_name = s->wl_ops->test_metric ? s->wl_ops->test_metric_name : NULL;
+	res->final_test_metric = s->wl_ops->test_metric ? ft / nrep : NAN;
+	res->test_higher_better = s->wl_ops->test_higher_better;
+}
+
+/* Everything reported about a finished run. */
+static void collect(const struct setup *s, const struct cluster *c, struct run_result *res)
+{
+	size_t ne;
+	const struct ps_eval *ev = cluster_evals(c, &ne);
+	res->initial_objective = ne ? ev[0].objective : NAN;
+	res->target = s->target;
+	sim_time_t tt = cluster_target_time(c);
+	res->time_to_target_s = tt >= 0 ? simtime_to_s(tt) : NAN;
+	res->end_s = simtime_to_s(cluster_now(c));
+	const struct ps_stats *st = cluster_stats(c);
+	res->clocks = INT64_MAX;
+	for (int w = 0; w < s->nnodes; w++)
+		if (st->clocks[w] < res->clocks)
+			res->clocks = st->clocks[w];
+	final_quality(s, cluster_ps(c), res);
+	traffic(s, st, res);
+	res->share_updates_wan = s->sync->per_region
+		? (st->updates_produced ? (double)st->updates_sent / (double)st->updates_produced : 0)
+		: (st->updates_pushed ? (double)st->updates_pushed_wan / (double)st->updates_pushed : 0);
+	double hours = (isnan(res->time_to_target_s) ? res->end_s : res->time_to_target_s) / 3600;
+	res->machines = s->nnodes;
+	res->cost_machine_usd = hours * s->nnodes * s->usd_per_machine_hour;
+	res->events = cluster_events(c);
+}
+
 int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *o,
               struct run_result *res)
 {
@@ -425,103 +537,21 @@ int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *o,
 	if (!isnan(o->target))
 		s.target = o->target;
 	double w0 = wallclock_s();
-	struct sim *sim = sim_new((uint64_t)s.seed);
-	struct net *net = net_new(sim, s.topo, s.net_machines);
-	if (s.tr)
-		net_apply_trace(net, s.tr);
-	struct transport *t = transport_sim_new(sim, net, s.node_region, s.nnodes);
-	/* hub groups for gaia.hubs: group of each region and hub region of each group */
-	int *region_group = xmalloc((size_t)s.nregions * sizeof *region_group);
-	int *group_hub = xmalloc(((size_t)s.topo->ngroups + 1) * sizeof *group_hub);
-	for (int r = 0; r < s.nregions; r++)
-		region_group[r] = s.topo->regions[r].group;
-	for (int g = 0; g < s.topo->ngroups; g++)
-		group_hub[g] = s.topo->groups[g].hub;
 	struct progress prog = { s.sync_spec, s.max_clocks, o->progress };
-	struct ps_config pc = {
-		.nregions = s.nregions,
-		.machines = s.machines,
-		.node_region = s.node_region,
-		.region_group = region_group,
-		.group_hub = group_hub,
-		.ngroups = s.topo->ngroups,
-		.sync = s.sync,
-		.sync_params = s.sync_params,
-		.wl_ops = s.wl_ops,
-		.wl = s.wl,
-		.speed = s.speed,
-		.max_clocks = s.max_clocks,
-		.target = s.target,
-		.time_limit = s.time_limit_s > 0 ? simtime_from_s(s.time_limit_s) : SIMTIME_NEVER,
-		.eval_every = s.eval_every,
-		.value_bytes = s.value_bytes,
-		.index_bytes = s.index_bytes,
-		.header_bytes = s.header_bytes,
-		.on_eval = on_eval,
-		.on_eval_arg = &prog,
-	};
 	int rc = -1;
-	struct ps *ps = ps_new(&pc, t);
-	if (!ps)
+	struct cluster *c = build(&s, &prog);
+	if (!c)
 		goto out;
-	ps_on_finish(ps, finished, sim);
-	ps_start(ps);
-	sim_run(sim, SIMTIME_NEVER);
+	cluster_run(c, SIMTIME_NEVER);
 	if (o->progress)
 		fputc('\n', stderr);
-
-	size_t ne;
-	const struct ps_eval *ev = ps_evals(ps, &ne);
-	int nrep = ps_nreplicas(ps);
-	res->initial_objective = ne ? ev[0].objective : NAN;
-	res->target = s.target;
-	sim_time_t tt = ps_target_time(ps);
-	res->time_to_target_s = tt >= 0 ? simtime_to_s(tt) : NAN;
-	res->end_s = simtime_to_s(sim_now(sim));
-	const struct ps_stats *st = ps_stats(ps);
-	res->clocks = INT64_MAX;
-	for (int w = 0; w < s.nnodes; w++)
-		if (st->clocks[w] < res->clocks)
-			res->clocks = st->clocks[w];
-	double fo = 0, fm = 0;
-	for (int r = 0; r < nrep; r++) {
-		double o1, m1;
-		ps_replica_eval(ps, r, &o1, &m1);
-		fo += o1;
-		fm += m1;
-	}
-	res->final_objective = fo / nrep;
-	res->final_metric = fm / nrep;
-	int R = s.nregions;
-	for (int a = 0; a < R; a++)
-		for (int b = 0; b < R; b++)
-			for (int k = 0; k < MSG_NKINDS; k++) {
-				double bytes = st->wan_bytes[((size_t)a * (size_t)R + (size_t)b) * MSG_NKINDS + (size_t)k];
-				if (a != b) {
-					res->wan_bytes += bytes;
-					res->cost_transfer_usd += bytes / 1e9 * s.topo->usd_per_gb[a * R + b];
-				} else {
-					res->lan_bytes += bytes;
-				}
-			}
-	res->share_updates_wan = s.sync->per_region
-		? (st->updates_produced ? (double)st->updates_sent / (double)st->updates_produced : 0)
-		: (st->updates_pushed ? (double)st->updates_pushed_wan / (double)st->updates_pushed : 0);
-	double hours = (isnan(res->time_to_target_s) ? res->end_s : res->time_to_target_s) / 3600;
-	res->machines = s.nnodes;
-	res->cost_machine_usd = hours * s.nnodes * s.usd_per_machine_hour;
-	res->events = sim_events_run(sim);
-	trajectory(o, ps, nrep);
+	collect(&s, c, res);
+	trajectory(o, c, ps_nreplicas(cluster_ps(c)), s.target_on);
 	rc = 0;
-	if (o->db && store_results(o, &s, cfg, ps, res, wallclock_s() - w0) < 0)
+	if (o->db && store_results(o, &s, cfg, c, res, wallclock_s() - w0) < 0)
 		rc = -1;
 out:
-	ps_free(ps);
-	free(region_group);
-	free(group_hub);
-	t->ops->destroy(t);
-	net_free(net);
-	sim_free(sim);
+	cluster_free(c);
 	setup_free(&s);
 	return rc;
 }

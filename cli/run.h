@@ -22,6 +22,9 @@ struct run_result {
 	double initial_objective;  /* objective of the initial model */
 	double final_objective;    /* mean objective over replicas at the end */
 	double final_metric;       /* mean metric (e.g. RMSE) over replicas at the end */
+	const char *test_metric_name; /* the workload's held-out metric, NULL when it has none */
+	double final_test_metric;  /* its mean over replicas at the end (NAN: none) */
+	int test_higher_better;    /* 1 if a larger held-out metric is better */
 	double wan_bytes;          /* bytes sent between regions */
 	double lan_bytes;          /* bytes sent inside regions (between machines) */
 	double share_updates_wan;  /* share of parameter updates that crossed regions */
@@ -38,7 +41,8 @@ struct run_opts {
 	double target;             /* target objective (NAN: the config's stop.target, if any) */
 	int64_t max_clocks;        /* > 0: overrides stop.clocks */
 	/* When non-NULL, the objective trajectory (clock -> mean objective at that clock over
-	 * replicas, with its time) is returned here; caller frees. */
+	 * replicas, with its time; the held-out metric instead with stop.target_on = test) is
+	 * returned here; caller frees. */
 	double **traj_objective;
 	double **traj_time_s;
 	int64_t **traj_clock;

@@ -50,8 +50,6 @@ struct ps_replica {
 	struct ps_shard **shards; /* shards by index */
 	int nworkers;        /* workers reading it */
 	int *workers;        /* their ids */
-	int64_t clock;       /* min clock over its shards */
-	int64_t evaluated;   /* last clock evaluated (-1 none) */
 };
 
 struct ps_worker {
@@ -76,13 +74,6 @@ struct ps_worker {
 	int done;            /* stopped */
 };
 
-/* Evaluations of one clock across replicas, for the target rule. */
-struct ps_tally {
-	int64_t clock;         /* clock evaluated */
-	int count;             /* replicas evaluated at it */
-	double max_objective;  /* worst objective among them */
-};
-
 struct ps {
 	struct ps_config cfg;        /* configuration (copied) */
 	struct transport *t;         /* transport */
@@ -98,20 +89,10 @@ struct ps {
 	struct ps_shard *shards;     /* all shards */
 	int nshards_total;           /* entries in shards */
 	struct ps_shard **shard_at;  /* per node and replica: shard hosted there or NULL */
-	struct ps_stats stats;       /* counters */
-	struct ps_eval *evals;       /* evaluations */
-	size_t nevals, evals_cap;
-	struct ps_filter_rec *frecs; /* filter records */
-	size_t nfrecs, frecs_cap;
-	int stopping;                /* stop rule met: workers stop at their next clock */
-	int nactive;                 /* workers not yet stopped */
-	sim_time_t target_time;      /* when the target was reached, or -1 */
-	void (*finish_fn)(void *);   /* finish callback */
-	void *finish_arg;
+	struct observer obs;         /* where the nodes report events (ps/observer.h) */
+	const struct compute_ops *compute; /* compute-time policy */
 	double lr0;                  /* learning rate at clock 0 */
 	uint64_t next_batch;         /* batch ids */
-	struct ps_tally *tallies;    /* per evaluated clock */
-	size_t ntallies;             /* entries */
 };
 
 /* Helpers for the sync models. */
@@ -126,7 +107,7 @@ void ps_serve_reads(struct ps *ps, struct ps_shard *s);
 void ps_msg_format(const struct ps *ps, const struct ps_shard *s, struct msg_format *f);
 /* Bytes m (about shard s; kind and n set) costs on the wire: msg_wire_bytes. */
 double ps_wire_bytes(const struct ps *ps, const struct ps_shard *s, const struct msg *m);
-/* Record a filter count. */
+/* Report a shard's part of a region's filter counts for a clock to the observer. */
 void ps_filter_record(struct ps *ps, int region, int64_t clock, uint64_t produced,
                       uint64_t sent, double threshold);
 /* Learning rate at clock c. */

@@ -1,7 +1,9 @@
 /*
  * The parameter-server cluster engine: workers' read-compute-push loop, shards' clocks and
- * per-clock accumulation, held reads, evaluation of the objective, and accounting. Everything a
- * consistency model decides is delegated to its sync_ops (ps/sync.h).
+ * per-clock accumulation, held reads. Everything a consistency model decides is delegated to
+ * its sync_ops (ps/sync.h); each node touches only its own state and its messages, and reports
+ * what the run's bookkeeping needs (evaluations, statistics, finish) as events to the observer
+ * (ps/observer.h). A step's duration comes from the compute-time policy (ps/compute.h).
  */
 #include "ps/ps-internal.h"
 
@@ -24,6 +26,60 @@ static void worker_begin(struct ps *ps, struct ps_worker *w);
 static inline sim_time_t now(const struct ps *ps)
 {
 	return ps->t->ops->now(ps->t);
+}
+
+/* ---- the observer when none is installed: events go nowhere ---- */
+
+static void null_replica_start(void *c, int r, const double *p, sim_time_t t)
+{
+	(void)c, (void)r, (void)p, (void)t;
+}
+static void null_shard_clock(void *c, int r, int s, int64_t k, const double *p, sim_time_t t)
+{
+	(void)c, (void)r, (void)s, (void)k, (void)p, (void)t;
+}
+static void null_clock_done(void *c, int w, int64_t k, sim_time_t t)
+{
+	(void)c, (void)w, (void)k, (void)t;
+}
+static void null_worker_stop(void *c, int w, sim_time_t t)
+{
+	(void)c, (void)w, (void)t;
+}
+static void null_wait_end(void *c, int w, int why, sim_time_t d, sim_time_t t)
+{
+	(void)c, (void)w, (void)why, (void)d, (void)t;
+}
+static void null_compute(void *c, int w, double ns)
+{
+	(void)c, (void)w, (void)ns;
+}
+static void null_msg(void *c, const struct observer_msg *m, sim_time_t t)
+{
+	(void)c, (void)m, (void)t;
+}
+static void null_filter(void *c, int q, int64_t k, uint64_t p, uint64_t s, double thr)
+{
+	(void)c, (void)q, (void)k, (void)p, (void)s, (void)thr;
+}
+static int null_stopping(void *c)
+{
+	(void)c;
+	return 0;
+}
+static const struct observer_ops null_observer = {
+	null_replica_start, null_shard_clock, null_clock_done, null_worker_stop, null_wait_end,
+	null_compute, null_msg, null_msg, null_filter, null_stopping,
+};
+
+/* What the observer is told about message m. */
+static struct observer_msg obs_msg(const struct ps *ps, const struct msg *m)
+{
+	return (struct observer_msg){
+		.kind = (int)m->kind, .src = m->src, .dst = m->dst,
+		.src_region = ps->node_region[m->src], .dst_region = ps->node_region[m->dst],
+		.wire_bytes = m->wire_bytes, .entries = m->n,
+	};
 }
 
 struct msg *ps_shard_msg(const struct ps_shard *s, const struct ps_shard *to, enum msg_kind kind,
@@ -62,12 +118,8 @@ double ps_wire_bytes(const struct ps *ps, const struct ps_shard *s, const struct
 void ps_send(struct ps *ps, struct msg *m)
 {
 	m->sent = now(ps);
-	int a = ps->node_region[m->src], b = ps->node_region[m->dst];
-	size_t k = ((size_t)a * (size_t)ps->nregions + (size_t)b) * MSG_NKINDS + m->kind;
-	if (m->src != m->dst) {
-		ps->stats.wan_bytes[k] += m->wire_bytes;
-		ps->stats.wan_msgs[k] += 1;
-	}
+	struct observer_msg om = obs_msg(ps, m);
+	ps->obs.ops->msg_sent(ps->obs.ctx, &om, m->sent);
 	ps->t->ops->send(ps->t, m);
 }
 
@@ -76,38 +128,10 @@ double ps_learning_rate(const struct ps *ps, int64_t c)
 	return ps->cfg.wl_ops->learning_rate(ps->cfg.wl, c);
 }
 
-/*
- * One record per (region, clock): every shard of a region reports its own part of a clock, and
- * the parts are summed (the results store keys filter counts by run, region and clock). The
- * threshold kept is the one of the first shard to report. Records are kept sorted by (clock,
- * region); they arrive almost in that order, so the insertion point is at or near the end.
- */
 void ps_filter_record(struct ps *ps, int region, int64_t clock, uint64_t produced,
                       uint64_t sent, double threshold)
 {
-	size_t lo = 0, hi = ps->nfrecs; /* first record after (clock, region) */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct ps_filter_rec *f = &ps->frecs[mid];
-		if (f->clock < clock || (f->clock == clock && f->region <= region))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo > 0 && ps->frecs[lo - 1].clock == clock && ps->frecs[lo - 1].region == region) {
-		ps->frecs[lo - 1].produced += produced;
-		ps->frecs[lo - 1].sent += sent;
-	} else {
-		if (ps->nfrecs == ps->frecs_cap) {
-			ps->frecs_cap = ps->frecs_cap ? 2 * ps->frecs_cap : 256;
-			ps->frecs = xreallocarray(ps->frecs, ps->frecs_cap, sizeof *ps->frecs);
-		}
-		memmove(ps->frecs + lo + 1, ps->frecs + lo, (ps->nfrecs - lo) * sizeof *ps->frecs);
-		ps->frecs[lo] = (struct ps_filter_rec){ region, clock, produced, sent, threshold };
-		ps->nfrecs++;
-	}
-	ps->stats.updates_produced += produced;
-	ps->stats.updates_sent += sent;
+	ps->obs.ops->filter(ps->obs.ctx, region, clock, produced, sent, threshold);
 }
 
 /* ---- construction ---- */
@@ -122,7 +146,6 @@ static void replica_init(struct ps *ps, struct ps_replica *rep, int region, cons
 	rep->shards = xcalloc((size_t)nnodes, sizeof *rep->shards);
 	rep->nworkers = nnodes;
 	rep->workers = xmalloc((size_t)nnodes * sizeof *rep->workers);
-	rep->evaluated = -1;
 	for (int i = 0; i < nnodes; i++) {
 		struct ps_shard *s = &ps->shards[ps->nshards_total++];
 		s->replica = (int)(rep - ps->replicas);
@@ -146,11 +169,12 @@ struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 	ps->sync = cfg->sync;
 	ps->sp = cfg->sync_params;
 	ps->nregions = cfg->nregions;
-	ps->target_time = -1;
 	/* Widths the wire format encodes (cli/run.c rejects others with FILE:LINE). */
 	assert(cfg->value_bytes == 4 || cfg->value_bytes == 8);
 	assert(cfg->index_bytes == MSG_INDEX_BYTES && cfg->header_bytes >= MSG_HEADER_BYTES &&
 	       cfg->header_bytes == floor(cfg->header_bytes));
+	ps->obs = (struct observer){ &null_observer, NULL };
+	ps->compute = cfg->compute ? cfg->compute : &compute_modelled;
 	for (int r = 0; r < cfg->nregions; r++)
 		ps->nnodes += cfg->machines[r];
 	ps->node_region = xmalloc((size_t)ps->nnodes * sizeof *ps->node_region);
@@ -210,13 +234,6 @@ struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 	free(nodes);
 	free(init);
 
-	size_t nk = (size_t)ps->nregions * (size_t)ps->nregions * MSG_NKINDS;
-	ps->stats.wan_bytes = xcalloc(nk, sizeof *ps->stats.wan_bytes);
-	ps->stats.wan_msgs = xcalloc(nk, sizeof *ps->stats.wan_msgs);
-	ps->stats.wait_s = xcalloc((size_t)ps->nnodes * PS_WAIT_NKINDS, sizeof *ps->stats.wait_s);
-	ps->stats.compute_s = xcalloc((size_t)ps->nnodes, sizeof *ps->stats.compute_s);
-	ps->stats.clocks = xcalloc((size_t)ps->nnodes, sizeof *ps->stats.clocks);
-
 	t->deliver = deliver;
 	t->ctx = ps;
 	if (ps->sync->init && ps->sync->init(ps) < 0) {
@@ -274,72 +291,10 @@ void ps_free(struct ps *ps)
 	free(ps->shard_at);
 	free(ps->workers);
 	free(ps->node_region);
-	free(ps->stats.wan_bytes);
-	free(ps->stats.wan_msgs);
-	free(ps->stats.wait_s);
-	free(ps->stats.compute_s);
-	free(ps->stats.clocks);
-	free(ps->evals);
-	free(ps->frecs);
-	free(ps->tallies);
 	free(ps);
 }
 
-/* ---- evaluation and stopping ---- */
-
-static void record_eval(struct ps *ps, int r, int64_t clock)
-{
-	struct ps_replica *rep = &ps->replicas[r];
-	if (ps->nevals == ps->evals_cap) {
-		ps->evals_cap = ps->evals_cap ? 2 * ps->evals_cap : 256;
-		ps->evals = xreallocarray(ps->evals, ps->evals_cap, sizeof *ps->evals);
-	}
-	struct ps_eval *e = &ps->evals[ps->nevals++];
-	e->replica = r;
-	e->clock = clock;
-	e->time = now(ps);
-	e->objective = ps->cfg.wl_ops->objective(ps->cfg.wl, rep->params);
-	e->metric = ps->cfg.wl_ops->metric(ps->cfg.wl, rep->params);
-	rep->evaluated = clock;
-	if (ps->cfg.on_eval)
-		ps->cfg.on_eval(ps->cfg.on_eval_arg, e);
-	if (isnan(ps->cfg.target) || ps->target_time >= 0)
-		return;
-	/* Target: every replica's evaluation at this clock is at or below it. */
-	struct ps_tally *t = NULL;
-	for (size_t i = ps->ntallies; i-- > 0;)
-		if (ps->tallies[i].clock == clock) {
-			t = &ps->tallies[i];
-			break;
-		}
-	if (!t) {
-		ps->tallies = xreallocarray(ps->tallies, ps->ntallies + 1, sizeof *ps->tallies);
-		t = &ps->tallies[ps->ntallies++];
-		*t = (struct ps_tally){ clock, 0, -INFINITY };
-	}
-	t->count++;
-	if (e->objective > t->max_objective)
-		t->max_objective = e->objective;
-	if (t->count == ps->nreplicas && t->max_objective <= ps->cfg.target) {
-		ps->target_time = now(ps);
-		ps->stopping = 1;
-	}
-}
-
-/* A shard's clock advanced: advance its replica's clock and evaluate when due. */
-static void replica_advance(struct ps *ps, int r)
-{
-	struct ps_replica *rep = &ps->replicas[r];
-	int64_t c = INT64_MAX;
-	for (int i = 0; i < rep->nshards; i++)
-		if (rep->shards[i]->clock < c)
-			c = rep->shards[i]->clock;
-	while (rep->clock < c) {
-		rep->clock++;
-		if (rep->clock % ps->cfg.eval_every == 0 || rep->clock == ps->cfg.max_clocks)
-			record_eval(ps, r, rep->clock);
-	}
-}
+/* ---- replicas ---- */
 
 int ps_nreplicas(const struct ps *ps)
 {
@@ -351,45 +306,26 @@ int ps_replica_region(const struct ps *ps, int r)
 	return ps->replicas[r].region;
 }
 
+const double *ps_replica_params(const struct ps *ps, int r)
+{
+	return ps->replicas[r].params;
+}
+
+int ps_replica_nshards(const struct ps *ps, int r)
+{
+	return ps->replicas[r].nshards;
+}
+
 void ps_replica_eval(const struct ps *ps, int r, double *objective, double *metric)
 {
 	*objective = ps->cfg.wl_ops->objective(ps->cfg.wl, ps->replicas[r].params);
 	*metric = ps->cfg.wl_ops->metric(ps->cfg.wl, ps->replicas[r].params);
 }
 
-/* 1 once every push a worker sent has reached its shard. */
-static int pushes_delivered(const struct ps *ps)
-{
-	for (int i = 0; i < ps->nshards_total; i++) {
-		const struct ps_shard *s = &ps->shards[i];
-		const struct ps_replica *rep = &ps->replicas[s->replica];
-		for (int l = 0; l < rep->nworkers; l++)
-			if (s->pushed[l] < ps->workers[rep->workers[l]].clock)
-				return 0;
-	}
-	return 1;
-}
-
-/*
- * The run is finished once every worker has stopped AND every shard has received their last
- * pushes, so that the final clock's updates are in the model and its evaluation is recorded
- * (stopping at the last worker's stop would drop the pushes still on the wire). Called when a
- * worker stops and after each push once all have stopped; fires the callback exactly once.
- */
-static void check_finish(struct ps *ps)
-{
-	if (ps->nactive == 0 && ps->finish_fn && pushes_delivered(ps)) {
-		void (*fn)(void *) = ps->finish_fn;
-		ps->finish_fn = NULL;
-		fn(ps->finish_arg);
-	}
-}
-
 static void worker_stop(struct ps *ps, struct ps_worker *w)
 {
 	w->done = 1;
-	--ps->nactive;
-	check_finish(ps);
+	ps->obs.ops->worker_stop(ps->obs.ctx, w->id, now(ps));
 }
 
 /* ---- shards ---- */
@@ -491,7 +427,8 @@ static void shard_push(struct ps *ps, struct ps_shard *s, struct msg *m)
 	}
 settled:
 	if (advanced) {
-		replica_advance(ps, s->replica);
+		ps->obs.ops->shard_clock(ps->obs.ctx, s->replica, s->index, s->clock, rep->params,
+		                         now(ps));
 		ps_serve_reads(ps, s);
 	}
 }
@@ -613,28 +550,24 @@ static void worker_end(void *ctx, void *arg)
 		struct msg *m = out[s];
 		worker_address(m, w, sh);
 		m->wire_bytes = ps_wire_bytes(ps, sh, m);
-		ps->stats.updates_pushed += count[s] * rl;
-		if (ps->node_region[sh->node] != w->region)
-			ps->stats.updates_pushed_wan += count[s] * rl;
 		ps_send(ps, m);
 	}
 	free(out);
 	free(count);
 	w->clock++;
-	ps->stats.clocks[w->id] = w->clock;
+	ps->obs.ops->clock_done(ps->obs.ctx, w->id, w->clock, now(ps));
 	worker_begin(ps, w);
 }
 
 static void worker_compute(struct ps *ps, struct ps_worker *w)
 {
-	const struct workload_ops *ops = ps->cfg.wl_ops;
-	sim_time_t waited = now(ps) - w->read_sent;
-	double *ws = &ps->stats.wait_s[(size_t)w->id * PS_WAIT_NKINDS];
-	ws[w->worst_wait] += simtime_to_s(w->worst_held);
-	ws[PS_WAIT_NETWORK] += simtime_to_s(waited - w->worst_held);
-	uint64_t units = ops->step(ps->cfg.wl, w->id, w->clock, w->view, &w->upd);
-	double ns = (double)units * ops->ns_per_unit(ps->cfg.wl) * w->speed;
-	ps->stats.compute_s[w->id] += ns / 1e9;
+	sim_time_t t = now(ps), waited = t - w->read_sent;
+	/* The longest hold of a read by a rule is blamed on that rule, the rest on the network. */
+	ps->obs.ops->wait_end(ps->obs.ctx, w->id, w->worst_wait, w->worst_held, t);
+	ps->obs.ops->wait_end(ps->obs.ctx, w->id, PS_WAIT_NETWORK, waited - w->worst_held, t);
+	double ns = ps->compute->step(ps->cfg.compute_arg, ps->cfg.wl_ops, ps->cfg.wl, w->id,
+	                              w->clock, w->view, &w->upd, w->speed);
+	ps->obs.ops->compute(ps->obs.ctx, w->id, ns);
 	ps->t->ops->timer(ps->t, (sim_time_t)llround(ns), worker_end, w);
 }
 
@@ -698,7 +631,8 @@ static void worker_reply(struct ps *ps, struct ps_worker *w, struct msg *m)
 
 static void worker_begin(struct ps *ps, struct ps_worker *w)
 {
-	if (ps->stopping || w->clock >= ps->cfg.max_clocks || now(ps) >= ps->cfg.time_limit) {
+	if (ps->obs.ops->stopping(ps->obs.ctx) || w->clock >= ps->cfg.max_clocks ||
+	    now(ps) >= ps->cfg.time_limit) {
 		worker_stop(ps, w);
 		return;
 	}
@@ -752,13 +686,13 @@ static void deliver(void *ctx, struct msg *m)
 {
 	struct ps *ps = ctx;
 	m->arrived = now(ps);
+	struct observer_msg om = obs_msg(ps, m);
 	switch (m->kind) {
 	case MSG_READ:
 		shard_read(ps, ps->shard_at[m->dst], m);
 		break;
 	case MSG_PUSH:
 		shard_push(ps, ps->shard_at[m->dst], m);
-		check_finish(ps);
 		break;
 	case MSG_REPLY:
 		worker_reply(ps, &ps->workers[m->worker], m);
@@ -768,6 +702,7 @@ static void deliver(void *ctx, struct msg *m)
 		ps->sync->on_message(ps, ps->shard_at[m->dst], m);
 		break;
 	}
+	ps->obs.ops->msg_delivered(ps->obs.ctx, &om, m->arrived);
 	msg_free(m);
 }
 
@@ -776,46 +711,17 @@ static void start_worker(void *ctx, void *arg)
 	worker_begin(ctx, arg);
 }
 
+void ps_set_observer(struct ps *ps, struct observer obs)
+{
+	ps->obs = obs;
+}
+
 void ps_start(struct ps *ps)
 {
-	ps->nactive = ps->nnodes;
 	for (int r = 0; r < ps->nreplicas; r++)
-		record_eval(ps, r, 0);
+		ps->obs.ops->replica_start(ps->obs.ctx, r, ps->replicas[r].params, now(ps));
 	for (int n = 0; n < ps->nnodes; n++)
 		ps->t->ops->timer(ps->t, 0, start_worker, &ps->workers[n]);
-}
-
-int ps_finished(const struct ps *ps)
-{
-	return ps->nactive == 0;
-}
-
-void ps_on_finish(struct ps *ps, void (*fn)(void *arg), void *arg)
-{
-	ps->finish_fn = fn;
-	ps->finish_arg = arg;
-}
-
-const struct ps_stats *ps_stats(const struct ps *ps)
-{
-	return &ps->stats;
-}
-
-const struct ps_eval *ps_evals(const struct ps *ps, size_t *n)
-{
-	*n = ps->nevals;
-	return ps->evals;
-}
-
-const struct ps_filter_rec *ps_filter_recs(const struct ps *ps, size_t *n)
-{
-	*n = ps->nfrecs;
-	return ps->frecs;
-}
-
-sim_time_t ps_target_time(const struct ps *ps)
-{
-	return ps->target_time;
 }
 
 int ps_nworkers(const struct ps *ps)

@@ -16,6 +16,8 @@
 
 #include "lib/simtime.h"
 #include "ps/msg.h"
+#include "ps/compute.h"
+#include "ps/observer.h"
 #include "ps/transport.h"
 #include "workloads/workload.h"
 
@@ -33,36 +35,6 @@ enum ps_wait {
 };
 extern const char *const ps_wait_names[PS_WAIT_NKINDS];
 
-/* Per-run counters kept by the cluster (read after the run). */
-struct ps_stats {
-	double *wan_bytes;     /* nregions*nregions*MSG_NKINDS bytes sent, [src][dst][kind] */
-	double *wan_msgs;      /* same shape: message counts */
-	double *wait_s;        /* nworkers*PS_WAIT_NKINDS seconds waited, by reason */
-	double *compute_s;     /* nworkers: seconds computing */
-	int64_t *clocks;       /* nworkers: clocks completed */
-	uint64_t updates_produced; /* Gaia: nonzero parameter updates reaching shards' filters */
-	uint64_t updates_sent;     /* Gaia: of those, sent to other data centers */
-	uint64_t updates_pushed;   /* parameter values pushed by workers to shards */
-	uint64_t updates_pushed_wan; /* of those, pushed to a shard in another region */
-};
-
-/* One evaluation of a replica's objective. */
-struct ps_eval {
-	int replica;       /* replica index (region for Gaia; 0 for a single global model) */
-	int64_t clock;     /* clocks completed by all of the replica's workers */
-	sim_time_t time;   /* when, ns */
-	double objective;  /* workload objective */
-	double metric;     /* workload metric (e.g. RMSE) */
-};
-
-/* Per clock and region: filter counts (Gaia). */
-struct ps_filter_rec {
-	int region;            /* region */
-	int64_t clock;         /* clock */
-	uint64_t produced;     /* nonzero parameter updates accumulated this clock */
-	uint64_t sent;         /* significant ones sent */
-	double threshold;      /* threshold in force */
-};
 
 struct ps_config {
 	int nregions;              /* regions */
@@ -76,41 +48,36 @@ struct ps_config {
 	const struct workload_ops *wl_ops; /* workload */
 	struct workload *wl;       /* workload instance (partitioned over the nodes' workers) */
 	const double *speed;       /* per node compute slowdown factor (1 = reference), or NULL */
+	const struct compute_ops *compute; /* compute-time policy (NULL: compute_modelled) */
+	void *compute_arg;         /* its state */
 	int64_t max_clocks;        /* stop after this many clocks per worker (> 0) */
-	double target;             /* stop once the objective is <= target (NAN: no target) */
 	sim_time_t time_limit;     /* stop workers starting a clock after this time (SIMTIME_NEVER) */
-	int64_t eval_every;        /* evaluate the objective every k clocks (and at the end) */
 	double value_bytes;        /* bytes per parameter value on the wire: 4 (float32) or 8 */
 	double index_bytes;        /* bytes per index on the wire: 4 (the only width encoded) */
 	double header_bytes;       /* bytes of header per message, whole and >= MSG_HEADER_BYTES
 	                            * (docs/wire-format.md: the excess is framing overhead) */
-	/* Called after each evaluation (progress display, logging); may be NULL. */
-	void (*on_eval)(void *arg, const struct ps_eval *e);
-	void *on_eval_arg;         /* its argument */
 };
 
 /* Create the cluster on transport t; NULL with a message if the sync model rejects the setup. */
 struct ps *ps_new(const struct ps_config *cfg, struct transport *t);
 void ps_free(struct ps *ps);
-/* Start every worker at clock 0. */
+/*
+ * Install the observer the nodes report their events to (ps/observer.h); before ps_start. Until
+ * then (and for a cluster never given one) events go nowhere and no stop rule fires.
+ */
+void ps_set_observer(struct ps *ps, struct observer obs);
+/* Start every worker at clock 0 (each replica's initial model is reported first). */
 void ps_start(struct ps *ps);
-/* 1 once every worker has stopped. */
-int ps_finished(const struct ps *ps);
-/* Set a callback run once when every worker has stopped. */
-void ps_on_finish(struct ps *ps, void (*fn)(void *arg), void *arg);
-
-const struct ps_stats *ps_stats(const struct ps *ps);
-/* Objective evaluations in the order they happened. */
-const struct ps_eval *ps_evals(const struct ps *ps, size_t *n);
-const struct ps_filter_rec *ps_filter_recs(const struct ps *ps, size_t *n);
-/* Time the target was reached (all replicas at or below it), or -1. */
-sim_time_t ps_target_time(const struct ps *ps);
 int ps_nworkers(const struct ps *ps);
 int ps_nodes_region(const struct ps *ps, int node);
 /* Replicas: one global, or one per region with machines (Gaia). */
 int ps_nreplicas(const struct ps *ps);
 /* Region of a per-region replica, or -1 for the global one. */
 int ps_replica_region(const struct ps *ps, int r);
+/* Shards (= workers) of replica r. */
+int ps_replica_nshards(const struct ps *ps, int r);
+/* Replica r's current parameters (nrows * row_len), read-only. */
+const double *ps_replica_params(const struct ps *ps, int r);
 /* Objective and metric of replica r's current parameters. */
 void ps_replica_eval(const struct ps *ps, int r, double *objective, double *metric);
 

@@ -32,7 +32,7 @@
 -- and one with version 0 that already holds tables (not a gaiasim results database).
 -- Any change to a table here must bump this number.
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- One row per run.
 CREATE TABLE IF NOT EXISTS runs (
@@ -114,6 +114,7 @@ CREATE TABLE IF NOT EXISTS clocks (
 		CHECK (sim_time_s >= 0),
 	objective REAL NOT NULL,                   -- training objective (loss) of that model, dimensionless; lower is better
 	metric REAL NOT NULL,                      -- the workload's reported metric of that model (named in summary.metric_name, e.g. RMSE)
+	test_metric REAL,                          -- held-out metric of that model (named in summary.test_metric_name, e.g. test RMSE); NULL when the workload has none
 	PRIMARY KEY (run_id, region, clock)
 ) WITHOUT ROWID;
 
@@ -167,6 +168,7 @@ CREATE TABLE IF NOT EXISTS filter_updates (
 		CHECK (updates_produced >= 0),
 	updates_sent INTEGER NOT NULL              -- parameter values the region sent over the WAN in this clock (to any region, counted once)
 		CHECK (updates_sent >= 0),
+	threshold REAL,                            -- significance threshold in force for this clock (|update / value| above it is significant), dimensionless; NULL if unknown
 	PRIMARY KEY (run_id, region, clock)
 ) WITHOUT ROWID;
 
@@ -206,7 +208,11 @@ CREATE TABLE IF NOT EXISTS summary (
 	cost_transfer_usd REAL NOT NULL            -- cost of the WAN data transfer, USD
 		CHECK (cost_transfer_usd >= 0),
 	-- cost_total_usd: cost_machine_usd + cost_transfer_usd, USD (derived)
-	cost_total_usd REAL GENERATED ALWAYS AS (cost_machine_usd + cost_transfer_usd) VIRTUAL
+	cost_total_usd REAL GENERATED ALWAYS AS (cost_machine_usd + cost_transfer_usd) VIRTUAL,
+	test_metric_name TEXT                      -- name of the held-out metric in clocks.test_metric and final_test_metric (e.g. 'test_rmse'); NULL when the workload has none
+		CHECK (test_metric_name IS NULL OR test_metric_name <> ''),
+	final_test_metric REAL                     -- held-out metric of the final model (mean over replicas); NULL exactly when test_metric_name is
+		CHECK ((final_test_metric IS NULL) = (test_metric_name IS NULL))
 );
 
 -- ------------------------------------------------------------------------------------------

@@ -61,8 +61,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO link_bytes (run_id, src_region, dst_region, t0_s, t1_s, carried_bytes)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_CLOCK] =
-		"INSERT INTO clocks (run_id, region, clock, sim_time_s, objective, metric)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		"INSERT INTO clocks (run_id, region, clock, sim_time_s, objective, metric,"
+		" test_metric) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_BLOCKED] =
 		"INSERT INTO blocked (run_id, worker, region, reason, blocked_s, episodes)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, 1)"
@@ -76,16 +76,17 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" sent_bytes = sent_bytes + excluded.sent_bytes,"
 		" messages = messages + excluded.messages",
 	[ST_FILTER] =
-		"INSERT INTO filter_updates (run_id, region, clock, updates_produced, updates_sent)"
-		" VALUES (?1, ?2, ?3, ?4, ?5)"
+		"INSERT INTO filter_updates (run_id, region, clock, updates_produced, updates_sent,"
+		" threshold) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 		" ON CONFLICT (run_id, region, clock) DO UPDATE SET"
 		" updates_produced = updates_produced + excluded.updates_produced,"
 		" updates_sent = updates_sent + excluded.updates_sent",
 	[ST_SUMMARY] =
 		"INSERT INTO summary (run_id, sync_model, workload, metric_name, target_objective,"
 		" time_to_target_s, clocks_completed, final_objective, final_metric, wan_bytes,"
-		" lan_bytes, updates_produced, updates_sent, cost_machine_usd, cost_transfer_usd)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+		" lan_bytes, updates_produced, updates_sent, cost_machine_usd, cost_transfer_usd,"
+		" test_metric_name, final_test_metric)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
 };
 
 struct store {
@@ -502,7 +503,7 @@ int store_link_bytes(struct store *s, int64_t run_id, const char *src, const cha
 }
 
 int store_clock(struct store *s, int64_t run_id, const char *region, int64_t clock,
-                double sim_time_s, double objective, double metric)
+                double sim_time_s, double objective, double metric, double test_metric)
 {
 	if (check_run(s, run_id, "a clock") != 0)
 		return -1;
@@ -511,7 +512,8 @@ int store_clock(struct store *s, int64_t run_id, const char *region, int64_t clo
 		return row_failed(s, run_id, 0, "a clock");
 	int brc = sqlite3_bind_int64(st, 1, run_id) | bind_text(st, 2, region) |
 	          sqlite3_bind_int64(st, 3, clock) | bind_real(st, 4, sim_time_s) |
-	          bind_real(st, 5, objective) | bind_real(st, 6, metric);
+	          bind_real(st, 5, objective) | bind_real(st, 6, metric) |
+	          bind_real(st, 7, test_metric);
 	int rc = insert_row(st, brc);
 	if (rc != 0)
 		return row_failed(s, run_id, rc, "clock %" PRId64 " of region %s (time %g s, "
@@ -563,7 +565,7 @@ int store_wan_bytes(struct store *s, int64_t run_id, const char *src, const char
 }
 
 int store_filter(struct store *s, int64_t run_id, const char *region, int64_t clock,
-                 uint64_t updates_produced, uint64_t updates_sent)
+                 uint64_t updates_produced, uint64_t updates_sent, double threshold)
 {
 	if (check_run(s, run_id, "filter counts") != 0)
 		return -1;
@@ -572,7 +574,7 @@ int store_filter(struct store *s, int64_t run_id, const char *region, int64_t cl
 		return row_failed(s, run_id, 0, "filter counts");
 	int brc = sqlite3_bind_int64(st, 1, run_id) | bind_text(st, 2, region) |
 	          sqlite3_bind_int64(st, 3, clock) | bind_count(st, 4, updates_produced) |
-	          bind_count(st, 5, updates_sent);
+	          bind_count(st, 5, updates_sent) | bind_real(st, 6, threshold);
 	int rc = insert_row(st, brc);
 	if (rc != 0)
 		return row_failed(s, run_id, rc, "filter counts of region %s clock %" PRId64 " (%"
@@ -595,7 +597,8 @@ int store_summary(struct store *s, int64_t run_id, const struct store_summary *s
 	          bind_real(st, 8, sum->final_objective) | bind_real(st, 9, sum->final_metric) |
 	          bind_real(st, 10, sum->wan_bytes) | bind_real(st, 11, sum->lan_bytes) |
 	          bind_count(st, 12, sum->updates_produced) | bind_count(st, 13, sum->updates_sent) |
-	          bind_real(st, 14, sum->cost_machine_usd) | bind_real(st, 15, sum->cost_transfer_usd);
+	          bind_real(st, 14, sum->cost_machine_usd) | bind_real(st, 15, sum->cost_transfer_usd) |
+	          bind_text(st, 16, sum->test_metric_name) | bind_real(st, 17, sum->final_test_metric);
 	int rc = insert_row(st, brc);
 	if (rc != 0)
 		return row_failed(s, run_id, rc, "the summary (sync model %s, workload %s)",

@@ -57,9 +57,10 @@ struct sqlite3 *store_db(struct store *s);
  * has already rolled the open run back: the caller only reports the failure.
  */
 
-/* Region `region`'s model after `clock` clocks: simulated time, objective, workload metric. */
+/* Region `region`'s model after `clock` clocks: simulated time, objective, workload metric,
+ * held-out metric (NAN: the workload has none; stored as NULL). */
 int store_clock(struct store *s, int64_t run_id, const char *region, int64_t clock,
-                double sim_time_s, double objective, double metric);
+                double sim_time_s, double objective, double metric, double test_metric);
 
 /* Why a worker waited. */
 enum store_block_reason {
@@ -79,9 +80,10 @@ int store_blocked(struct store *s, int64_t run_id, int worker, const char *regio
 int store_wan_bytes(struct store *s, int64_t run_id, const char *src, const char *dst,
                     const char *kind, double bytes, uint64_t messages);
 
-/* Significance filter of `region` during `clock`: adds produced and sent update counts. */
+/* Significance filter of `region` during `clock`: adds produced and sent update counts; the
+ * threshold in force is the first one given for the pair (NAN: stored as NULL). */
 int store_filter(struct store *s, int64_t run_id, const char *region, int64_t clock,
-                 uint64_t updates_produced, uint64_t updates_sent);
+                 uint64_t updates_produced, uint64_t updates_sent, double threshold);
 
 /* The run's summary row; reached_target, share_updates_sent and cost_total_usd are derived. */
 struct store_summary {
@@ -93,6 +95,8 @@ struct store_summary {
 	int64_t clocks_completed;   /* clocks completed by every worker */
 	double final_objective;     /* objective of the final model */
 	double final_metric;        /* metric of the final model */
+	const char *test_metric_name; /* held-out metric's name, NULL when the workload has none */
+	double final_test_metric;   /* held-out metric of the final model (NAN: none) */
 	double wan_bytes;           /* bytes sent between regions */
 	double lan_bytes;           /* bytes sent within regions */
 	uint64_t updates_produced;  /* parameter values updated by all workers */

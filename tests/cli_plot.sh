@@ -74,7 +74,7 @@ wan-by-pair-run1-bsp 640 560
 wan-by-pair-run2-gaia 640 560
 wan-by-pair-run4-gaia 640 560
 cost 640 420
-filter 640 420
+filter 640 760
 trace-replay-run4-gaia 640 640
 trace-replay-run5-net 640 640"
 

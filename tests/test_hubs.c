@@ -19,12 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/net.h"
+#include "cli/cluster.h"
 #include "ps/ps-internal.h"
 #include "ps/ps.h"
-#include "sim/sim.h"
 #include "ps/sync.h"
-#include "sim/transport_sim.h"
 #include "lib/xmalloc.h"
 #include "tests/testutil.h"
 #include "topology/topology.h"
@@ -45,7 +43,7 @@ struct workload {
 	int cal, ore;            /* california's and oregon's region indices */
 	size_t nrows, np;        /* W + 2 rows; parameters */
 	int64_t maxc;            /* clocks recorded */
-	const struct sim *sim;   /* for timestamps */
+	const struct cluster *cl; /* for timestamps */
 	uint32_t *rowbuf;        /* rows_needed buffer: every row */
 	double *views;           /* nworkers * maxc * np: the view of each step */
 	sim_time_t *start;       /* nworkers * maxc: when each step ran, ns */
@@ -84,7 +82,7 @@ static uint64_t wl_step(struct workload *wl, int w, int64_t c, const double *mod
 	size_t k = (size_t)w * (size_t)wl->maxc + (size_t)c;
 	CU_ASSERT(!wl->seen[k]);
 	wl->seen[k] = 1;
-	wl->start[k] = sim_now(wl->sim);
+	wl->start[k] = cluster_now(wl->cl);
 	memcpy(wl->views + k * wl->np, model, wl->np * sizeof *model);
 	size_t n = cancel(wl, w) != 0 ? 3 : 2;
 	wl_update_reserve(out, n, ROW_LEN);
@@ -163,13 +161,11 @@ struct run {
 	struct topology *topo;
 	struct runcfg *cfg;
 	void *sp;
-	struct sim *sim;
-	struct net *net;
-	struct transport *t;
-	struct ps *ps;
+	struct cluster *c;       /* the cluster (cli/cluster.h) */
+	struct ps *ps;           /* its parameter server */
 	struct workload wl;
 	int R, N;                /* regions, workers */
-	int *machines, *node_region, *region_group, *group_hub;
+	int *machines, *node_region;
 	double *speed;
 };
 
@@ -178,7 +174,6 @@ struct run {
 struct wire_check {
 	struct transport base;   /* must be first */
 	struct transport *inner; /* the simulated transport */
-	const struct ps *ps;     /* for each message's shard geometry (set after ps_new) */
 };
 static uint64_t wire_seen[MSG_NKINDS]; /* messages checked, by kind, over every run */
 static uint64_t wire_bad;              /* of those, not sent exactly as charged */
@@ -186,6 +181,15 @@ static uint64_t wire_bad;              /* of those, not sent exactly as charged 
 static struct wire_check *wc(struct transport *t)
 {
 	return (struct wire_check *)t;
+}
+
+/* The inner transport, with the upcall the parameter server set on the wrapper (ps_new sets
+ * it after the cluster builder wrapped the transport): deliveries and timers come from it. */
+static struct transport *inner(struct transport *t)
+{
+	wc(t)->inner->deliver = t->deliver;
+	wc(t)->inner->ctx = t->ctx;
+	return wc(t)->inner;
 }
 
 /* The decoded message carries the same fields and entries (values as float32 rounds them). */
@@ -217,7 +221,7 @@ static int wire_same(const struct msg *m, const struct msg *d, size_t rl)
 
 static void wire_check_send(struct transport *t, struct msg *m)
 {
-	const struct ps *ps = wc(t)->ps;
+	const struct ps *ps = t->ctx; /* the upcall's context is the parameter server */
 	int node = m->kind == MSG_READ || m->kind == MSG_PUSH ? m->dst : m->src;
 	const struct ps_shard *s = ps->shard_at[node];
 	struct msg_format f;
@@ -232,7 +236,7 @@ static void wire_check_send(struct transport *t, struct msg *m)
 	wire_bad += !ok;
 	msg_free(d);
 	free(buf);
-	wc(t)->inner->ops->send(wc(t)->inner, m);
+	inner(t)->ops->send(inner(t), m);
 }
 
 static sim_time_t wire_check_now(struct transport *t)
@@ -243,7 +247,7 @@ static sim_time_t wire_check_now(struct transport *t)
 static void wire_check_timer(struct transport *t, sim_time_t delay, transport_timer_fn fn,
                              void *arg)
 {
-	wc(t)->inner->ops->timer(wc(t)->inner, delay, fn, arg);
+	inner(t)->ops->timer(inner(t), delay, fn, arg);
 }
 
 static double wire_check_queued(struct transport *t, int src, int dst)
@@ -272,38 +276,25 @@ static const struct transport_ops wire_check_ops = {
 	.destroy = wire_check_destroy,
 };
 
-static struct transport *wire_check_new(struct transport *inner)
+static struct transport *wire_check_new(struct transport *in, void *arg)
 {
+	(void)arg;
 	struct wire_check *w = xcalloc(1, sizeof *w);
 	w->base.ops = &wire_check_ops;
-	w->inner = inner;
+	w->inner = in;
 	return &w->base;
-}
-
-/* After ps_new set the upcall on the wrapper: deliveries and timers come from the inner one. */
-static void wire_check_attach(struct transport *t, const struct ps *ps)
-{
-	wc(t)->ps = ps;
-	wc(t)->inner->deliver = t->deliver;
-	wc(t)->inner->ctx = t->ctx;
 }
 
 static void run_free(struct run *r)
 {
 	if (!r)
 		return;
-	ps_free(r->ps);
-	if (r->t)
-		r->t->ops->destroy(r->t);
-	net_free(r->net);
-	sim_free(r->sim);
+	cluster_free(r->c);
 	free(r->sp);
 	runcfg_free(r->cfg);
 	topology_free(r->topo);
 	free(r->machines);
 	free(r->node_region);
-	free(r->region_group);
-	free(r->group_hub);
 	free(r->speed);
 	free(r->wl.rowbuf);
 	free(r->wl.views);
@@ -335,21 +326,16 @@ static struct run *run_new(const struct opts *o)
 	int R = r->R = r->topo->n;
 	r->N = R * o->machines;
 	r->machines = xmalloc((size_t)R * sizeof *r->machines);
-	r->region_group = xmalloc((size_t)R * sizeof *r->region_group);
-	r->group_hub = xmalloc((size_t)r->topo->ngroups * sizeof *r->group_hub);
 	r->node_region = xmalloc((size_t)r->N * sizeof *r->node_region);
 	r->speed = xmalloc((size_t)r->N * sizeof *r->speed);
 	int slow = o->slow ? topology_region(r->topo, o->slow) : -1;
 	for (int q = 0, n = 0; q < R; q++) {
 		r->machines[q] = o->machines;
-		r->region_group[q] = r->topo->regions[q].group;
 		for (int m = 0; m < o->machines; m++, n++) {
 			r->node_region[n] = q;
 			r->speed[n] = q == slow ? o->factor : 1.0;
 		}
 	}
-	for (int g = 0; g < r->topo->ngroups; g++)
-		r->group_hub[g] = r->topo->groups[g].hub;
 
 	struct workload *w = &r->wl;
 	w->nworkers = r->N;
@@ -368,38 +354,35 @@ static struct run *run_new(const struct opts *o)
 	w->seen = xcalloc(nk, 1);
 	w->probe = xcalloc(w->np, sizeof *w->probe);
 
-	r->sim = sim_new(1);
-	w->sim = r->sim;
-	r->net = net_new(r->sim, r->topo, r->machines);
-	r->t = wire_check_new(transport_sim_new(r->sim, r->net, r->node_region, r->N));
-	struct ps_config pc = {
-		.nregions = R,
+	struct cluster_config cc = {
+		.topo = r->topo,
+		.wrap_transport = wire_check_new,
 		.machines = r->machines,
-		.node_region = r->node_region,
-		.region_group = o->no_groups ? NULL : r->region_group,
-		.group_hub = o->no_groups ? NULL : r->group_hub,
-		.ngroups = o->no_groups ? 0 : r->topo->ngroups,
+		.no_hub_groups = o->no_groups,
 		.sync = &sync_gaia,
 		.sync_params = r->sp,
 		.wl_ops = &hub_ops,
 		.wl = w,
 		.speed = r->speed,
+		.transport = "sim",
+		.seed = 1,
 		.max_clocks = o->clocks,
+		.eval_every = 1000000,
 		.target = NAN,
 		.time_limit = SIMTIME_NEVER,
-		.eval_every = 1000000,
 		.value_bytes = 4,
 		.index_bytes = 4,
 		.header_bytes = HDR,
+		.drain = 1,
 	};
-	r->ps = ps_new(&pc, r->t);
-	if (!r->ps)
+	r->c = cluster_new(&cc);
+	if (!r->c)
 		return r; /* the caller checks */
-	wire_check_attach(r->t, r->ps);
-	ps_start(r->ps);
-	sim_run(r->sim, SIMTIME_NEVER);
-	CU_ASSERT(ps_finished(r->ps));
-	CU_ASSERT_EQUAL(sim_pending(r->sim), 0);
+	r->ps = cluster_ps(r->c);
+	w->cl = r->c;
+	cluster_run(r->c, SIMTIME_NEVER);
+	CU_ASSERT(cluster_finished(r->c));
+	CU_ASSERT_EQUAL(cluster_pending(r->c), 0);
 	for (size_t k = 0; k < nk; k++)
 		CU_ASSERT(w->seen[k]);
 	return r;
@@ -424,12 +407,12 @@ static int is_hub(const struct run *r, int q)
 
 static double msgs(const struct run *r, int a, int b, int k)
 {
-	return ps_stats(r->ps)->wan_msgs[((size_t)a * (size_t)r->R + (size_t)b) * MSG_NKINDS + (size_t)k];
+	return cluster_stats(r->c)->wan_msgs[((size_t)a * (size_t)r->R + (size_t)b) * MSG_NKINDS + (size_t)k];
 }
 
 static double bytes(const struct run *r, int a, int b, int k)
 {
-	return ps_stats(r->ps)->wan_bytes[((size_t)a * (size_t)r->R + (size_t)b) * MSG_NKINDS + (size_t)k];
+	return cluster_stats(r->c)->wan_bytes[((size_t)a * (size_t)r->R + (size_t)b) * MSG_NKINDS + (size_t)k];
 }
 
 /* Parameters of replica q (through the workload's objective, which copies them). */

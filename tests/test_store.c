@@ -167,6 +167,7 @@ static struct store_summary a_summary(void)
 		.updates_sent = 250,
 		.cost_machine_usd = 3.25,
 		.cost_transfer_usd = 0.5,
+		.final_test_metric = NAN, /* no held-out metric (test_metric_name NULL) */
 	};
 	return sum;
 }
@@ -178,10 +179,10 @@ static int write_every_table(struct store *s, int64_t id)
 	int rc = 0;
 	rc |= store_transfer(s, id, 1, "virginia", "tokyo", 1e6, 0.0, 0.1, 0.2);
 	rc |= store_link_bytes(s, id, "virginia", "tokyo", 0.0, 1.0, 1e6);
-	rc |= store_clock(s, id, "virginia", 1, 2.0, 0.9, 1.1);
+	rc |= store_clock(s, id, "virginia", 1, 2.0, 0.9, 1.1, NAN);
 	rc |= store_blocked(s, id, 0, "virginia", STORE_BLOCK_SSP_BOUND, 0.3);
 	rc |= store_wan_bytes(s, id, "virginia", "tokyo", "update", 5e5, 3);
-	rc |= store_filter(s, id, "virginia", 1, 100, 10);
+	rc |= store_filter(s, id, "virginia", 1, 100, 10, NAN);
 	rc |= store_summary(s, id, &sum);
 	return rc;
 }
@@ -277,9 +278,9 @@ static void test_sync_tables(void)
 	info.label = "gaia";
 	int64_t id = store_run_begin(s, &info);
 	CU_ASSERT_FATAL(id > 0);
-	CU_ASSERT_EQUAL(store_clock(s, id, "virginia", 0, 0.0, 2.0, 1.5), 0);
-	CU_ASSERT_EQUAL(store_clock(s, id, "virginia", 1, 3.5, 1.25, 1.1), 0);
-	CU_ASSERT_EQUAL(store_clock(s, id, "tokyo", 1, 3.75, 1.5, 1.2), 0);
+	CU_ASSERT_EQUAL(store_clock(s, id, "virginia", 0, 0.0, 2.0, 1.5, NAN), 0);
+	CU_ASSERT_EQUAL(store_clock(s, id, "virginia", 1, 3.5, 1.25, 1.1, NAN), 0);
+	CU_ASSERT_EQUAL(store_clock(s, id, "tokyo", 1, 3.75, 1.5, 1.2, 0.875), 0);
 	/* Two SSP episodes of worker 3 (1.5 + 2.25 s) and one mirror-clock wait. */
 	CU_ASSERT_EQUAL(store_blocked(s, id, 3, "tokyo", STORE_BLOCK_SSP_BOUND, 1.5), 0);
 	CU_ASSERT_EQUAL(store_blocked(s, id, 3, "tokyo", STORE_BLOCK_SSP_BOUND, 2.25), 0);
@@ -289,9 +290,11 @@ static void test_sync_tables(void)
 	CU_ASSERT_EQUAL(store_wan_bytes(s, id, "virginia", "tokyo", "update", 3500, 3), 0);
 	CU_ASSERT_EQUAL(store_wan_bytes(s, id, "tokyo", "virginia", "clock", 64, 1), 0);
 	/* Filter counts reported by two workers of virginia in clock 1. */
-	CU_ASSERT_EQUAL(store_filter(s, id, "virginia", 1, 600, 40), 0);
-	CU_ASSERT_EQUAL(store_filter(s, id, "virginia", 1, 400, 60), 0);
+	CU_ASSERT_EQUAL(store_filter(s, id, "virginia", 1, 600, 40, 0.01), 0);
+	CU_ASSERT_EQUAL(store_filter(s, id, "virginia", 1, 400, 60, 0.02), 0);
 	struct store_summary sum = a_summary();
+	sum.test_metric_name = "test_rmse";
+	sum.final_test_metric = 0.5;
 	CU_ASSERT_EQUAL(store_summary(s, id, &sum), 0);
 	CU_ASSERT_EQUAL(id, 1); /* AUTOINCREMENT starts at 1 in a fresh database */
 	CU_ASSERT_EQUAL(store_run_commit(s, id, 300.0, 2.0), 0);
@@ -300,6 +303,8 @@ static void test_sync_tables(void)
 	int64_t id2 = store_run_begin(s, &info);
 	CU_ASSERT_FATAL(id2 > id);
 	sum.time_to_target_s = NAN;
+	sum.test_metric_name = NULL;
+	sum.final_test_metric = NAN;
 	sum.updates_produced = 0;
 	sum.updates_sent = 0;
 	CU_ASSERT_EQUAL(store_summary(s, id2, &sum), 0);
@@ -327,6 +332,15 @@ static void test_sync_tables(void)
 	                              buf, sizeof buf), "tokyo");
 	CU_ASSERT_EQUAL(q_int(db, "SELECT updates_produced FROM filter_updates"), 1000);
 	CU_ASSERT_EQUAL(q_int(db, "SELECT updates_sent FROM filter_updates"), 100);
+	/* The held-out metric: NULL where not given; the first threshold of a (region, clock). */
+	CU_ASSERT_EQUAL(q_real(db, "SELECT test_metric FROM clocks WHERE region = 'tokyo'"), 0.875);
+	CU_ASSERT_EQUAL(q_int(db, "SELECT count(*) FROM clocks WHERE test_metric IS NULL"), 2);
+	CU_ASSERT_EQUAL(q_real(db, "SELECT threshold FROM filter_updates"), 0.01);
+	CU_ASSERT_STRING_EQUAL(q_text(db, "SELECT test_metric_name FROM summary WHERE run_id = 1",
+	                              buf, sizeof buf), "test_rmse");
+	CU_ASSERT_EQUAL(q_real(db, "SELECT final_test_metric FROM summary WHERE run_id = 1"), 0.5);
+	CU_ASSERT_EQUAL(q_int(db, "SELECT test_metric_name IS NULL AND final_test_metric IS NULL "
+	                          "FROM summary WHERE run_id = 2"), 1);
 	/* Summary: derived columns from the inputs (250 / 1000; 3.25 + 0.5). */
 	CU_ASSERT_EQUAL(q_int(db, "SELECT reached_target FROM summary WHERE run_id = 1"), 1);
 	CU_ASSERT_EQUAL(q_real(db, "SELECT share_updates_sent FROM summary WHERE run_id = 1"), 0.25);
@@ -427,7 +441,7 @@ static void test_error_rolls_back(void)
 			rc = store_transfer(s, r, 1, "a", "b", 1, 0, 0, 0);
 			break;
 		case 1:
-			rc = store_clock(s, r, "a", 0, NAN, 1, 1);
+			rc = store_clock(s, r, "a", 0, NAN, 1, 1, NAN);
 			break;
 		case 2:
 			rc = store_link_bytes(s, r, "a", "b", 0, 1, -5);
@@ -851,7 +865,8 @@ static int has_unit(const char *name)
 static int dimensionless(const char *name)
 {
 	static const char *const ok[] = { "objective", "metric", "target_objective",
-		                           "final_objective", "final_metric", "share_updates_sent" };
+		                           "final_objective", "final_metric", "share_updates_sent",
+		                           "test_metric", "final_test_metric", "threshold" };
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
 		if (!strcmp(name, ok[i]))
 			return 1;

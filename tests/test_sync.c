@@ -15,6 +15,7 @@
  *  - gaia: per-region replicas; a read(c) also needs every other region's mirror clock >= c -
  *    slack; the significance filter holds small updates back; the selective barrier holds reads
  *    of exactly the rows of a batch in flight.
+ * Clusters are assembled by the cluster builder (cli/cluster.h), as `gaiasim run` does.
  * Topologies: tests/data/sync/ (round numbers so that times can be worked by hand). Reference
  * compute is 10 ms per clock (10 units of 1 ms); a node's speed factor multiplies it.
  */
@@ -22,11 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/net.h"
+#include "cli/cluster.h"
 #include "ps/ps.h"
-#include "sim/sim.h"
 #include "ps/sync.h"
-#include "sim/transport_sim.h"
 #include "lib/xmalloc.h"
 #include "tests/testutil.h"
 #include "topology/topology.h"
@@ -51,7 +50,7 @@ struct workload {
 	int (*upd_row)(int w, int64_t c); /* row worker w updates at clock c, -1 none; NULL: w */
 	int dynamic;             /* 1: the update depends on the view (a small dynamical system) */
 	int (*reads)(int w, int64_t c, size_t row); /* rows a step reads; NULL: all */
-	const struct sim *sim;   /* for timestamps */
+	const struct cluster *cl; /* for timestamps */
 	uint32_t *rowbuf;        /* nworkers * nrows: rows_needed buffers */
 	double *views;           /* nworkers * maxc * np: the view of each (worker, clock) */
 	uint8_t *seen;           /* nworkers * maxc: 1 once the step ran */
@@ -81,7 +80,7 @@ static uint64_t wl_step(struct workload *w, int worker, int64_t clock, const dou
 	size_t k = (size_t)worker * (size_t)w->maxc + (size_t)clock;
 	CU_ASSERT(!w->seen[k]); /* each (worker, clock) runs once */
 	w->seen[k] = 1;
-	w->start[k] = sim_now(w->sim);
+	w->start[k] = cluster_now(w->cl);
 	memcpy(w->views + k * w->np, model, w->np * sizeof *model);
 	out->nrows = 0;
 	int row = w->upd_row ? w->upd_row(worker, clock) : worker;
@@ -195,24 +194,16 @@ struct run {
 	struct runcfg *cfg;      /* model parameters' source */
 	void *sp;                /* parsed model parameters */
 	const struct sync_ops *sync; /* model */
-	struct sim *sim;         /* simulator */
-	struct net *net;         /* network */
-	struct transport *t;     /* transport */
-	struct ps *ps;           /* cluster */
+	struct cluster *c;       /* cluster */
+	struct ps *ps;           /* its parameter server */
 	int nregions;            /* regions */
 	int nnodes;              /* nodes = workers */
 	int machines[MAXR];      /* per region (where the data is) */
-	int net_machines[MAXR];  /* per region as placed */
 	int node_region[MAXW];   /* region each node is placed in */
 	int data_region[MAXW];   /* region of each worker's data */
 	double speed[MAXW];      /* per node compute factor */
 	sim_time_t end;          /* simulated time at the end */
 };
-
-static void finished(void *arg)
-{
-	sim_stop(arg);
-}
 
 static struct run *run_new(const struct setup *su)
 {
@@ -237,8 +228,6 @@ static struct run *run_new(const struct setup *su)
 		r->machines[q] = su->machines;
 		for (int m = 0; m < su->machines; m++, n++) {
 			r->data_region[n] = q;
-			r->node_region[n] = r->sync->one_region ? 0 : q;
-			r->net_machines[r->node_region[n]]++;
 			r->speed[n] = su->speed[n] > 0 ? su->speed[n] : 1.0;
 		}
 	}
@@ -260,35 +249,34 @@ static struct run *run_new(const struct setup *su)
 	w->seen = xcalloc(nk, 1);
 	w->start = xcalloc(nk, sizeof *w->start);
 
-	r->sim = sim_new(1);
-	w->sim = r->sim;
-	r->net = net_new(r->sim, r->topo, r->net_machines);
-	r->t = transport_sim_new(r->sim, r->net, r->node_region, r->nnodes);
-	struct ps_config pc = {
-		.nregions = r->nregions,
+	struct cluster_config cc = {
+		.topo = r->topo,
 		.machines = r->machines,
-		.node_region = r->node_region,
 		.sync = r->sync,
 		.sync_params = r->sp,
 		.wl_ops = &count_ops,
 		.wl = w,
 		.speed = r->speed,
+		.transport = "sim",
+		.seed = 1,
 		.max_clocks = su->clocks,
+		.eval_every = 1,
 		.target = NAN,
 		.time_limit = SIMTIME_NEVER,
-		.eval_every = 1,
 		.value_bytes = 4,
 		.index_bytes = 4,
 		.header_bytes = 64,
+		.drain = su->drain,
 	};
-	r->ps = ps_new(&pc, r->t);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r->ps);
-	if (!su->drain)
-		ps_on_finish(r->ps, finished, r->sim);
-	ps_start(r->ps);
-	sim_run(r->sim, SIMTIME_NEVER);
-	r->end = sim_now(r->sim);
-	CU_ASSERT(ps_finished(r->ps));
+	r->c = cluster_new(&cc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->c);
+	r->ps = cluster_ps(r->c);
+	w->cl = r->c;
+	for (int n = 0; n < r->nnodes; n++)
+		r->node_region[n] = cluster_node_region(r->c, n);
+	cluster_run(r->c, SIMTIME_NEVER);
+	r->end = cluster_now(r->c);
+	CU_ASSERT(cluster_finished(r->c));
 	for (size_t k = 0; k < nk; k++)
 		CU_ASSERT(w->seen[k]); /* every worker ran every clock */
 	return r;
@@ -298,10 +286,7 @@ static void run_free(struct run *r)
 {
 	if (!r)
 		return;
-	ps_free(r->ps);
-	r->t->ops->destroy(r->t);
-	net_free(r->net);
-	sim_free(r->sim);
+	cluster_free(r->c);
 	free(r->sp);
 	runcfg_free(r->cfg);
 	topology_free(r->topo);
@@ -369,12 +354,12 @@ static int64_t count_in(const struct run *r, int w, int64_t c, int row)
 
 static double wait_of(const struct run *r, int w, enum ps_wait k)
 {
-	return ps_stats(r->ps)->wait_s[(size_t)w * PS_WAIT_NKINDS + (size_t)k];
+	return cluster_stats(r->c)->wait_s[(size_t)w * PS_WAIT_NKINDS + (size_t)k];
 }
 
 static double wan_msgs(const struct run *r, int a, int b, enum msg_kind k)
 {
-	return ps_stats(r->ps)->wan_msgs[((size_t)a * (size_t)r->nregions + (size_t)b) * MSG_NKINDS + k];
+	return cluster_stats(r->c)->wan_msgs[((size_t)a * (size_t)r->nregions + (size_t)b) * MSG_NKINDS + k];
 }
 
 /* ---- baseline models: one global replica over 2 regions x 2 machines ---- */
@@ -410,13 +395,13 @@ static void test_bsp(void)
 		CU_ASSERT_EQUAL(wait_of(r, w, PS_WAIT_SSP), 0);
 		CU_ASSERT_EQUAL(wait_of(r, w, PS_WAIT_MIRROR), 0);
 		CU_ASSERT_EQUAL(wait_of(r, w, PS_WAIT_BARRIER), 0);
-		CU_ASSERT_EQUAL(ps_stats(r->ps)->clocks[w], 8);
+		CU_ASSERT_EQUAL(cluster_stats(r->c)->clocks[w], 8);
 		/* Compute time is exactly 8 clocks x 10 ms x speed. */
-		CU_ASSERT_DOUBLE_EQUAL(ps_stats(r->ps)->compute_s[w], 0.08 * r->speed[w], 1e-12);
+		CU_ASSERT_DOUBLE_EQUAL(cluster_stats(r->c)->compute_s[w], 0.08 * r->speed[w], 1e-12);
 	}
 	/* The objective trajectory: at replica clock k every one of the 4 rows is 1 + k. */
 	size_t ne;
-	const struct ps_eval *ev = ps_evals(r->ps, &ne);
+	const struct ps_eval *ev = cluster_evals(r->c, &ne);
 	CU_ASSERT_EQUAL(ne, 9);
 	for (size_t i = 0; i < ne; i++) {
 		CU_ASSERT_EQUAL(ev[i].clock, (int64_t)i);
@@ -529,8 +514,8 @@ static void test_lan(void)
 		for (int b = 0; b < r->nregions; b++)
 			for (int k = 0; k < MSG_NKINDS; k++)
 				if (a != b)
-					CU_ASSERT_EQUAL(ps_stats(r->ps)->wan_bytes[((size_t)a * (size_t)r->nregions + (size_t)b) * MSG_NKINDS + (size_t)k], 0);
-	CU_ASSERT(ps_stats(r->ps)->updates_pushed_wan == 0);
+					CU_ASSERT_EQUAL(cluster_stats(r->c)->wan_bytes[((size_t)a * (size_t)r->nregions + (size_t)b) * MSG_NKINDS + (size_t)k], 0);
+	CU_ASSERT(cluster_stats(r->c)->updates_pushed_wan == 0);
 	/* As for bsp with the LAN's 0.2 ms RTT: 6 x 30 + 5 x 0.2 + 0.1 = 181.1 ms, plus bytes. */
 	CU_ASSERT(r->end >= INT64_C(181100000) && r->end <= INT64_C(181200000));
 	run_free(r);
@@ -591,7 +576,7 @@ static void gaia_mirror(int64_t slack)
 	CU_ASSERT_EQUAL(ahead, slack > 0); /* ... which with slack 0 is not at all */
 	/* Threshold 0: one filter record per (region, clock), everything produced is sent. */
 	size_t nf;
-	const struct ps_filter_rec *fr = ps_filter_recs(r->ps, &nf);
+	const struct ps_filter_rec *fr = cluster_filter_recs(r->c, &nf);
 	CU_ASSERT_EQUAL(nf, (size_t)(3 * C));
 	int have[3][C];
 	memset(have, 0, sizeof have);
@@ -605,8 +590,8 @@ static void gaia_mirror(int64_t slack)
 	for (int q = 0; q < 3; q++)
 		for (int c = 0; c < C; c++)
 			CU_ASSERT_EQUAL(have[q][c], 1);
-	CU_ASSERT_EQUAL(ps_stats(r->ps)->updates_produced, 6 * C);
-	CU_ASSERT_EQUAL(ps_stats(r->ps)->updates_sent, 6 * C);
+	CU_ASSERT_EQUAL(cluster_stats(r->c)->updates_produced, 6 * C);
+	CU_ASSERT_EQUAL(cluster_stats(r->c)->updates_sent, 6 * C);
 	/* Drained: every replica holds all 10 updates of every row. */
 	for (int q = 0; q < 3; q++) {
 		double obj, met;
@@ -793,15 +778,15 @@ static void gaia_filter(const char *apply)
 	struct run *r = run_new(&su);
 	int significant_local = !strcmp(apply, "gaia.apply=significant");
 	size_t nf;
-	const struct ps_filter_rec *fr = ps_filter_recs(r->ps, &nf);
+	const struct ps_filter_rec *fr = cluster_filter_recs(r->c, &nf);
 	CU_ASSERT_EQUAL(nf, 2 * C);
 	for (size_t i = 0; i < nf; i++) {
 		CU_ASSERT_EQUAL(fr[i].produced, 1);
 		CU_ASSERT_EQUAL(fr[i].sent, fr[i].clock % 3 == 2);
 		CU_ASSERT_DOUBLE_EQUAL(fr[i].threshold, 0.01, 0);
 	}
-	CU_ASSERT_EQUAL(ps_stats(r->ps)->updates_produced, 2 * C);
-	CU_ASSERT_EQUAL(ps_stats(r->ps)->updates_sent, 2 * 3);
+	CU_ASSERT_EQUAL(cluster_stats(r->c)->updates_produced, 2 * C);
+	CU_ASSERT_EQUAL(cluster_stats(r->c)->updates_sent, 2 * 3);
 	CU_ASSERT_EQUAL(wan_msgs(r, 0, 1, MSG_MIRROR), 3);
 	CU_ASSERT_EQUAL(wan_msgs(r, 1, 0, MSG_MIRROR), 3);
 	CU_ASSERT_EQUAL(wan_msgs(r, 0, 1, MSG_MCLOCK), C);
@@ -934,7 +919,7 @@ static void same_runs(const struct run *a, const struct run *b)
 	CU_ASSERT(!memcmp(a->wl.views, b->wl.views, nk * a->wl.np * sizeof *a->wl.views));
 	CU_ASSERT(!memcmp(a->wl.start, b->wl.start, nk * sizeof *a->wl.start));
 	CU_ASSERT_EQUAL(a->end, b->end);
-	const struct ps_stats *x = ps_stats(a->ps), *y = ps_stats(b->ps);
+	const struct ps_stats *x = cluster_stats(a->c), *y = cluster_stats(b->c);
 	size_t nw = (size_t)a->nnodes, nm = (size_t)a->nregions * (size_t)a->nregions * MSG_NKINDS;
 	CU_ASSERT(!memcmp(x->wan_bytes, y->wan_bytes, nm * sizeof *x->wan_bytes));
 	CU_ASSERT(!memcmp(x->wan_msgs, y->wan_msgs, nm * sizeof *x->wan_msgs));
@@ -946,7 +931,7 @@ static void same_runs(const struct run *a, const struct run *b)
 	CU_ASSERT_EQUAL(x->updates_pushed, y->updates_pushed);
 	CU_ASSERT_EQUAL(x->updates_pushed_wan, y->updates_pushed_wan);
 	size_t ne1, ne2, nf1, nf2;
-	const struct ps_eval *e1 = ps_evals(a->ps, &ne1), *e2 = ps_evals(b->ps, &ne2);
+	const struct ps_eval *e1 = cluster_evals(a->c, &ne1), *e2 = cluster_evals(b->c, &ne2);
 	CU_ASSERT_EQUAL_FATAL(ne1, ne2);
 	for (size_t i = 0; i < ne1; i++) {
 		CU_ASSERT_EQUAL(e1[i].replica, e2[i].replica);
@@ -954,7 +939,7 @@ static void same_runs(const struct run *a, const struct run *b)
 		CU_ASSERT_EQUAL(e1[i].time, e2[i].time);
 		CU_ASSERT_EQUAL(e1[i].objective, e2[i].objective);
 	}
-	const struct ps_filter_rec *f1 = ps_filter_recs(a->ps, &nf1), *f2 = ps_filter_recs(b->ps, &nf2);
+	const struct ps_filter_rec *f1 = cluster_filter_recs(a->c, &nf1), *f2 = cluster_filter_recs(b->c, &nf2);
 	CU_ASSERT_EQUAL_FATAL(nf1, nf2);
 	for (size_t i = 0; i < nf1; i++) {
 		CU_ASSERT_EQUAL(f1[i].region, f2[i].region);
@@ -983,7 +968,7 @@ static void test_determinism(void)
 	/* The sqrt schedule as the filter applied it: the updates of clock t are filtered with
 	 * 0.02 / sqrt(t + 1); one record per (region, clock), every clock of every region. */
 	size_t nf;
-	const struct ps_filter_rec *fr = ps_filter_recs(a->ps, &nf);
+	const struct ps_filter_rec *fr = cluster_filter_recs(a->c, &nf);
 	CU_ASSERT_EQUAL(nf, 3 * 8);
 	for (size_t i = 0; i < nf; i++) {
 		CU_ASSERT_DOUBLE_EQUAL(fr[i].threshold, 0.02 / sqrt((double)fr[i].clock + 1), 1e-15);

@@ -1,0 +1,305 @@
+/*
+ * The cluster builder (cli/cluster.h): node placement, the transport backend, the parameter
+ * server and its standard observer. Backends are a table: "sim" (simulator + flow-level
+ * network + simulated transport); an emulated backend is a new entry.
+ */
+#include "cli/cluster.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/diag.h"
+#include "lib/xmalloc.h"
+#include "ps/ps.h"
+#include "ps/sync.h"
+#include "sim/net.h"
+#include "sim/sim.h"
+#include "sim/transport_sim.h"
+#include "topology/topology.h"
+#include "topology/trace.h"
+
+struct cluster;
+
+/* A transport backend: how messages move and time passes. */
+struct cluster_backend {
+	const char *name;                               /* transport name */
+	/* Create the transport (c->t) and whatever it runs on; 0 or -1 with a message. */
+	int (*open)(struct cluster *c);
+	void (*close)(struct cluster *c);                /* free what open made (not c->t) */
+	void (*run)(struct cluster *c, sim_time_t until); /* run until stopped or `until` */
+	void (*stop)(struct cluster *c);                 /* make run return */
+	uint64_t (*events)(const struct cluster *c);     /* events run */
+	size_t (*pending)(const struct cluster *c);      /* events pending */
+};
+
+struct cluster {
+	struct cluster_config cfg;        /* configuration (copied; arrays below are owned) */
+	const struct cluster_backend *be; /* transport backend */
+	int nregions;                     /* regions */
+	int nnodes;                       /* nodes = workers */
+	int *machines;                    /* machines per region (data) */
+	int *data_region;                 /* region of each node's data */
+	int *node_region;                 /* region each node is placed in */
+	int *net_machines;                /* machines per region as placed */
+	int *region_group;                /* hub group of each region */
+	int *group_hub;                   /* hub region of each group */
+	struct sim *sim;                  /* "sim": the simulator */
+	struct net *net;                  /* "sim": the network */
+	struct transport *t;              /* transport */
+	struct ps *ps;                    /* parameter server */
+	struct observer_std *obs;         /* standard observer */
+	int started;                      /* ps_start done */
+};
+
+/* ---- the simulated backend ---- */
+
+static int sim_open(struct cluster *c)
+{
+	c->sim = sim_new(c->cfg.seed);
+	c->net = net_new(c->sim, c->cfg.topo, c->net_machines);
+	if (c->cfg.trace)
+		net_apply_trace(c->net, c->cfg.trace);
+	c->t = transport_sim_new(c->sim, c->net, c->node_region, c->nnodes);
+	return 0;
+}
+
+static void sim_close(struct cluster *c)
+{
+	net_free(c->net);
+	sim_free(c->sim);
+}
+
+static void sim_run_until(struct cluster *c, sim_time_t until)
+{
+	sim_run(c->sim, until);
+}
+
+static void sim_stop_run(struct cluster *c)
+{
+	sim_stop(c->sim);
+}
+
+static uint64_t sim_events(const struct cluster *c)
+{
+	return sim_events_run(c->sim);
+}
+
+static size_t sim_left(const struct cluster *c)
+{
+	return sim_pending(c->sim);
+}
+
+static const struct cluster_backend backends[] = {
+	{ "sim", sim_open, sim_close, sim_run_until, sim_stop_run, sim_events, sim_left },
+};
+
+/* ---- assembly ---- */
+
+/* Place the nodes: node n of data region r goes to r, or to region 0 for a one-LAN model. */
+static void place(struct cluster *c)
+{
+	const struct topology *topo = c->cfg.topo;
+	int R = c->nregions = topo->n;
+	c->machines = xmalloc((size_t)R * sizeof *c->machines);
+	for (int r = 0; r < R; r++) {
+		c->machines[r] = c->cfg.machines[r];
+		c->nnodes += c->machines[r];
+	}
+	c->data_region = xmalloc(((size_t)c->nnodes + 1) * sizeof *c->data_region);
+	c->node_region = xmalloc(((size_t)c->nnodes + 1) * sizeof *c->node_region);
+	c->net_machines = xcalloc((size_t)R, sizeof *c->net_machines);
+	for (int r = 0, n = 0; r < R; r++)
+		for (int m = 0; m < c->machines[r]; m++, n++) {
+			c->data_region[n] = r;
+			c->node_region[n] = c->cfg.sync->one_region ? 0 : r;
+			c->net_machines[c->node_region[n]]++;
+		}
+	c->region_group = xmalloc((size_t)R * sizeof *c->region_group);
+	c->group_hub = xmalloc(((size_t)topo->ngroups + 1) * sizeof *c->group_hub);
+	for (int r = 0; r < R; r++)
+		c->region_group[r] = topo->regions[r].group;
+	for (int g = 0; g < topo->ngroups; g++)
+		c->group_hub[g] = topo->groups[g].hub;
+}
+
+static struct ps *make_ps(struct cluster *c)
+{
+	const struct cluster_config *k = &c->cfg;
+	struct ps_config pc = {
+		.nregions = c->nregions,
+		.machines = c->machines,
+		.node_region = c->node_region,
+		.region_group = k->no_hub_groups ? NULL : c->region_group,
+		.group_hub = k->no_hub_groups ? NULL : c->group_hub,
+		.ngroups = k->no_hub_groups ? 0 : k->topo->ngroups,
+		.sync = k->sync,
+		.sync_params = k->sync_params,
+		.wl_ops = k->wl_ops,
+		.wl = k->wl,
+		.speed = k->speed,
+		.compute = k->compute,
+		.compute_arg = k->compute_arg,
+		.max_clocks = k->max_clocks,
+		.time_limit = k->time_limit,
+		.value_bytes = k->value_bytes,
+		.index_bytes = k->index_bytes,
+		.header_bytes = k->header_bytes,
+	};
+	return ps_new(&pc, c->t);
+}
+
+static struct observer_std *make_observer(struct cluster *c)
+{
+	int nrep = ps_nreplicas(c->ps);
+	int *shards = xmalloc(((size_t)nrep + 1) * sizeof *shards);
+	for (int r = 0; r < nrep; r++)
+		shards[r] = ps_replica_nshards(c->ps, r);
+	struct observer_std_config oc = {
+		.nregions = c->nregions,
+		.nnodes = c->nnodes,
+		.nreplicas = nrep,
+		.replica_shards = shards,
+		.wl_ops = c->cfg.wl_ops,
+		.wl = c->cfg.wl,
+		.max_clocks = c->cfg.max_clocks,
+		.eval_every = c->cfg.eval_every,
+		.target = c->cfg.target,
+		.target_on = c->cfg.target_on,
+		.on_eval = c->cfg.on_eval,
+		.on_eval_arg = c->cfg.on_eval_arg,
+	};
+	struct observer_std *o = observer_std_new(&oc);
+	free(shards);
+	return o;
+}
+
+static void finished(void *arg)
+{
+	cluster_stop(arg);
+}
+
+struct cluster *cluster_new(const struct cluster_config *cfg)
+{
+	const char *tname = cfg->transport ? cfg->transport : "sim";
+	const struct cluster_backend *be = NULL;
+	for (size_t i = 0; i < sizeof backends / sizeof *backends; i++)
+		if (!strcmp(backends[i].name, tname))
+			be = &backends[i];
+	if (!be) {
+		diag_error("unknown transport '%s' (available: sim)", tname);
+		return NULL;
+	}
+	struct cluster *c = xcalloc(1, sizeof *c);
+	c->cfg = *cfg;
+	c->be = be;
+	place(c);
+	if (be->open(c) < 0)
+		goto fail;
+	if (c->cfg.wrap_transport && !(c->t = c->cfg.wrap_transport(c->t, c->cfg.wrap_arg)))
+		goto fail;
+	if (!(c->ps = make_ps(c)))
+		goto fail;
+	if (!(c->obs = make_observer(c)))
+		goto fail;
+	ps_set_observer(c->ps, observer_std_as(c->obs));
+	if (!cfg->drain)
+		observer_std_on_finish(c->obs, finished, c);
+	return c;
+fail:
+	cluster_free(c);
+	return NULL;
+}
+
+void cluster_free(struct cluster *c)
+{
+	if (!c)
+		return;
+	ps_free(c->ps);
+	observer_std_free(c->obs);
+	if (c->t)
+		c->t->ops->destroy(c->t);
+	c->be->close(c);
+	free(c->machines);
+	free(c->data_region);
+	free(c->node_region);
+	free(c->net_machines);
+	free(c->region_group);
+	free(c->group_hub);
+	free(c);
+}
+
+void cluster_run(struct cluster *c, sim_time_t until)
+{
+	if (!c->started) {
+		c->started = 1;
+		ps_start(c->ps);
+	}
+	c->be->run(c, until);
+}
+
+void cluster_stop(struct cluster *c)
+{
+	c->be->stop(c);
+}
+
+/* ---- results ---- */
+
+struct ps *cluster_ps(const struct cluster *c)
+{
+	return c->ps;
+}
+
+int cluster_finished(const struct cluster *c)
+{
+	return observer_std_finished(c->obs);
+}
+
+const struct ps_stats *cluster_stats(const struct cluster *c)
+{
+	return observer_std_stats(c->obs);
+}
+
+const struct ps_eval *cluster_evals(const struct cluster *c, size_t *n)
+{
+	return observer_std_evals(c->obs, n);
+}
+
+const struct ps_filter_rec *cluster_filter_recs(const struct cluster *c, size_t *n)
+{
+	return observer_std_filter_recs(c->obs, n);
+}
+
+sim_time_t cluster_target_time(const struct cluster *c)
+{
+	return observer_std_target_time(c->obs);
+}
+
+sim_time_t cluster_now(const struct cluster *c)
+{
+	return c->t->ops->now(c->t);
+}
+
+uint64_t cluster_events(const struct cluster *c)
+{
+	return c->be->events(c);
+}
+
+size_t cluster_pending(const struct cluster *c)
+{
+	return c->be->pending(c);
+}
+
+int cluster_nnodes(const struct cluster *c)
+{
+	return c->nnodes;
+}
+
+int cluster_node_region(const struct cluster *c, int n)
+{
+	return c->node_region[n];
+}
+
+int cluster_data_region(const struct cluster *c, int n)
+{
+	return c->data_region[n];
+}
