@@ -66,18 +66,26 @@ static void gzl_close(struct gzlines *g)
 }
 
 /* Next line (CR/LF stripped) in *line: 1; end of file: 0; -1 after a message. */
+/* -1 after a message if zlib has met an error (a truncated or corrupt stream), else 0. */
+static int gzl_check(struct gzlines *g)
+{
+	int err = Z_OK;
+	const char *m = gzerror(g->f, &err);
+	if (err != Z_OK && err != Z_STREAM_END)
+		return diag_at(g->path, g->line, "truncated or corrupt gzip data after this line "
+			       "(zlib: %s)", m);
+	return 0;
+}
+
 static int gzl_next(struct gzlines *g, char **line)
 {
-	if (!gzgets(g->f, g->buf, LDA_MAX_LINE + 2)) {
-		int err = Z_OK;
-		const char *m = gzerror(g->f, &err);
-		if (err != Z_OK && err != Z_STREAM_END)
-			return diag_at(g->path, g->line, "truncated or corrupt gzip data after this line "
-				       "(zlib: %s)", m);
-		return 0;
-	}
-	g->line++;
+	if (!gzgets(g->f, g->buf, LDA_MAX_LINE + 2))
+		return gzl_check(g);
 	size_t n = strlen(g->buf);
+	/* a last line without its newline may be the part read before a decompression error */
+	if ((n == 0 || g->buf[n - 1] != '\n') && gzl_check(g) < 0)
+		return -1;
+	g->line++;
 	if (n == LDA_MAX_LINE + 1 && g->buf[n - 1] != '\n')
 		return diag_at(g->path, g->line, "line longer than %d bytes", LDA_MAX_LINE);
 	while (n > 0 && (g->buf[n - 1] == '\n' || g->buf[n - 1] == '\r'))
