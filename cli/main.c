@@ -12,6 +12,7 @@ static const struct cmd_entry commands[] = {
 	{ "net", "simulate network transfers from a CSV list over a topology", cmd_net },
 	{ "topo", "show or check a topology (topo show NAME|FILE, topo check FILE)", cmd_topo },
 	{ "trace", "generate or check a bandwidth trace (trace gen ..., trace check ...)", cmd_trace },
+	{ "corpus", "convert a folder of text files to a bag-of-words corpus (corpus convert DIR --out P)", cmd_corpus },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
