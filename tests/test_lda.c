@@ -573,6 +573,9 @@ static void test_bad_config(void)
 	CU_ASSERT_PTR_NULL(w);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "/nonexistent/docword.y.txt"));
 	runcfg_free(c);
+	CU_ASSERT_PTR_EQUAL(workload_find("lda"), &lda_ops);
+	CU_ASSERT_STRING_EQUAL(lda_ops.test_metric_name, "perplexity");
+	CU_ASSERT_EQUAL(lda_ops.test_higher_better, 0);
 }
 
 int main(void)
