@@ -3,8 +3,9 @@
  * files (plain and gzipped) and every bad-input case; the objective on a case worked by hand
  * (a Polya urn); the sampler's count invariants, also with several workers sampling from one
  * stale view and their updates applied afterwards (what a synchronisation with threshold 0
- * does); recovery of a synthetic corpus's known topics; improvement of the log-likelihood and
- * of the held-out perplexity; determinism.
+ * does), and through the parameter server on the simulated network (bsp, and gaia with
+ * threshold 0: every replica ends equal to the counts); recovery of a synthetic corpus's known
+ * topics; improvement of the log-likelihood and of the held-out perplexity; determinism.
  */
 #include <math.h>
 #include <stdint.h>
@@ -14,7 +15,13 @@
 #include "lib/rng.h"
 #include "lib/runcfg.h"
 #include "lib/xmalloc.h"
+#include "ps/ps.h"
+#include "ps/sync.h"
+#include "sim/net.h"
+#include "sim/sim.h"
+#include "sim/transport_sim.h"
 #include "tests/testutil.h"
+#include "topology/topology.h"
 #include "workloads/lda-data.h"
 #include "workloads/lda.h"
 #include "workloads/workload.h"
@@ -326,6 +333,80 @@ static void test_invariants_stale(void)
 	runcfg_free(c);
 }
 
+/*
+ * Through the parameter server on the simulated network (tests/data/sync/three.topo, 3 regions x
+ * 2 machines): after 6 clocks and every message delivered, each replica's objective equals the
+ * objective of the counts of the workers' final assignments, bit for bit, under bsp (one global
+ * model) and under gaia with threshold 0 (every count delta is significant, so every replica
+ * receives every update).
+ */
+static void cluster_run(const char *model, const char *const *keys)
+{
+	struct topology *topo = topology_load(testutil_data("sync/three.topo"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(topo);
+	const char *arg;
+	const struct sync_ops *sync = sync_find(model, &arg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sync);
+	struct runcfg *cfg = cfg_of(keys);
+	void *sp = sync->parse(arg, cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sp);
+	int R = topo->n, machines[8], net_machines[8] = { 0 }, node_region[16], data_region[16];
+	CU_ASSERT_FATAL(R <= 8);
+	for (int q = 0, n = 0; q < R; q++) {
+		machines[q] = 2;
+		for (int m = 0; m < 2; m++, n++) {
+			data_region[n] = q;
+			node_region[n] = sync->one_region ? 0 : q;
+			net_machines[node_region[n]]++;
+		}
+	}
+	struct workload *w = lda_ops.create(cfg, 2 * R, data_region, R, 21);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	struct sim *sim = sim_new(1);
+	struct net *net = net_new(sim, topo, net_machines);
+	struct transport *t = transport_sim_new(sim, net, node_region, 2 * R);
+	struct ps_config pc = {
+		.nregions = R, .machines = machines, .node_region = node_region, .sync = sync,
+		.sync_params = sp, .wl_ops = &lda_ops, .wl = w, .max_clocks = 6, .target = NAN,
+		.time_limit = SIMTIME_NEVER, .eval_every = 3, .value_bytes = 4, .index_bytes = 4,
+		.header_bytes = 64,
+	};
+	struct ps *ps = ps_new(&pc, t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ps);
+	ps_start(ps);
+	sim_run(sim, SIMTIME_NEVER);
+	CU_ASSERT(ps_finished(ps));
+	size_t n = lda_ops.nrows(w) * lda_ops.row_len(w);
+	double *counts = xmalloc(n * sizeof *counts);
+	lda_counts(w, counts);
+	double want = lda_ops.objective(w, counts);
+	CU_ASSERT(ps_nreplicas(ps) == (sync->per_region ? R : 1));
+	for (int r = 0; r < ps_nreplicas(ps); r++) {
+		double obj, met;
+		ps_replica_eval(ps, r, &obj, &met);
+		CU_ASSERT_EQUAL(obj, want);
+	}
+	free(counts);
+	ps_free(ps);
+	t->ops->destroy(t);
+	net_free(net);
+	sim_free(sim);
+	free(sp);
+	lda_ops.destroy(w);
+	runcfg_free(cfg);
+	topology_free(topo);
+}
+
+static void test_cluster(void)
+{
+	const char *base[] = { "lda.docs=200", "lda.vocab=150", "lda.doc_length=30", "lda.topics=6",
+			       NULL };
+	cluster_run("bsp", base);
+	const char *gaia[] = { "lda.docs=200", "lda.vocab=150", "lda.doc_length=30", "lda.topics=6",
+			       "gaia.threshold=0", "gaia.schedule=constant", "gaia.slack=0", NULL };
+	cluster_run("gaia", gaia);
+}
+
 /* ---- convergence and topic recovery ---- */
 
 /* Total-variation distance between two distributions over n outcomes. */
@@ -593,6 +674,7 @@ int main(void)
 		{ "objective by hand (polya urn)", test_objective_by_hand },
 		{ "invariants, updates applied at once", test_invariants_sequential },
 		{ "invariants, stale view, updates applied per clock", test_invariants_stale },
+		{ "replicas = counts after bsp and gaia (threshold 0) runs", test_cluster },
 		{ "topic recovery and log-likelihood", test_recovery },
 		{ "held-out perplexity", test_perplexity },
 		{ "lda.test_data", test_test_data },
