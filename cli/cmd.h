@@ -19,6 +19,7 @@ int cmd_net(int argc, char **argv);    /* cli/cmd_net.c */
 int cmd_run(int argc, char **argv);    /* cli/cmd_run.c */
 int cmd_compare(int argc, char **argv); /* cli/cmd_run.c */
 int cmd_plot(int argc, char **argv);   /* cli/cmd_plot.c */
+int cmd_corpus(int argc, char **argv); /* cli/cmd_corpus.c */
 
 /*
  * 1 if path names a results database file. SQLite takes "" and ":memory:" as private temporary

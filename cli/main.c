@@ -14,6 +14,7 @@ static const struct cmd_entry commands[] = {
 	{ "plot", "paper figures from a results database, drawn by gnuplot (plot DB [--out DIR] ...)", cmd_plot },
 	{ "topo", "show or check a topology (topo show NAME|FILE, topo check FILE)", cmd_topo },
 	{ "trace", "generate or check a bandwidth trace (trace gen ..., trace check ...)", cmd_trace },
+	{ "corpus", "convert a folder of text files to a bag-of-words corpus (corpus convert DIR --out P)", cmd_corpus },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -227,7 +227,7 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 	}
 	s->wl_ops = workload_find(wl_name);
 	if (!s->wl_ops) {
-		bad_key(cfg, "workload", "unknown workload '%s' (available: mf)", wl_name);
+		bad_key(cfg, "workload", "unknown workload '%s' (available: mf, lda)", wl_name);
 		goto fail;
 	}
 	if (parse_target_on(cfg, s) < 0)
@@ -493,8 +493,9 @@ static void final_quality(const struct setup *s, const struct ps *ps, struct run
 	}
 	res->final_objective = fo / nrep;
 	res->final_metric = fm / nrep;
-	res->test_metric_name = s->wl_ops->test_metric ? s->wl_ops->test_metric_name : NULL;
 	res->final_test_metric = s->wl_ops->test_metric ? ft / nrep : NAN;
+	/* A workload with a held-out metric but no held-out data this run returns NAN: no metric. */
+	res->test_metric_name = isnan(res->final_test_metric) ? NULL : s->wl_ops->test_metric_name;
 	res->test_higher_better = s->wl_ops->test_higher_better;
 }
 

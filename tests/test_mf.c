@@ -750,7 +750,7 @@ static void test_partition_skewed(void)
 static void test_table_and_buffers(void)
 {
 	CU_ASSERT_PTR_EQUAL(workload_find("mf"), &mf_ops);
-	CU_ASSERT_PTR_NULL(workload_find("lda"));
+	CU_ASSERT_PTR_NULL(workload_find("no-such-workload"));
 	CU_ASSERT_STRING_EQUAL(mf_ops.metric_name, "rmse");
 	struct wl_update u;
 	wl_update_init(&u);
