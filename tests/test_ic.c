@@ -138,6 +138,9 @@ static void test_idx_errors(void)
 							      "truncated", NULL });
 	check_idx_bad("short-data.idx", (const char *[]){ "byte 28:", "12 of 16", "truncated",
 							    NULL });
+	/* a header claiming 2^31 - 1 bytes, 2 present: a truncation, not a 2 GB allocation */
+	check_idx_bad("huge.idx", (const char *[]){ "byte 10:", "2 of 2147483647", "truncated",
+						      NULL });
 	check_idx_bad("trailing.idx", (const char *[]){ "byte 10:", "data after", NULL });
 	check_idx_bad("truncated.gz", (const char *[]){ "byte 31:", "truncated gzip", NULL });
 	check_idx_bad("truncated-trailer.gz", (const char *[]){ "byte 32:", "truncated gzip",

@@ -37,10 +37,12 @@ struct idx_in {
 };
 
 /*
- * Read exactly n bytes; -1 after a message naming what was being read (`what`) and where the
- * stream stopped: a zlib error (e.g. a truncated gzip stream) or a plain end of file.
+ * Read exactly n bytes of a field `what` of `total` bytes, `prior` of which were read before
+ * (for messages); -1 after a message saying where the stream stopped: a zlib error (e.g. a
+ * truncated gzip stream) or a plain end of file.
  */
-static int read_exact(struct idx_in *in, void *buf, size_t n, const char *what)
+static int read_part(struct idx_in *in, void *buf, size_t n, const char *what, size_t prior,
+		     size_t total)
 {
 	size_t got = 0;
 	while (got < n) {
@@ -49,17 +51,23 @@ static int read_exact(struct idx_in *in, void *buf, size_t n, const char *what)
 		if (r <= 0) {
 			int err;
 			const char *m = gzerror(in->gz, &err);
+			unsigned long long at = (unsigned long long)(in->off + got);
 			if (r < 0 || (err != Z_OK && err != Z_STREAM_END))
 				return diag_at(in->path, 0, "byte %llu: %s: read error (%s) after %zu of %zu "
-					       "bytes (truncated gzip stream?)",
-					       (unsigned long long)(in->off + got), what, m, got, n);
+					       "bytes (truncated gzip stream?)", at, what, m, prior + got, total);
 			return diag_at(in->path, 0, "byte %llu: %s: file ends after %zu of %zu bytes "
-				       "(truncated)", (unsigned long long)(in->off + got), what, got, n);
+				       "(truncated)", at, what, prior + got, total);
 		}
 		got += (size_t)r;
 	}
 	in->off += n;
 	return 0;
+}
+
+/* Read a whole field of n bytes. */
+static int read_exact(struct idx_in *in, void *buf, size_t n, const char *what)
+{
+	return read_part(in, buf, n, what, 0, n);
 }
 
 static uint32_t be32(const unsigned char *p)
@@ -121,6 +129,27 @@ static int read_header(struct idx_in *in, struct idx *x)
 	return 0;
 }
 
+/*
+ * Read the count * elem_bytes data bytes into a buffer that grows (doubling from 1 MiB) as they
+ * arrive, so that a header claiming more data than the file holds gives a truncation message,
+ * not a huge allocation.
+ */
+static int read_data(struct idx_in *in, struct idx *x)
+{
+	size_t bytes = x->count * x->elem_bytes, have = 0, cap = bytes < (1u << 20) ? bytes : 1u << 20;
+	x->data = xmalloc(cap ? cap : 1);
+	while (have < bytes) {
+		if (have == cap) {
+			cap = cap * 2 < bytes ? cap * 2 : bytes;
+			x->data = xrealloc(x->data, cap);
+		}
+		if (read_part(in, x->data + have, cap - have, "data", have, bytes) < 0)
+			return -1;
+		have = cap;
+	}
+	return 0;
+}
+
 struct idx *idx_load(const char *path)
 {
 	struct idx_in in = { path, gzopen(path, "rb"), 0 };
@@ -131,9 +160,7 @@ struct idx *idx_load(const char *path)
 	struct idx *x = xcalloc(1, sizeof *x);
 	if (read_header(&in, x) < 0)
 		goto fail;
-	size_t bytes = x->count * x->elem_bytes;
-	x->data = xmalloc(bytes ? bytes : 1);
-	if (read_exact(&in, x->data, bytes, "data") < 0)
+	if (read_data(&in, x) < 0)
 		goto fail;
 	unsigned char extra;
 	int r = gzread(in.gz, &extra, 1);
