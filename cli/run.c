@@ -227,7 +227,7 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 	}
 	s->wl_ops = workload_find(wl_name);
 	if (!s->wl_ops) {
-		bad_key(cfg, "workload", "unknown workload '%s' (available: mf, lda)", wl_name);
+		bad_key(cfg, "workload", "unknown workload '%s' (available: mf, lda, ic)", wl_name);
 		goto fail;
 	}
 	if (parse_target_on(cfg, s) < 0)

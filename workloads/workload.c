@@ -13,6 +13,7 @@
 static const struct workload_ops *const workloads[] = {
 	&mf_ops,
 	&lda_ops,
+	&ic_ops,
 };
 
 const struct workload_ops *workload_find(const char *name)

@@ -86,5 +86,6 @@ void wl_update_reserve(struct wl_update *u, size_t nrows, size_t row_len);
 
 extern const struct workload_ops mf_ops;
 extern const struct workload_ops lda_ops;
+extern const struct workload_ops ic_ops;
 
 #endif
