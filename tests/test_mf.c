@@ -49,10 +49,14 @@ static const char *data_kv(const char *name)
 /* ---- hand-worked step ---- */
 
 /*
- * One rating r = 3 of user 7 on item 9, rank 1, L = 1, R = 2, lr 0.1, lambda 0.2, both rows
- * rated once (n_u = n_i = 1). e = 3 - 1*2 = 1;
- *   L' = 1 + 0.1 * (1*2 - 0.2*1) = 1.18,   R' = 2 + 0.1 * (1*1 - 0.2*2) = 2.06.
- * Objective (1/N)(e^2 + lambda (L^2 + R^2)) = 1 + 0.2 * 5 = 2; RMSE = |e| = 1.
+ * One rating r = 3 of user 7 on item 9, rank 1 (rows [L, b_u] and [R, b_i]), lr 0.1, lambda
+ * 0.2, both rows rated once. mu = 3 (the mean of the one training rating). With L = 1,
+ * b_u = 0.5, R = 2, b_i = -1.5: prediction 3 + 0.5 - 1.5 + 1*2 = 4, e = -1;
+ *   L'   = 1    + 0.1 * (-1 * 2 - 0.2 * 1)      = 0.78
+ *   b_u' = 0.5  + 0.1 * (-1     - 0.2 * 0.5)    = 0.39
+ *   R'   = 2    + 0.1 * (-1 * 1 - 0.2 * 2)      = 1.86
+ *   b_i' = -1.5 + 0.1 * (-1     - 0.2 * (-1.5)) = -1.57
+ * Objective (1/N)(e^2 + lambda (L^2 + b_u^2 + R^2 + b_i^2)) = 1 + 0.2 * 7.5 = 2.5; RMSE |e| = 1.
  */
 static void check_hand_step(const char *scaling)
 {
@@ -65,26 +69,30 @@ static void check_hand_step(const char *scaling)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_EQUAL(runcfg_check_unused(c), 0);
 	CU_ASSERT_EQUAL(mf_ops.nrows(w), 2);
-	CU_ASSERT_EQUAL(mf_ops.row_len(w), 1);
+	CU_ASSERT_EQUAL_FATAL(mf_ops.row_len(w), 2);
 	CU_ASSERT_EQUAL(mf_ops.units(w, 0), 1);
-	double model[2] = { 1, 2 };
-	CU_ASSERT_DOUBLE_EQUAL(mf_ops.objective(w, model), 2.0, 1e-12);
+	double model[4] = { 1, 0.5, 2, -1.5 };
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.objective(w, model), 2.5, 1e-12);
 	CU_ASSERT_DOUBLE_EQUAL(mf_ops.metric(w, model), 1.0, 1e-12);
+	/* no held-out set: the test metric is NAN ("none") */
+	CU_ASSERT(isnan(mf_ops.test_metric(w, model)));
 	struct wl_update u;
 	wl_update_init(&u);
 	CU_ASSERT_EQUAL(mf_ops.step(w, 0, 0, model, &u), 1);
 	CU_ASSERT_EQUAL_FATAL(u.nrows, 2);
 	CU_ASSERT_EQUAL(u.rows[0], 0);
 	CU_ASSERT_EQUAL(u.rows[1], 1);
-	CU_ASSERT_DOUBLE_EQUAL(u.vals[0], 0.18, 1e-12);
-	CU_ASSERT_DOUBLE_EQUAL(u.vals[1], 0.06, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[0], -0.22, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[1], -0.11, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[2], -0.14, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[3], -0.07, 1e-12);
 	/* the model passed in is only read */
 	CU_ASSERT_EQUAL(model[0], 1);
-	CU_ASSERT_EQUAL(model[1], 2);
-	/* applying the update: e = 3 - 1.18 * 2.06 */
-	model[0] += u.vals[0];
-	model[1] += u.vals[1];
-	CU_ASSERT_DOUBLE_EQUAL(mf_ops.metric(w, model), 3 - 1.18 * 2.06, 1e-12);
+	CU_ASSERT_EQUAL(model[2], 2);
+	/* applying the update: e = 3 - (3 + 0.39 - 1.57 + 0.78 * 1.86) */
+	for (int k = 0; k < 4; k++)
+		model[k] += u.vals[k];
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.metric(w, model), fabs(-(0.39 - 1.57 + 0.78 * 1.86)), 1e-12);
 	wl_update_free(&u);
 	mf_ops.destroy(w);
 	runcfg_free(c);
@@ -100,7 +108,9 @@ static void test_hand_step(void)
 /*
  * Schedule lr(c) = lr / (1 + decay * c / B), B = ceil(1 / batch_fraction) = 4 here. With one
  * rating and 4 minibatches the rating sits in minibatch 3 (positions [n*b/B, n*(b+1)/B)), so
- * clocks 0..2 do nothing and clock 3 applies lr(3) = 0.1 / 1.75.
+ * clocks 0..2 do nothing and clock 3 applies lr(3) = 0.1 / 1.75. Model L = 1, b_u = 0, R = -1,
+ * b_i = 0, mu = 3: e = 3 - (3 - 1) = 1, so the steps are lr(3) times (1 * -1 - 0.2 * 1) = -1.2
+ * for L, (1 - 0) = 1 for b_u, (1 * 1 - 0.2 * -1) = 1.2 for R and 1 for b_i.
  */
 static void test_schedule(void)
 {
@@ -112,7 +122,7 @@ static void test_schedule(void)
 	CU_ASSERT_DOUBLE_EQUAL(mf_ops.learning_rate(w, 0), 0.1, 1e-15);
 	CU_ASSERT_DOUBLE_EQUAL(mf_ops.learning_rate(w, 4), 0.05, 1e-15);
 	CU_ASSERT_DOUBLE_EQUAL(mf_ops.learning_rate(w, 8), 0.1 / 3, 1e-15);
-	double model[2] = { 1, 2 };
+	double model[4] = { 1, 0, -1, 0 };
 	struct wl_update u;
 	wl_update_init(&u);
 	for (int clock = 0; clock < 3; clock++) {
@@ -121,8 +131,10 @@ static void test_schedule(void)
 	}
 	CU_ASSERT_EQUAL(mf_ops.step(w, 0, 3, model, &u), 1);
 	CU_ASSERT_EQUAL_FATAL(u.nrows, 2);
-	CU_ASSERT_DOUBLE_EQUAL(u.vals[0], 0.1 / 1.75 * 1.8, 1e-12);
-	CU_ASSERT_DOUBLE_EQUAL(u.vals[1], 0.1 / 1.75 * 0.6, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[0], 0.1 / 1.75 * -1.2, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[1], 0.1 / 1.75 * 1.0, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[2], 0.1 / 1.75 * 1.2, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[3], 0.1 / 1.75 * 1.0, 1e-12);
 	wl_update_free(&u);
 	mf_ops.destroy(w);
 	runcfg_free(c);
@@ -137,10 +149,11 @@ static void test_schedule(void)
 static const int small_count[7] = { 2, 2, 2, 3, 3, 3, 3 };
 
 /*
- * With a tiny learning rate eta, one clock over all the data moves each row by
- * eta * rate_row * sum over its ratings of (e * other - lambda / n_row * row) + O(eta^2), which is
- * -eta * rate_row * (N / 2) * dF/drow for F = (sum e^2 + lambda sum |row|^2) / N. Compare with
- * central finite differences of F.
+ * With a tiny learning rate eta, one clock over all the data moves each row (factors and bias)
+ * by eta * rate_row * sum over its ratings of (e * other - lambda * row) + O(eta^2) ("other" is
+ * the other row's factors for a factor entry, 1 for the bias), which is
+ * -eta * rate_row * (N / 2) * dF/drow for F = (sum e^2 + lambda sum n_row |row|^2) / N. Compare
+ * with central finite differences of F.
  */
 static void check_gradient(const char *scaling, int scaled)
 {
@@ -154,8 +167,9 @@ static void check_gradient(const char *scaling, int scaled)
 	struct workload *w = make(c, 1, 1, 5);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_EQUAL_FATAL(mf_ops.nrows(w), 7);
-	size_t n = 7 * 3;
-	double model[21];
+	CU_ASSERT_EQUAL_FATAL(mf_ops.row_len(w), 4);
+	size_t n = 7 * 4;
+	double model[28];
 	struct rng r;
 	rng_init(&r, 99, 1);
 	for (size_t k = 0; k < n; k++)
@@ -168,8 +182,8 @@ static void check_gradient(const char *scaling, int scaled)
 	double worst = 0;
 	for (size_t j = 0; j < 7; j++) {
 		CU_ASSERT_EQUAL(u.rows[j], j);
-		for (size_t t = 0; t < 3; t++) {
-			size_t k = j * 3 + t;
+		for (size_t t = 0; t < 4; t++) {
+			size_t k = j * 4 + t;
 			double keep = model[k];
 			model[k] = keep + h;
 			double fp = mf_ops.objective(w, model);
@@ -179,7 +193,7 @@ static void check_gradient(const char *scaling, int scaled)
 			double grad = (fp - fm) / (2 * h);
 			double rate = scaled ? 1.0 / small_count[j] : 1.0;
 			double want = -rate * (N / 2) * grad;
-			double got = u.vals[j * 3 + t] / eta;
+			double got = u.vals[j * 4 + t] / eta;
 			double err = fabs(got - want) / (1 + fabs(want));
 			if (err > worst)
 				worst = err;
@@ -203,7 +217,7 @@ static void test_gradient(void)
 /* ---- convergence ---- */
 
 /* Parameters of the small synthetic problem used below (mirrors the config keys). */
-static const struct mf_synth_params small_synth = { 500, 100, 10000, 4, 1.0, 1.2, 0.5 };
+static const struct mf_synth_params small_synth = { 500, 100, 10000, 4, 1.0, 1.2, 0.5, MF_SYNTH_MEAN, 0, 0, 1 };
 #define SMALL_SYNTH_KV "mf.users=500", "mf.items=100", "mf.ratings=10000", "mf.true_rank=4"
 
 /* Standard deviation of the ratings: the RMSE of always predicting the mean. */
@@ -306,7 +320,7 @@ static void test_synthetic_shape(void)
 {
 	/* sparse enough that the most popular item (expected N / H_500 = 2,945 ratings) stays
 	 * below the number of users: the popularity law shows nearly unsaturated */
-	struct mf_synth_params p = { 20000, 500, 20000, 5, 1.0, 1.2, 0.5 };
+	struct mf_synth_params p = { 20000, 500, 20000, 5, 1.0, 1.2, 0.5, MF_SYNTH_MEAN, 0, 0, 1 };
 	struct mf_data *d = mf_data_synthetic(&p, 11);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	CU_ASSERT_EQUAL(d->nusers, 20000);
@@ -346,7 +360,7 @@ static void test_synthetic_shape(void)
 
 	/* users: log-normal activity, sigma 1.2 => mean / median = exp(sigma^2 / 2) = 2.05; no
 	 * user above ceil(I/2) ratings; every (user, item) pair at most once */
-	struct mf_synth_params q = { 1000, 2000, 60000, 5, 0.0, 1.2, 0.5 };
+	struct mf_synth_params q = { 1000, 2000, 60000, 5, 0.0, 1.2, 0.5, MF_SYNTH_MEAN, 0, 0, 1 };
 	d = mf_data_synthetic(&q, 12);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	uint32_t *uc = calloc(d->nusers, sizeof *uc);
@@ -369,7 +383,7 @@ static void test_synthetic_shape(void)
 	mf_data_free(d);
 
 	/* dense corner: every user rates exactly ceil(I/2) items */
-	struct mf_synth_params full = { 30, 9, 150, 2, 2.0, 1.0, 0.1 };
+	struct mf_synth_params full = { 30, 9, 150, 2, 2.0, 1.0, 0.1, MF_SYNTH_MEAN, 0, 0, 1 };
 	d = mf_data_synthetic(&full, 13);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	CU_ASSERT_EQUAL(d->n, 150);
@@ -562,7 +576,8 @@ static void test_determinism(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
-	size_t rl = 4, n = mf_ops.nrows(a) * rl;
+	size_t rl = mf_ops.row_len(a), n = mf_ops.nrows(a) * rl;
+	CU_ASSERT_EQUAL(rl, 5); /* rank 4 + the bias */
 	double *ma = malloc(n * sizeof *ma), *mb = malloc(n * sizeof *mb);
 	mf_ops.init_model(a, ma);
 	mf_ops.init_model(b, mb);
@@ -616,6 +631,8 @@ static void test_update_rows(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	struct mf_data *d = mf_data_synthetic(&small_synth, 3);
 	size_t nrows = mf_ops.nrows(w);
+	enum { RL = 3 }; /* rank 2 + the bias */
+	CU_ASSERT_EQUAL_FATAL(mf_ops.row_len(w), RL);
 	CU_ASSERT_EQUAL(nrows, 600);
 	CU_ASSERT_EQUAL(mf_ops.units(w, 0), d->n);
 	char *rated = calloc(nrows, 1), *seen = calloc(nrows, 1);
@@ -623,7 +640,7 @@ static void test_update_rows(void)
 		rated[d->ratings[k].user] = 1;
 		rated[500 + d->ratings[k].item] = 1;
 	}
-	double *model = malloc(nrows * 2 * sizeof *model);
+	double *model = malloc(nrows * RL * sizeof *model);
 	mf_ops.init_model(w, model);
 	struct wl_update u;
 	wl_update_init(&u);
@@ -636,17 +653,17 @@ static void test_update_rows(void)
 		size_t nneed = mf_ops.rows_needed(w, 0, clock, &need);
 		uint32_t *keep = malloc((nneed + 1) * sizeof *keep);
 		memcpy(keep, need, nneed * sizeof *keep);
-		double *view = malloc(nrows * 2 * sizeof *view);
-		for (size_t k = 0; k < nrows * 2; k++)
+		double *view = malloc(nrows * RL * sizeof *view);
+		for (size_t k = 0; k < nrows * RL; k++)
 			view[k] = NAN;
 		for (size_t j = 0; j < nneed; j++)
-			memcpy(view + keep[j] * 2, model + keep[j] * 2, 2 * sizeof *view);
+			memcpy(view + keep[j] * RL, model + keep[j] * RL, RL * sizeof *view);
 		uint64_t got = mf_ops.step(w, 0, clock, view, &u);
 		/* the update covers exactly the announced rows, with finite values */
 		CU_ASSERT_EQUAL(u.nrows, nneed);
 		CU_ASSERT(u.nrows == nneed && !memcmp(u.rows, keep, nneed * sizeof *keep));
 		int finite = 1;
-		for (size_t k = 0; k < u.nrows * 2; k++)
+		for (size_t k = 0; k < u.nrows * RL; k++)
 			finite &= isfinite(u.vals[k]);
 		CU_ASSERT(finite);
 		free(view);
@@ -715,7 +732,7 @@ static double user_locality(const struct mf_data *d, const uint32_t *owner, cons
 static void test_partition_skewed(void)
 {
 	/* 200 ratings per user; regions 0..3 with 3, 1, 0 and 2 workers */
-	struct mf_synth_params p = { 200, 2000, 40000, 3, 1.0, 0.5, 0.5 };
+	struct mf_synth_params p = { 200, 2000, 40000, 3, 1.0, 0.5, 0.5, MF_SYNTH_MEAN, 0, 0, 1 };
 	struct mf_data *d = mf_data_synthetic(&p, 4);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	const int region[6] = { 0, 0, 0, 1, 3, 3 };
@@ -752,6 +769,9 @@ static void test_table_and_buffers(void)
 	CU_ASSERT_PTR_EQUAL(workload_find("mf"), &mf_ops);
 	CU_ASSERT_PTR_NULL(workload_find("lda"));
 	CU_ASSERT_STRING_EQUAL(mf_ops.metric_name, "rmse");
+	CU_ASSERT_STRING_EQUAL(mf_ops.test_metric_name, "test_rmse");
+	CU_ASSERT_PTR_NOT_NULL(mf_ops.test_metric);
+	CU_ASSERT_EQUAL(mf_ops.test_higher_better, 0);
 	struct wl_update u;
 	wl_update_init(&u);
 	CU_ASSERT_EQUAL(u.nrows, 0);
@@ -775,7 +795,8 @@ static void test_table_and_buffers(void)
 	CU_ASSERT_EQUAL(mf_ops.ns_per_unit(w), 123.5);
 	/* one rating, two workers: one of them has nothing to do */
 	CU_ASSERT_EQUAL(mf_ops.units(w, 0) + mf_ops.units(w, 1), 1);
-	double model[32];
+	double model[2 * 17]; /* two rows of the default rank 16 + the bias */
+	CU_ASSERT_EQUAL_FATAL(mf_ops.row_len(w), 17);
 	mf_ops.init_model(w, model);
 	struct wl_update e;
 	wl_update_init(&e);
