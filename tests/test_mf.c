@@ -690,6 +690,202 @@ static void test_update_rows(void)
 	runcfg_free(c);
 }
 
+/* ---- held-out data ---- */
+
+/* "KEY=<path of tests/data/mf/NAME>" into buf. */
+static const char *kv_path(char *buf, size_t size, const char *key, const char *name)
+{
+	char rel[64];
+	snprintf(rel, sizeof rel, "mf/%s", name);
+	snprintf(buf, size, "%s=%s", key, testutil_data(rel));
+	return buf;
+}
+
+static int cmp_rating(const void *a, const void *b)
+{
+	const struct mf_rating *x = a, *y = b;
+	if (x->user != y->user)
+		return x->user < y->user ? -1 : 1;
+	return (x->item > y->item) - (x->item < y->item);
+}
+
+/*
+ * mf_data_split: the held-out part has round(F * n) ratings, training and held-out are disjoint
+ * and together are the data (the generator makes every (user, item) pair unique, so pairs
+ * identify ratings), the same seed gives the same split and another seed another.
+ */
+static void test_split(void)
+{
+	static const double fractions[] = { 0.1, 0.25, 1.0 / 3 };
+	for (int f = 0; f < 3; f++) {
+		struct mf_data *d = mf_data_synthetic(&small_synth, 3);
+		struct mf_data *all = mf_data_synthetic(&small_synth, 3);
+		struct mf_data *d2 = mf_data_synthetic(&small_synth, 3);
+		struct mf_data *d3 = mf_data_synthetic(&small_synth, 3);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d3);
+		size_t n = d->n, want = (size_t)floor(fractions[f] * (double)n + 0.5);
+		struct mf_data *t = mf_data_split(d, fractions[f], 11);
+		struct mf_data *t2 = mf_data_split(d2, fractions[f], 11);
+		struct mf_data *t3 = mf_data_split(d3, fractions[f], 12);
+		CU_ASSERT_EQUAL(t->n, want);
+		CU_ASSERT_EQUAL(d->n + t->n, n);
+		CU_ASSERT_EQUAL(t->nusers, all->nusers);
+		CU_ASSERT_EQUAL(t->nitems, all->nitems);
+		/* disjoint, and the union is the data: sort all three by pair and merge */
+		qsort(d->ratings, d->n, sizeof *d->ratings, cmp_rating);
+		qsort(t->ratings, t->n, sizeof *t->ratings, cmp_rating);
+		qsort(all->ratings, all->n, sizeof *all->ratings, cmp_rating);
+		size_t a = 0, b = 0, bad = 0;
+		for (size_t k = 0; k < all->n; k++) {
+			const struct mf_rating *x = &all->ratings[k];
+			int in_d = a < d->n && !cmp_rating(&d->ratings[a], x);
+			int in_t = b < t->n && !cmp_rating(&t->ratings[b], x);
+			if (in_d + in_t != 1 || (in_d && d->ratings[a].r != x->r) ||
+			    (in_t && t->ratings[b].r != x->r))
+				bad++;
+			a += (size_t)in_d;
+			b += (size_t)in_t;
+		}
+		CU_ASSERT_EQUAL(bad, 0);
+		CU_ASSERT(a == d->n && b == t->n);
+		/* training mean recomputed */
+		double s = 0;
+		for (size_t k = 0; k < d->n; k++)
+			s += d->ratings[k].r;
+		CU_ASSERT_DOUBLE_EQUAL(d->mean, s / (double)d->n, 1e-12);
+		/* same seed: same held-out ratings in the same order; another seed: another set */
+		CU_ASSERT_EQUAL(t2->n, want);
+		int same = t2->n == t->n, other = t3->n == want;
+		qsort(t2->ratings, t2->n, sizeof *t2->ratings, cmp_rating);
+		qsort(t3->ratings, t3->n, sizeof *t3->ratings, cmp_rating);
+		same = same && !memcmp(t->ratings, t2->ratings, t->n * sizeof *t->ratings);
+		other = other && memcmp(t->ratings, t3->ratings, t->n * sizeof *t->ratings) != 0;
+		CU_ASSERT(same);
+		CU_ASSERT(other);
+		mf_data_free(d);
+		mf_data_free(d2);
+		mf_data_free(d3);
+		mf_data_free(all);
+		mf_data_free(t);
+		mf_data_free(t2);
+		mf_data_free(t3);
+	}
+	/* through the workload: no held-out set by default (NAN), one with mf.test_fraction */
+	const char *none[] = { SMALL_SYNTH_KV, "mf.rank=2", NULL };
+	const char *some[] = { SMALL_SYNTH_KV, "mf.rank=2", "mf.test_fraction=0.2", NULL };
+	struct runcfg *c1 = cfg_of(none), *c2 = cfg_of(some);
+	diag_capture(msg, sizeof msg); /* (a note if a user lost all its ratings to the split) */
+	struct workload *w1 = make(c1, 2, 2, 3), *w2 = make(c2, 2, 2, 3);
+	diag_capture(NULL, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w2);
+	CU_ASSERT_EQUAL(mf_ops.units(w1, 0) + mf_ops.units(w1, 1), 10000);
+	CU_ASSERT_EQUAL(mf_ops.units(w2, 0) + mf_ops.units(w2, 1), 8000);
+	size_t n = mf_ops.nrows(w2) * mf_ops.row_len(w2);
+	double *model = calloc(n, sizeof *model);
+	CU_ASSERT(isnan(mf_ops.test_metric(w1, model)));
+	double tr = mf_ops.test_metric(w2, model);
+	CU_ASSERT(isfinite(tr) && tr > 0);
+	free(model);
+	mf_ops.destroy(w1);
+	mf_ops.destroy(w2);
+	runcfg_free(c1);
+	runcfg_free(c2);
+}
+
+/*
+ * heldout-train.tsv: (1,10,4) (2,20,2) (3,10,3), so mu = 3; rows: users 1, 2, 3 -> 0, 1, 2,
+ * items 10, 20 -> 3, 4 (first-seen order). heldout-test.tsv: (1,10,5) (4,10,3) (1,30,4)
+ * (5,40,2) (2,20,2): user 4, item 30 and user 5 with item 40 are not in training, so 3 of 5
+ * ratings are unseen. Rank 1, model rows [L, b]: user 1 = [1, 0.5], user 2 = [0, -0.5],
+ * user 3 = [0, 0], item 10 = [0.5, 0.25], item 20 = [0, -0.25]. Predictions:
+ *   (1,10): 3 + 0.5 + 0.25 + 1 * 0.5 = 4.25, e = 0.75
+ *   (4,10): 3 + 0.25 (no user bias, no factor term) = 3.25, e = -0.25
+ *   (1,30): 3 + 0.5 = 3.5, e = 0.5
+ *   (5,40): 3 (the global mean alone), e = -1
+ *   (2,20): 3 - 0.5 - 0.25 + 0 = 2.25, e = -0.25
+ * test RMSE = sqrt((0.5625 + 0.0625 + 0.25 + 1 + 0.0625) / 5) = sqrt(0.3875).
+ */
+static void test_heldout_file(void)
+{
+	char a[4200], b[4200];
+	const char *kv[] = { kv_path(a, sizeof a, "mf.data", "heldout-train.tsv"),
+			     kv_path(b, sizeof b, "mf.test_data", "heldout-test.tsv"), "mf.rank=1",
+			     NULL };
+	struct runcfg *c = cfg_of(kv);
+	diag_capture(msg, sizeof msg);
+	struct workload *w = make(c, 1, 1, 1);
+	diag_capture(NULL, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_STRING_EQUAL(msg, "gaiasim: note: mf.test_data: 3 of 5 test ratings have a user "
+			       "or item not in training (predicted from the global mean plus the "
+			       "known bias)");
+	CU_ASSERT_EQUAL(runcfg_check_unused(c), 0);
+	CU_ASSERT_EQUAL(mf_ops.nrows(w), 5); /* training rows only */
+	CU_ASSERT_EQUAL(mf_ops.units(w, 0), 3);
+	double model[10] = { 1, 0.5, 0, -0.5, 0, 0, 0.5, 0.25, 0, -0.25 };
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.test_metric(w, model), sqrt(0.3875), 1e-12);
+	/* training RMSE on the training file: (1,10,4): 4.25; (2,20,2): 2.25; (3,10,3): 3.25 */
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.metric(w, model), sqrt((0.0625 * 3) / 3), 1e-12);
+	mf_ops.destroy(w);
+	runcfg_free(c);
+
+	/* a bad test file is rejected with its FILE:LINE and nothing is created */
+	const char *bad[] = { kv_path(a, sizeof a, "mf.data", "heldout-train.tsv"),
+			      kv_path(b, sizeof b, "mf.test_data", "heldout-bad.tsv"), NULL };
+	c = cfg_of(bad);
+	diag_capture(msg, sizeof msg);
+	CU_ASSERT_PTR_NULL(make(c, 1, 1, 1));
+	diag_capture(NULL, 0);
+	char want[4400];
+	snprintf(want, sizeof want, "gaiasim: %s:2: bad rating 'five' (expected a finite number)",
+		 testutil_data("mf/heldout-bad.tsv"));
+	CU_ASSERT_STRING_EQUAL(msg, want);
+	runcfg_free(c);
+}
+
+/* Bad held-out settings name the key's FILE:LINE (here the command line) and the value. */
+static void test_heldout_errors(void)
+{
+	static const struct {
+		const char *kv[4]; /* overrides */
+		const char *want;  /* expected message (a substring) */
+	} cases[] = {
+		{ { "mf.test_fraction=1.5", NULL },
+		  "<command line>: mf.test_fraction: bad value '1.5' (expected a number in [0, 0.99])" },
+		{ { "mf.test_fraction=-0.1", NULL }, "mf.test_fraction: bad value '-0.1'" },
+		{ { "mf.test_data=x.tsv", NULL },
+		  "<command line>: mf.test_data: 'x.tsv' needs mf.data to be a rating file" },
+		{ { "mf.data=y.tsv", "mf.test_data=x.tsv", "mf.test_fraction=0.1", NULL },
+		  "<command line>: mf.test_fraction: 0.1 cannot be combined with mf.test_data" },
+		{ { "mf.users=10", "mf.items=4", "mf.ratings=20", "mf.test_fraction=0.01" },
+		  "<command line>: mf.test_fraction: 0.01 of 20 ratings holds out 0" },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		const char *kv[5] = { cases[k].kv[0], cases[k].kv[1], cases[k].kv[2], cases[k].kv[3],
+				      NULL };
+		struct runcfg *c = cfg_of(kv);
+		msg[0] = '\0';
+		diag_capture(msg, sizeof msg);
+		CU_ASSERT_PTR_NULL(make(c, 1, 1, 1));
+		diag_capture(NULL, 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(msg, cases[k].want));
+		if (!strstr(msg, cases[k].want))
+			fprintf(stderr, "\n  got:  %s\n  want: %s\n", msg, cases[k].want);
+		runcfg_free(c);
+	}
+	/* the missing test file is reported as such */
+	char a[4200];
+	const char *kv[] = { kv_path(a, sizeof a, "mf.data", "heldout-train.tsv"),
+			     "mf.test_data=/nonexistent/t.tsv", NULL };
+	struct runcfg *c = cfg_of(kv);
+	diag_capture(msg, sizeof msg);
+	CU_ASSERT_PTR_NULL(make(c, 1, 1, 1));
+	diag_capture(NULL, 0);
+	CU_ASSERT_STRING_EQUAL(msg, "gaiasim: /nonexistent/t.tsv: cannot open: No such file or directory");
+	runcfg_free(c);
+}
+
 /* ---- partitions ---- */
 
 static void test_partition_random(void)
@@ -825,6 +1021,9 @@ int main(void)
 		{ "random partition", test_partition_random },
 		{ "skewed partition", test_partition_skewed },
 		{ "table and buffers", test_table_and_buffers },
+		{ "held-out split", test_split },
+		{ "held-out file and unseen rows", test_heldout_file },
+		{ "held-out errors", test_heldout_errors },
 		{ NULL, NULL },
 	};
 	testutil_suite("mf", cases);
