@@ -3,9 +3,10 @@
  * (docs/workload-mf.md). For several factor ranks, on the default synthetic data set (20,000
  * users, 2,000 items, 400,000 ratings, seed 1):
  *
- *   inner  the bare SGD inner loop over one shuffled epoch: per rating, a dot product and the
- *          two row updates of workloads/mf.c's sgd(), on rows of one contiguous parameter
- *          array (replicated here, 15 lines, so that it can be timed alone);
+ *   inner  the bare SGD inner loop over one shuffled epoch: per rating, a dot product, the
+ *          two row updates and the two bias updates of workloads/mf.c's sgd() (rows of rank + 1
+ *          doubles, the bias last), on rows of one contiguous parameter array (replicated
+ *          here, 20 lines, so that it can be timed alone);
  *   step   mf_ops.step() for every clock of one epoch by ONE worker holding all the data
  *          (includes planning the epoch, copying rows in from the model and writing the update);
  *   step44 the same for worker 0 of 44 (its 1/44 share: the per-worker working set of an
@@ -43,9 +44,9 @@ struct rec {
 /* Best-of-REPS time of the bare inner loop over one epoch, ns per rating. */
 static double time_inner(const struct mf_data *d, int rank, int reps)
 {
-	size_t nrows = (size_t)d->nusers + d->nitems;
-	double *P = xmalloc(nrows * (size_t)rank * sizeof *P);
-	double *rate = xmalloc(nrows * sizeof *rate), *reg = xmalloc(nrows * sizeof *reg);
+	size_t nrows = (size_t)d->nusers + d->nitems, rl = (size_t)rank + 1;
+	double *P = xmalloc(nrows * rl * sizeof *P);
+	double *rate = xmalloc(nrows * sizeof *rate);
 	uint32_t *cnt = xcalloc(nrows, sizeof *cnt);
 	struct rec *x = xmalloc(d->n * sizeof *x);
 	struct rng r;
@@ -64,16 +65,16 @@ static double time_inner(const struct mf_data *d, int rank, int reps)
 	for (size_t g = 0; g < nrows; g++) {
 		double pc = cnt[g] * 0.1;
 		rate[g] = pc > 1 ? 1 / pc : 1;
-		reg[g] = cnt[g] ? 0.05 / cnt[g] : 0;
 	}
+	const double mu = d->mean, lambda = 0.05;
 	double best = 1e30;
 	for (int rep = 0; rep < reps; rep++) {
-		for (size_t k = 0; k < nrows * (size_t)rank; k++)
-			P[k] = 0.47 * (0.5 + rng_uniform(&r));
+		for (size_t k = 0; k < nrows * rl; k++)
+			P[k] = k % rl == (size_t)rank ? 0 : 0.1 * rng_normal(&r);
 		double eta = 0.15, t0 = bench_now_s();
 		for (size_t j = 0; j < d->n; j++) {
-			double *restrict L = P + (size_t)x[j].u * rank;
-			double *restrict R = P + (size_t)x[j].i * rank;
+			double *restrict L = P + (size_t)x[j].u * rl;
+			double *restrict R = P + (size_t)x[j].i * rl;
 			double d4[4] = { 0, 0, 0, 0 };
 			int c = 0;
 			for (; c + 4 <= rank; c += 4)
@@ -81,28 +82,30 @@ static double time_inner(const struct mf_data *d, int rank, int reps)
 					d4[v] += L[c + v] * R[c + v];
 			for (; c < rank; c++)
 				d4[0] += L[c] * R[c];
-			double e = (double)x[j].r - ((d4[0] + d4[1]) + (d4[2] + d4[3]));
+			double e = (double)x[j].r -
+				   (mu + L[rank] + R[rank] + ((d4[0] + d4[1]) + (d4[2] + d4[3])));
 			double eu = eta * rate[x[j].u], ei = eta * rate[x[j].i];
-			double cl = 1.0 - eu * reg[x[j].u], cr = 1.0 - ei * reg[x[j].i];
+			double cl = 1.0 - eu * lambda, cr = 1.0 - ei * lambda;
 			double gl = eu * e, gr = ei * e;
 			for (int t = 0; t < rank; t++) {
 				double l = L[t], q = R[t];
 				L[t] = cl * l + gl * q;
 				R[t] = cr * q + gr * l;
 			}
+			L[rank] = cl * L[rank] + gl;
+			R[rank] = cr * R[rank] + gr;
 		}
 		double dt = bench_now_s() - t0;
 		if (dt < best)
 			best = dt;
 	}
 	double sink = 0;
-	for (size_t k = 0; k < nrows * (size_t)rank; k++)
+	for (size_t k = 0; k < nrows * rl; k++)
 		sink += P[k];
 	if (sink != sink)
 		printf("# (diverged)\n");
 	free(P);
 	free(rate);
-	free(reg);
 	free(cnt);
 	free(x);
 	return best * 1e9 / (double)d->n;
@@ -157,7 +160,7 @@ int main(int argc, char **argv)
 	if (reps < 1)
 		reps = 1;
 	bench_print_machine("bench_mf");
-	struct mf_synth_params p = { 20000, 2000, 400000, 10, 1.0, 1.2, 0.5 };
+	struct mf_synth_params p = { 20000, 2000, 400000, 10, 1.0, 1.2, 0.5, MF_SYNTH_MEAN, 0, 0, 1 };
 	struct mf_data *d = mf_data_synthetic(&p, 1);
 	printf("# ns per rating, best of %d epochs; data: %u users, %u items, %zu ratings\n", reps,
 	       d->nusers, d->nitems, d->n);

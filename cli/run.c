@@ -183,6 +183,17 @@ static int parse_target_on(struct runcfg *cfg, struct setup *s)
 	return 0;
 }
 
+/* 1 if the workload's held-out metric is defined for this run (it is NAN without test data). */
+static int has_test_data(const struct setup *s)
+{
+	size_t n = s->wl_ops->nrows(s->wl) * s->wl_ops->row_len(s->wl);
+	double *model = xmalloc((n + 1) * sizeof *model);
+	s->wl_ops->init_model(s->wl, model);
+	int ok = !isnan(s->wl_ops->test_metric(s->wl, model));
+	free(model);
+	return ok;
+}
+
 static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 {
 	memset(s, 0, sizeof *s);
@@ -256,6 +267,11 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 	s->wl = s->wl_ops->create(cfg, s->nnodes, s->worker_region, R, (uint64_t)s->seed);
 	if (!s->wl)
 		goto fail;
+	if (s->target_on == OBSERVER_TARGET_TEST && !has_test_data(s)) {
+		bad_key(cfg, "stop.target_on", "'%s': this run has no held-out data (the workload's "
+		        "held-out metric needs a test set: see its docs)", "test");
+		goto fail;
+	}
 	if (runcfg_check_unused(cfg) < 0)
 		goto fail;
 	return 0;

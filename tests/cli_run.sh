@@ -152,7 +152,7 @@ expect_err "ssp without a bound" "ssp" run "$CONF" --set sync=ssp
 expect_err "bad --set value" "command line.*mf.rank" run "$CONF" --set mf.rank=-3
 expect_err "malformed --set" "nokey" run "$CONF" --set nokey
 expect_err "bad gaia.slack" "gaia.slack" run "$CONF" --set gaia.slack=-1
-expect_err "target on a held-out metric mf lacks" "command line.*stop.target_on.*held-out" run "$CONF" --set stop.target_on=test
+expect_err "target on a held-out metric without held-out data" "command line.*stop.target_on.*held-out" run "$CONF" --set stop.target_on=test
 expect_err "bad stop.target_on" "stop.target_on.*sideways" run "$CONF" --set stop.target_on=sideways
 expect_err "straggler beyond the machines" "straggler.*virginia/5:2" run "$CONF" --set straggler=virginia/5:2
 expect_err "compare with a bad model" "paxos" compare "$CONF" --sync bsp,paxos

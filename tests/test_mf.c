@@ -49,10 +49,14 @@ static const char *data_kv(const char *name)
 /* ---- hand-worked step ---- */
 
 /*
- * One rating r = 3 of user 7 on item 9, rank 1, L = 1, R = 2, lr 0.1, lambda 0.2, both rows
- * rated once (n_u = n_i = 1). e = 3 - 1*2 = 1;
- *   L' = 1 + 0.1 * (1*2 - 0.2*1) = 1.18,   R' = 2 + 0.1 * (1*1 - 0.2*2) = 2.06.
- * Objective (1/N)(e^2 + lambda (L^2 + R^2)) = 1 + 0.2 * 5 = 2; RMSE = |e| = 1.
+ * One rating r = 3 of user 7 on item 9, rank 1 (rows [L, b_u] and [R, b_i]), lr 0.1, lambda
+ * 0.2, both rows rated once. mu = 3 (the mean of the one training rating). With L = 1,
+ * b_u = 0.5, R = 2, b_i = -1.5: prediction 3 + 0.5 - 1.5 + 1*2 = 4, e = -1;
+ *   L'   = 1    + 0.1 * (-1 * 2 - 0.2 * 1)      = 0.78
+ *   b_u' = 0.5  + 0.1 * (-1     - 0.2 * 0.5)    = 0.39
+ *   R'   = 2    + 0.1 * (-1 * 1 - 0.2 * 2)      = 1.86
+ *   b_i' = -1.5 + 0.1 * (-1     - 0.2 * (-1.5)) = -1.57
+ * Objective (1/N)(e^2 + lambda (L^2 + b_u^2 + R^2 + b_i^2)) = 1 + 0.2 * 7.5 = 2.5; RMSE |e| = 1.
  */
 static void check_hand_step(const char *scaling)
 {
@@ -65,26 +69,30 @@ static void check_hand_step(const char *scaling)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_EQUAL(runcfg_check_unused(c), 0);
 	CU_ASSERT_EQUAL(mf_ops.nrows(w), 2);
-	CU_ASSERT_EQUAL(mf_ops.row_len(w), 1);
+	CU_ASSERT_EQUAL_FATAL(mf_ops.row_len(w), 2);
 	CU_ASSERT_EQUAL(mf_ops.units(w, 0), 1);
-	double model[2] = { 1, 2 };
-	CU_ASSERT_DOUBLE_EQUAL(mf_ops.objective(w, model), 2.0, 1e-12);
+	double model[4] = { 1, 0.5, 2, -1.5 };
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.objective(w, model), 2.5, 1e-12);
 	CU_ASSERT_DOUBLE_EQUAL(mf_ops.metric(w, model), 1.0, 1e-12);
+	/* no held-out set: the test metric is NAN ("none") */
+	CU_ASSERT(isnan(mf_ops.test_metric(w, model)));
 	struct wl_update u;
 	wl_update_init(&u);
 	CU_ASSERT_EQUAL(mf_ops.step(w, 0, 0, model, &u), 1);
 	CU_ASSERT_EQUAL_FATAL(u.nrows, 2);
 	CU_ASSERT_EQUAL(u.rows[0], 0);
 	CU_ASSERT_EQUAL(u.rows[1], 1);
-	CU_ASSERT_DOUBLE_EQUAL(u.vals[0], 0.18, 1e-12);
-	CU_ASSERT_DOUBLE_EQUAL(u.vals[1], 0.06, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[0], -0.22, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[1], -0.11, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[2], -0.14, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[3], -0.07, 1e-12);
 	/* the model passed in is only read */
 	CU_ASSERT_EQUAL(model[0], 1);
-	CU_ASSERT_EQUAL(model[1], 2);
-	/* applying the update: e = 3 - 1.18 * 2.06 */
-	model[0] += u.vals[0];
-	model[1] += u.vals[1];
-	CU_ASSERT_DOUBLE_EQUAL(mf_ops.metric(w, model), 3 - 1.18 * 2.06, 1e-12);
+	CU_ASSERT_EQUAL(model[2], 2);
+	/* applying the update: e = 3 - (3 + 0.39 - 1.57 + 0.78 * 1.86) */
+	for (int k = 0; k < 4; k++)
+		model[k] += u.vals[k];
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.metric(w, model), fabs(-(0.39 - 1.57 + 0.78 * 1.86)), 1e-12);
 	wl_update_free(&u);
 	mf_ops.destroy(w);
 	runcfg_free(c);
@@ -100,7 +108,9 @@ static void test_hand_step(void)
 /*
  * Schedule lr(c) = lr / (1 + decay * c / B), B = ceil(1 / batch_fraction) = 4 here. With one
  * rating and 4 minibatches the rating sits in minibatch 3 (positions [n*b/B, n*(b+1)/B)), so
- * clocks 0..2 do nothing and clock 3 applies lr(3) = 0.1 / 1.75.
+ * clocks 0..2 do nothing and clock 3 applies lr(3) = 0.1 / 1.75. Model L = 1, b_u = 0, R = -1,
+ * b_i = 0, mu = 3: e = 3 - (3 - 1) = 1, so the steps are lr(3) times (1 * -1 - 0.2 * 1) = -1.2
+ * for L, (1 - 0) = 1 for b_u, (1 * 1 - 0.2 * -1) = 1.2 for R and 1 for b_i.
  */
 static void test_schedule(void)
 {
@@ -112,7 +122,7 @@ static void test_schedule(void)
 	CU_ASSERT_DOUBLE_EQUAL(mf_ops.learning_rate(w, 0), 0.1, 1e-15);
 	CU_ASSERT_DOUBLE_EQUAL(mf_ops.learning_rate(w, 4), 0.05, 1e-15);
 	CU_ASSERT_DOUBLE_EQUAL(mf_ops.learning_rate(w, 8), 0.1 / 3, 1e-15);
-	double model[2] = { 1, 2 };
+	double model[4] = { 1, 0, -1, 0 };
 	struct wl_update u;
 	wl_update_init(&u);
 	for (int clock = 0; clock < 3; clock++) {
@@ -121,8 +131,10 @@ static void test_schedule(void)
 	}
 	CU_ASSERT_EQUAL(mf_ops.step(w, 0, 3, model, &u), 1);
 	CU_ASSERT_EQUAL_FATAL(u.nrows, 2);
-	CU_ASSERT_DOUBLE_EQUAL(u.vals[0], 0.1 / 1.75 * 1.8, 1e-12);
-	CU_ASSERT_DOUBLE_EQUAL(u.vals[1], 0.1 / 1.75 * 0.6, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[0], 0.1 / 1.75 * -1.2, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[1], 0.1 / 1.75 * 1.0, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[2], 0.1 / 1.75 * 1.2, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(u.vals[3], 0.1 / 1.75 * 1.0, 1e-12);
 	wl_update_free(&u);
 	mf_ops.destroy(w);
 	runcfg_free(c);
@@ -137,10 +149,11 @@ static void test_schedule(void)
 static const int small_count[7] = { 2, 2, 2, 3, 3, 3, 3 };
 
 /*
- * With a tiny learning rate eta, one clock over all the data moves each row by
- * eta * rate_row * sum over its ratings of (e * other - lambda / n_row * row) + O(eta^2), which is
- * -eta * rate_row * (N / 2) * dF/drow for F = (sum e^2 + lambda sum |row|^2) / N. Compare with
- * central finite differences of F.
+ * With a tiny learning rate eta, one clock over all the data moves each row (factors and bias)
+ * by eta * rate_row * sum over its ratings of (e * other - lambda * row) + O(eta^2) ("other" is
+ * the other row's factors for a factor entry, 1 for the bias), which is
+ * -eta * rate_row * (N / 2) * dF/drow for F = (sum e^2 + lambda sum n_row |row|^2) / N. Compare
+ * with central finite differences of F.
  */
 static void check_gradient(const char *scaling, int scaled)
 {
@@ -154,8 +167,9 @@ static void check_gradient(const char *scaling, int scaled)
 	struct workload *w = make(c, 1, 1, 5);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_EQUAL_FATAL(mf_ops.nrows(w), 7);
-	size_t n = 7 * 3;
-	double model[21];
+	CU_ASSERT_EQUAL_FATAL(mf_ops.row_len(w), 4);
+	size_t n = 7 * 4;
+	double model[28];
 	struct rng r;
 	rng_init(&r, 99, 1);
 	for (size_t k = 0; k < n; k++)
@@ -168,8 +182,8 @@ static void check_gradient(const char *scaling, int scaled)
 	double worst = 0;
 	for (size_t j = 0; j < 7; j++) {
 		CU_ASSERT_EQUAL(u.rows[j], j);
-		for (size_t t = 0; t < 3; t++) {
-			size_t k = j * 3 + t;
+		for (size_t t = 0; t < 4; t++) {
+			size_t k = j * 4 + t;
 			double keep = model[k];
 			model[k] = keep + h;
 			double fp = mf_ops.objective(w, model);
@@ -179,7 +193,7 @@ static void check_gradient(const char *scaling, int scaled)
 			double grad = (fp - fm) / (2 * h);
 			double rate = scaled ? 1.0 / small_count[j] : 1.0;
 			double want = -rate * (N / 2) * grad;
-			double got = u.vals[j * 3 + t] / eta;
+			double got = u.vals[j * 4 + t] / eta;
 			double err = fabs(got - want) / (1 + fabs(want));
 			if (err > worst)
 				worst = err;
@@ -203,7 +217,7 @@ static void test_gradient(void)
 /* ---- convergence ---- */
 
 /* Parameters of the small synthetic problem used below (mirrors the config keys). */
-static const struct mf_synth_params small_synth = { 500, 100, 10000, 4, 1.0, 1.2, 0.5 };
+static const struct mf_synth_params small_synth = { 500, 100, 10000, 4, 1.0, 1.2, 0.5, MF_SYNTH_MEAN, 0, 0, 1 };
 #define SMALL_SYNTH_KV "mf.users=500", "mf.items=100", "mf.ratings=10000", "mf.true_rank=4"
 
 /* Standard deviation of the ratings: the RMSE of always predicting the mean. */
@@ -306,7 +320,7 @@ static void test_synthetic_shape(void)
 {
 	/* sparse enough that the most popular item (expected N / H_500 = 2,945 ratings) stays
 	 * below the number of users: the popularity law shows nearly unsaturated */
-	struct mf_synth_params p = { 20000, 500, 20000, 5, 1.0, 1.2, 0.5 };
+	struct mf_synth_params p = { 20000, 500, 20000, 5, 1.0, 1.2, 0.5, MF_SYNTH_MEAN, 0, 0, 1 };
 	struct mf_data *d = mf_data_synthetic(&p, 11);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	CU_ASSERT_EQUAL(d->nusers, 20000);
@@ -346,7 +360,7 @@ static void test_synthetic_shape(void)
 
 	/* users: log-normal activity, sigma 1.2 => mean / median = exp(sigma^2 / 2) = 2.05; no
 	 * user above ceil(I/2) ratings; every (user, item) pair at most once */
-	struct mf_synth_params q = { 1000, 2000, 60000, 5, 0.0, 1.2, 0.5 };
+	struct mf_synth_params q = { 1000, 2000, 60000, 5, 0.0, 1.2, 0.5, MF_SYNTH_MEAN, 0, 0, 1 };
 	d = mf_data_synthetic(&q, 12);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	uint32_t *uc = calloc(d->nusers, sizeof *uc);
@@ -369,7 +383,7 @@ static void test_synthetic_shape(void)
 	mf_data_free(d);
 
 	/* dense corner: every user rates exactly ceil(I/2) items */
-	struct mf_synth_params full = { 30, 9, 150, 2, 2.0, 1.0, 0.1 };
+	struct mf_synth_params full = { 30, 9, 150, 2, 2.0, 1.0, 0.1, MF_SYNTH_MEAN, 0, 0, 1 };
 	d = mf_data_synthetic(&full, 13);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	CU_ASSERT_EQUAL(d->n, 150);
@@ -562,7 +576,8 @@ static void test_determinism(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
-	size_t rl = 4, n = mf_ops.nrows(a) * rl;
+	size_t rl = mf_ops.row_len(a), n = mf_ops.nrows(a) * rl;
+	CU_ASSERT_EQUAL(rl, 5); /* rank 4 + the bias */
 	double *ma = malloc(n * sizeof *ma), *mb = malloc(n * sizeof *mb);
 	mf_ops.init_model(a, ma);
 	mf_ops.init_model(b, mb);
@@ -616,6 +631,8 @@ static void test_update_rows(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	struct mf_data *d = mf_data_synthetic(&small_synth, 3);
 	size_t nrows = mf_ops.nrows(w);
+	enum { RL = 3 }; /* rank 2 + the bias */
+	CU_ASSERT_EQUAL_FATAL(mf_ops.row_len(w), RL);
 	CU_ASSERT_EQUAL(nrows, 600);
 	CU_ASSERT_EQUAL(mf_ops.units(w, 0), d->n);
 	char *rated = calloc(nrows, 1), *seen = calloc(nrows, 1);
@@ -623,7 +640,7 @@ static void test_update_rows(void)
 		rated[d->ratings[k].user] = 1;
 		rated[500 + d->ratings[k].item] = 1;
 	}
-	double *model = malloc(nrows * 2 * sizeof *model);
+	double *model = malloc(nrows * RL * sizeof *model);
 	mf_ops.init_model(w, model);
 	struct wl_update u;
 	wl_update_init(&u);
@@ -636,17 +653,17 @@ static void test_update_rows(void)
 		size_t nneed = mf_ops.rows_needed(w, 0, clock, &need);
 		uint32_t *keep = malloc((nneed + 1) * sizeof *keep);
 		memcpy(keep, need, nneed * sizeof *keep);
-		double *view = malloc(nrows * 2 * sizeof *view);
-		for (size_t k = 0; k < nrows * 2; k++)
+		double *view = malloc(nrows * RL * sizeof *view);
+		for (size_t k = 0; k < nrows * RL; k++)
 			view[k] = NAN;
 		for (size_t j = 0; j < nneed; j++)
-			memcpy(view + keep[j] * 2, model + keep[j] * 2, 2 * sizeof *view);
+			memcpy(view + keep[j] * RL, model + keep[j] * RL, RL * sizeof *view);
 		uint64_t got = mf_ops.step(w, 0, clock, view, &u);
 		/* the update covers exactly the announced rows, with finite values */
 		CU_ASSERT_EQUAL(u.nrows, nneed);
 		CU_ASSERT(u.nrows == nneed && !memcmp(u.rows, keep, nneed * sizeof *keep));
 		int finite = 1;
-		for (size_t k = 0; k < u.nrows * 2; k++)
+		for (size_t k = 0; k < u.nrows * RL; k++)
 			finite &= isfinite(u.vals[k]);
 		CU_ASSERT(finite);
 		free(view);
@@ -669,6 +686,405 @@ static void test_update_rows(void)
 	free(rated);
 	free(seen);
 	mf_data_free(d);
+	mf_ops.destroy(w);
+	runcfg_free(c);
+}
+
+/* ---- held-out data ---- */
+
+/* "KEY=<path of tests/data/mf/NAME>" into buf. */
+static const char *kv_path(char *buf, size_t size, const char *key, const char *name)
+{
+	char rel[64];
+	snprintf(rel, sizeof rel, "mf/%s", name);
+	snprintf(buf, size, "%s=%s", key, testutil_data(rel));
+	return buf;
+}
+
+static int cmp_rating(const void *a, const void *b)
+{
+	const struct mf_rating *x = a, *y = b;
+	if (x->user != y->user)
+		return x->user < y->user ? -1 : 1;
+	return (x->item > y->item) - (x->item < y->item);
+}
+
+/*
+ * mf_data_split: the held-out part has round(F * n) ratings, training and held-out are disjoint
+ * and together are the data (the generator makes every (user, item) pair unique, so pairs
+ * identify ratings), the same seed gives the same split and another seed another.
+ */
+static void test_split(void)
+{
+	static const double fractions[] = { 0.1, 0.25, 1.0 / 3 };
+	for (int f = 0; f < 3; f++) {
+		struct mf_data *d = mf_data_synthetic(&small_synth, 3);
+		struct mf_data *all = mf_data_synthetic(&small_synth, 3);
+		struct mf_data *d2 = mf_data_synthetic(&small_synth, 3);
+		struct mf_data *d3 = mf_data_synthetic(&small_synth, 3);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d3);
+		size_t n = d->n, want = (size_t)floor(fractions[f] * (double)n + 0.5);
+		struct mf_data *t = mf_data_split(d, fractions[f], 11);
+		struct mf_data *t2 = mf_data_split(d2, fractions[f], 11);
+		struct mf_data *t3 = mf_data_split(d3, fractions[f], 12);
+		CU_ASSERT_EQUAL(t->n, want);
+		CU_ASSERT_EQUAL(d->n + t->n, n);
+		CU_ASSERT_EQUAL(t->nusers, all->nusers);
+		CU_ASSERT_EQUAL(t->nitems, all->nitems);
+		/* disjoint, and the union is the data: sort all three by pair and merge */
+		qsort(d->ratings, d->n, sizeof *d->ratings, cmp_rating);
+		qsort(t->ratings, t->n, sizeof *t->ratings, cmp_rating);
+		qsort(all->ratings, all->n, sizeof *all->ratings, cmp_rating);
+		size_t a = 0, b = 0, bad = 0;
+		for (size_t k = 0; k < all->n; k++) {
+			const struct mf_rating *x = &all->ratings[k];
+			int in_d = a < d->n && !cmp_rating(&d->ratings[a], x);
+			int in_t = b < t->n && !cmp_rating(&t->ratings[b], x);
+			if (in_d + in_t != 1 || (in_d && d->ratings[a].r != x->r) ||
+			    (in_t && t->ratings[b].r != x->r))
+				bad++;
+			a += (size_t)in_d;
+			b += (size_t)in_t;
+		}
+		CU_ASSERT_EQUAL(bad, 0);
+		CU_ASSERT(a == d->n && b == t->n);
+		/* training mean recomputed */
+		double s = 0;
+		for (size_t k = 0; k < d->n; k++)
+			s += d->ratings[k].r;
+		CU_ASSERT_DOUBLE_EQUAL(d->mean, s / (double)d->n, 1e-12);
+		/* same seed: same held-out ratings in the same order; another seed: another set */
+		CU_ASSERT_EQUAL(t2->n, want);
+		int same = t2->n == t->n, other = t3->n == want;
+		qsort(t2->ratings, t2->n, sizeof *t2->ratings, cmp_rating);
+		qsort(t3->ratings, t3->n, sizeof *t3->ratings, cmp_rating);
+		same = same && !memcmp(t->ratings, t2->ratings, t->n * sizeof *t->ratings);
+		other = other && memcmp(t->ratings, t3->ratings, t->n * sizeof *t->ratings) != 0;
+		CU_ASSERT(same);
+		CU_ASSERT(other);
+		mf_data_free(d);
+		mf_data_free(d2);
+		mf_data_free(d3);
+		mf_data_free(all);
+		mf_data_free(t);
+		mf_data_free(t2);
+		mf_data_free(t3);
+	}
+	/* through the workload: no held-out set by default (NAN), one with mf.test_fraction */
+	const char *none[] = { SMALL_SYNTH_KV, "mf.rank=2", NULL };
+	const char *some[] = { SMALL_SYNTH_KV, "mf.rank=2", "mf.test_fraction=0.2", NULL };
+	struct runcfg *c1 = cfg_of(none), *c2 = cfg_of(some);
+	diag_capture(msg, sizeof msg); /* (a note if a user lost all its ratings to the split) */
+	struct workload *w1 = make(c1, 2, 2, 3), *w2 = make(c2, 2, 2, 3);
+	diag_capture(NULL, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w2);
+	CU_ASSERT_EQUAL(mf_ops.units(w1, 0) + mf_ops.units(w1, 1), 10000);
+	CU_ASSERT_EQUAL(mf_ops.units(w2, 0) + mf_ops.units(w2, 1), 8000);
+	size_t n = mf_ops.nrows(w2) * mf_ops.row_len(w2);
+	double *model = calloc(n, sizeof *model);
+	CU_ASSERT(isnan(mf_ops.test_metric(w1, model)));
+	double tr = mf_ops.test_metric(w2, model);
+	CU_ASSERT(isfinite(tr) && tr > 0);
+	free(model);
+	mf_ops.destroy(w1);
+	mf_ops.destroy(w2);
+	runcfg_free(c1);
+	runcfg_free(c2);
+}
+
+/*
+ * heldout-train.tsv: (1,10,4) (2,20,2) (3,10,3), so mu = 3; rows: users 1, 2, 3 -> 0, 1, 2,
+ * items 10, 20 -> 3, 4 (first-seen order). heldout-test.tsv: (1,10,5) (4,10,3) (1,30,4)
+ * (5,40,2) (2,20,2): user 4, item 30 and user 5 with item 40 are not in training, so 3 of 5
+ * ratings are unseen. Rank 1, model rows [L, b]: user 1 = [1, 0.5], user 2 = [0, -0.5],
+ * user 3 = [0, 0], item 10 = [0.5, 0.25], item 20 = [0, -0.25]. Predictions:
+ *   (1,10): 3 + 0.5 + 0.25 + 1 * 0.5 = 4.25, e = 0.75
+ *   (4,10): 3 + 0.25 (no user bias, no factor term) = 3.25, e = -0.25
+ *   (1,30): 3 + 0.5 = 3.5, e = 0.5
+ *   (5,40): 3 (the global mean alone), e = -1
+ *   (2,20): 3 - 0.5 - 0.25 + 0 = 2.25, e = -0.25
+ * test RMSE = sqrt((0.5625 + 0.0625 + 0.25 + 1 + 0.0625) / 5) = sqrt(0.3875).
+ */
+static void test_heldout_file(void)
+{
+	char a[4200], b[4200];
+	const char *kv[] = { kv_path(a, sizeof a, "mf.data", "heldout-train.tsv"),
+			     kv_path(b, sizeof b, "mf.test_data", "heldout-test.tsv"), "mf.rank=1",
+			     NULL };
+	struct runcfg *c = cfg_of(kv);
+	diag_capture(msg, sizeof msg);
+	struct workload *w = make(c, 1, 1, 1);
+	diag_capture(NULL, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_STRING_EQUAL(msg, "gaiasim: note: mf.test_data: 3 of 5 test ratings have a user "
+			       "or item not in training (predicted from the global mean plus the "
+			       "known bias)");
+	CU_ASSERT_EQUAL(runcfg_check_unused(c), 0);
+	CU_ASSERT_EQUAL(mf_ops.nrows(w), 5); /* training rows only */
+	CU_ASSERT_EQUAL(mf_ops.units(w, 0), 3);
+	double model[10] = { 1, 0.5, 0, -0.5, 0, 0, 0.5, 0.25, 0, -0.25 };
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.test_metric(w, model), sqrt(0.3875), 1e-12);
+	/* training RMSE on the training file: (1,10,4): 4.25; (2,20,2): 2.25; (3,10,3): 3.25 */
+	CU_ASSERT_DOUBLE_EQUAL(mf_ops.metric(w, model), sqrt((0.0625 * 3) / 3), 1e-12);
+	mf_ops.destroy(w);
+	runcfg_free(c);
+
+	/* a bad test file is rejected with its FILE:LINE and nothing is created */
+	const char *bad[] = { kv_path(a, sizeof a, "mf.data", "heldout-train.tsv"),
+			      kv_path(b, sizeof b, "mf.test_data", "heldout-bad.tsv"), NULL };
+	c = cfg_of(bad);
+	diag_capture(msg, sizeof msg);
+	CU_ASSERT_PTR_NULL(make(c, 1, 1, 1));
+	diag_capture(NULL, 0);
+	char want[4400];
+	snprintf(want, sizeof want, "gaiasim: %s:2: bad rating 'five' (expected a finite number)",
+		 testutil_data("mf/heldout-bad.tsv"));
+	CU_ASSERT_STRING_EQUAL(msg, want);
+	runcfg_free(c);
+}
+
+/* Bad held-out settings name the key's FILE:LINE (here the command line) and the value. */
+static void test_heldout_errors(void)
+{
+	static const struct {
+		const char *kv[4]; /* overrides */
+		const char *want;  /* expected message (a substring) */
+	} cases[] = {
+		{ { "mf.test_fraction=1.5", NULL },
+		  "<command line>: mf.test_fraction: bad value '1.5' (expected a number in [0, 0.99])" },
+		{ { "mf.test_fraction=-0.1", NULL }, "mf.test_fraction: bad value '-0.1'" },
+		{ { "mf.test_data=x.tsv", NULL },
+		  "<command line>: mf.test_data: 'x.tsv' needs mf.data to be a rating file" },
+		{ { "mf.data=y.tsv", "mf.test_data=x.tsv", "mf.test_fraction=0.1", NULL },
+		  "<command line>: mf.test_fraction: 0.1 cannot be combined with mf.test_data" },
+		{ { "mf.users=10", "mf.items=4", "mf.ratings=20", "mf.test_fraction=0.01" },
+		  "<command line>: mf.test_fraction: 0.01 of 20 ratings holds out 0" },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		const char *kv[5] = { cases[k].kv[0], cases[k].kv[1], cases[k].kv[2], cases[k].kv[3],
+				      NULL };
+		struct runcfg *c = cfg_of(kv);
+		msg[0] = '\0';
+		diag_capture(msg, sizeof msg);
+		CU_ASSERT_PTR_NULL(make(c, 1, 1, 1));
+		diag_capture(NULL, 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(msg, cases[k].want));
+		if (!strstr(msg, cases[k].want))
+			fprintf(stderr, "\n  got:  %s\n  want: %s\n", msg, cases[k].want);
+		runcfg_free(c);
+	}
+	/* the missing test file is reported as such */
+	char a[4200];
+	const char *kv[] = { kv_path(a, sizeof a, "mf.data", "heldout-train.tsv"),
+			     "mf.test_data=/nonexistent/t.tsv", NULL };
+	struct runcfg *c = cfg_of(kv);
+	diag_capture(msg, sizeof msg);
+	CU_ASSERT_PTR_NULL(make(c, 1, 1, 1));
+	diag_capture(NULL, 0);
+	CU_ASSERT_STRING_EQUAL(msg, "gaiasim: /nonexistent/t.tsv: cannot open: No such file or directory");
+	runcfg_free(c);
+}
+
+/* ---- quality on planted problems ---- */
+
+/*
+ * BSP by hand (as run_bsp) for `epochs` epochs of B clocks from the initial model; returns the
+ * model (caller frees) and stores the test RMSE after every epoch in test[0..epochs) if given.
+ */
+static double *train_bsp(struct workload *w, int nworkers, int epochs, int B, double *test)
+{
+	size_t rl = mf_ops.row_len(w), n = mf_ops.nrows(w) * rl;
+	double *model = malloc(n * sizeof *model), *sum = calloc(n, sizeof *sum);
+	mf_ops.init_model(w, model);
+	struct wl_update u;
+	wl_update_init(&u);
+	for (int clock = 0; clock < epochs * B; clock++) {
+		for (int k = 0; k < nworkers; k++) {
+			mf_ops.step(w, k, clock, model, &u);
+			for (size_t j = 0; j < u.nrows; j++)
+				for (size_t t = 0; t < rl; t++)
+					sum[u.rows[j] * rl + t] += u.vals[j * rl + t];
+		}
+		for (size_t k = 0; k < n; k++) {
+			model[k] += sum[k];
+			sum[k] = 0;
+		}
+		if (test && (clock + 1) % B == 0)
+			test[clock / B] = mf_ops.test_metric(w, model);
+	}
+	wl_update_free(&u);
+	free(sum);
+	return model;
+}
+
+/* Mean of x[0..n) over the entries with use[k] != 0. */
+static double mean_where(const double *x, const uint32_t *use, size_t n)
+{
+	double s = 0;
+	size_t m = 0;
+	for (size_t k = 0; k < n; k++)
+		if (use[k]) {
+			s += x[k];
+			m++;
+		}
+	return m ? s / (double)m : 0;
+}
+
+/*
+ * Planted biases, no interaction, no noise, real-valued ratings: r = 3.53 + o_u + o_i.
+ * (1) The global mean is the training mean exactly: with an all-zero model the training RMSE^2 is
+ * (1/N) sum (r - mu)^2 = var + (mu - mean)^2, so it equals the variance about the mean (computed
+ * here from the generator's output) only if mu = mean (to ~1e-6 at tolerance 1e-12).
+ * (2) Offsets are recovered: with lambda 0 the data are fitted exactly by b_u = o_u + c,
+ * b_i = o_i + (3.53 - mu) - c for any c (the only freedom of mu + b_u + b_i on a connected
+ * rating graph), so after centring, b_u - mean(b) must equal o_u - mean(o) for every user.
+ * Tolerance 0.02 stars (offsets have sd 0.3): SGD converges geometrically on a consistent
+ * noise-free system, and the rank-1 factors start at N(0, 0.1^2), so their product can leave
+ * an error of order 0.01 in the biases.
+ */
+static void test_bias_recovery(void)
+{
+	const char *kv[] = { "mf.users=300", "mf.items=100", "mf.ratings=12000", "mf.zipf=0",
+			     "mf.user_sigma=0", "mf.true_rank=0", "mf.noise=0", "mf.round=0",
+			     "mf.true_mean=3.53", "mf.true_user_bias=0.3", "mf.true_item_bias=0.3",
+			     "mf.rank=1", "mf.lambda=0", NULL };
+	const struct mf_synth_params sp = { 300, 100, 12000, 0, 0, 0, 0, 3.53, 0.3, 0.3, 0 };
+	struct mf_data *d = mf_data_synthetic(&sp, 5);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	struct runcfg *c = cfg_of(kv);
+	struct workload *w = make(c, 4, 2, 5);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(runcfg_check_unused(c), 0);
+	size_t rl = mf_ops.row_len(w), nrows = mf_ops.nrows(w);
+	CU_ASSERT_EQUAL_FATAL(rl, 2);
+	double *zero = calloc(nrows * rl, sizeof *zero);
+	double var = 0;
+	for (size_t k = 0; k < d->n; k++)
+		var += (d->ratings[k].r - d->mean) * (d->ratings[k].r - d->mean);
+	var /= (double)d->n;
+	double m0 = mf_ops.metric(w, zero);
+	CU_ASSERT_DOUBLE_EQUAL(m0 * m0, var, 1e-12);
+	free(zero);
+
+	double *model = train_bsp(w, 4, 40, 20, NULL);
+	uint32_t *rated = calloc(d->nusers, sizeof *rated);
+	for (size_t k = 0; k < d->n; k++)
+		rated[d->ratings[k].user] = 1;
+	double *bu = malloc(d->nusers * sizeof *bu);
+	for (size_t u = 0; u < d->nusers; u++)
+		bu[u] = model[u * rl + 1];
+	double cb = mean_where(bu, rated, d->nusers), co = mean_where(d->user_offset, rated, d->nusers);
+	double worst = 0;
+	for (size_t u = 0; u < d->nusers; u++)
+		if (rated[u] && fabs((bu[u] - cb) - (d->user_offset[u] - co)) > worst)
+			worst = fabs((bu[u] - cb) - (d->user_offset[u] - co));
+	CU_ASSERT(worst < 0.02);
+	if (!(worst < 0.02))
+		fprintf(stderr, "\n  bias recovery: worst user offset error %g\n", worst);
+	free(bu);
+	free(rated);
+	free(model);
+	mf_data_free(d);
+	mf_ops.destroy(w);
+	runcfg_free(c);
+}
+
+/*
+ * A planted problem with Gaussian noise sigma = 0.3 and real-valued ratings (so sigma is the
+ * noise floor: the best possible test RMSE), dense enough to learn: 400 users x 200 items,
+ * 30,000 ratings (37.5% of the pairs), uniform popularity and activity, rank-3 truth, offsets of
+ * sd 0.3; 20% held out.
+ */
+#define PLANTED_KV "mf.users=400", "mf.items=200", "mf.ratings=30000", "mf.zipf=0", \
+	"mf.user_sigma=0", "mf.true_rank=3", "mf.noise=0.3", "mf.round=0", \
+	"mf.true_user_bias=0.3", "mf.true_item_bias=0.3", "mf.test_fraction=0.2"
+#define PLANTED_SIGMA 0.3
+
+/*
+ * With the model rank matching the truth, the test RMSE after 40 epochs is within 15% of sigma.
+ * The margin: a least-squares fit of p = (400 + 200) * 4 parameters to n = 24,000 ratings has
+ * expected test RMSE sigma * sqrt(1 + p/n) = 1.05 sigma; the default lambda adds a small
+ * shrinkage bias. It must also beat predicting the global mean (the zero model's test RMSE),
+ * which is about sqrt(sigma^2 + 0.3^2 + 0.3^2 + 1) = 1.12 here.
+ */
+static void test_noise_floor(void)
+{
+	const char *kv[] = { PLANTED_KV, "mf.rank=3", NULL };
+	struct runcfg *c = cfg_of(kv);
+	struct workload *w = make(c, 8, 4, 9);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	size_t n = mf_ops.nrows(w) * mf_ops.row_len(w);
+	double *zero = calloc(n, sizeof *zero);
+	double base = mf_ops.test_metric(w, zero);
+	double test[40];
+	double *model = train_bsp(w, 8, 40, 20, test);
+	CU_ASSERT(test[39] < 1.15 * PLANTED_SIGMA);
+	CU_ASSERT(test[39] > 0.9 * PLANTED_SIGMA); /* nothing beats the noise by much */
+	CU_ASSERT(test[39] < base);
+	if (!(test[39] < 1.15 * PLANTED_SIGMA && test[39] < base && test[39] > 0.9 * PLANTED_SIGMA))
+		fprintf(stderr, "\n  noise floor: test RMSE %g (sigma %g, mean predictor %g)\n",
+			test[39], PLANTED_SIGMA, base);
+	free(zero);
+	free(model);
+	mf_ops.destroy(w);
+	runcfg_free(c);
+}
+
+/*
+ * With every training default (rank 16 > true rank 3, so the model can fit noise), the test
+ * RMSE does not rise over the last half of 40 epochs: the value after the last epoch is not
+ * above the value after epoch 20, and no epoch in between exceeds it by more than 0.5% (SGD's
+ * epoch-to-epoch jitter; overfitting shows as a steady climb).
+ */
+static void test_no_overfit(void)
+{
+	const char *kv[] = { PLANTED_KV, NULL };
+	struct runcfg *c = cfg_of(kv);
+	struct workload *w = make(c, 8, 4, 9);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	double test[40];
+	double *model = train_bsp(w, 8, 40, 20, test);
+	double mid = test[19], worst = 0;
+	for (int e = 20; e < 40; e++)
+		if (test[e] > worst)
+			worst = test[e];
+	CU_ASSERT(test[39] <= mid);
+	CU_ASSERT(worst <= 1.005 * mid);
+	if (!(test[39] <= mid) || !(worst <= 1.005 * mid))
+		fprintf(stderr, "\n  overfit: test RMSE %g at epoch 20, %g at 40, max %g\n", mid,
+			test[39], worst);
+	free(model);
+	mf_ops.destroy(w);
+	runcfg_free(c);
+}
+
+/*
+ * The MovieLens-100k-format fixture (tests/mf_fixture.c: 2,000 + 500 ratings of a planted model,
+ * noise 0.5, whole stars) loads as u1.base / u1.test would, and training lowers the test RMSE
+ * below that of predicting the training mean.
+ */
+static void test_movielens_fixture(void)
+{
+	char a[4200], b[4200];
+	const char *kv[] = { kv_path(a, sizeof a, "mf.data", "ml-planted/u1.base"),
+			     kv_path(b, sizeof b, "mf.test_data", "ml-planted/u1.test"), NULL };
+	struct runcfg *c = cfg_of(kv);
+	diag_capture(msg, sizeof msg); /* (the note on unseen rows, if any) */
+	struct workload *w = make(c, 2, 2, 1);
+	diag_capture(NULL, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(mf_ops.units(w, 0) + mf_ops.units(w, 1), 2000);
+	size_t n = mf_ops.nrows(w) * mf_ops.row_len(w);
+	double *zero = calloc(n, sizeof *zero);
+	double base = mf_ops.test_metric(w, zero);
+	double test[40];
+	double *model = train_bsp(w, 2, 40, 20, test);
+	CU_ASSERT(test[39] < base);
+	if (!(test[39] < base))
+		fprintf(stderr, "\n  fixture: test RMSE %g, mean predictor %g\n", test[39], base);
+	free(zero);
+	free(model);
 	mf_ops.destroy(w);
 	runcfg_free(c);
 }
@@ -715,7 +1131,7 @@ static double user_locality(const struct mf_data *d, const uint32_t *owner, cons
 static void test_partition_skewed(void)
 {
 	/* 200 ratings per user; regions 0..3 with 3, 1, 0 and 2 workers */
-	struct mf_synth_params p = { 200, 2000, 40000, 3, 1.0, 0.5, 0.5 };
+	struct mf_synth_params p = { 200, 2000, 40000, 3, 1.0, 0.5, 0.5, MF_SYNTH_MEAN, 0, 0, 1 };
 	struct mf_data *d = mf_data_synthetic(&p, 4);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	const int region[6] = { 0, 0, 0, 1, 3, 3 };
@@ -752,6 +1168,9 @@ static void test_table_and_buffers(void)
 	CU_ASSERT_PTR_EQUAL(workload_find("mf"), &mf_ops);
 	CU_ASSERT_PTR_NULL(workload_find("no-such-workload"));
 	CU_ASSERT_STRING_EQUAL(mf_ops.metric_name, "rmse");
+	CU_ASSERT_STRING_EQUAL(mf_ops.test_metric_name, "test_rmse");
+	CU_ASSERT_PTR_NOT_NULL(mf_ops.test_metric);
+	CU_ASSERT_EQUAL(mf_ops.test_higher_better, 0);
 	struct wl_update u;
 	wl_update_init(&u);
 	CU_ASSERT_EQUAL(u.nrows, 0);
@@ -775,7 +1194,8 @@ static void test_table_and_buffers(void)
 	CU_ASSERT_EQUAL(mf_ops.ns_per_unit(w), 123.5);
 	/* one rating, two workers: one of them has nothing to do */
 	CU_ASSERT_EQUAL(mf_ops.units(w, 0) + mf_ops.units(w, 1), 1);
-	double model[32];
+	double model[2 * 17]; /* two rows of the default rank 16 + the bias */
+	CU_ASSERT_EQUAL_FATAL(mf_ops.row_len(w), 17);
 	mf_ops.init_model(w, model);
 	struct wl_update e;
 	wl_update_init(&e);
@@ -804,6 +1224,13 @@ int main(void)
 		{ "random partition", test_partition_random },
 		{ "skewed partition", test_partition_skewed },
 		{ "table and buffers", test_table_and_buffers },
+		{ "held-out split", test_split },
+		{ "held-out file and unseen rows", test_heldout_file },
+		{ "held-out errors", test_heldout_errors },
+		{ "bias recovery", test_bias_recovery },
+		{ "noise floor", test_noise_floor },
+		{ "no overfitting with the defaults", test_no_overfit },
+		{ "MovieLens-format fixture", test_movielens_fixture },
 		{ NULL, NULL },
 	};
 	testutil_suite("mf", cases);

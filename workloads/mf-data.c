@@ -6,8 +6,8 @@
  * log-normal activity weights; the N ratings are first dealt to users by weight (each user at
  * most ceil(I/2) ratings), then each user picks that many DISTINCT items by popularity
  * (sequential weighted sampling without replacement), and each (user, item) is rated
- * clamp(round(3.6 + <a_u, b_i> + noise), 1, 5) from a hidden rank-k truth whose inner products
- * have unit variance.
+ * clamp(round(mean + o_u + o_i + <a_u, b_i> + noise), 1, 5) from a hidden rank-k truth whose
+ * inner products have unit variance and planted offsets o_u, o_i (0 unless asked for).
  */
 #include "workloads/mf-data.h"
 
@@ -31,6 +31,8 @@ void mf_data_free(struct mf_data *d)
 	if (!d)
 		return;
 	free(d->ratings);
+	free(d->user_offset);
+	free(d->item_offset);
 	free(d);
 }
 
@@ -166,11 +168,25 @@ static void fill_normal(struct rng *r, double *v, size_t n, double sd)
 		v[k] = sd * rng_normal(r);
 }
 
+/* Planted offsets N(0, user_bias^2) per user, then N(0, item_bias^2) per item (0 if sd 0). */
+static void plant_offsets(struct mf_data *d, const struct mf_synth_params *p, uint64_t seed)
+{
+	struct rng r;
+	rng_init(&r, seed, rng_stream_id("mf-offsets", 0, 0));
+	d->user_offset = xcalloc(d->nusers, sizeof *d->user_offset);
+	d->item_offset = xcalloc(d->nitems, sizeof *d->item_offset);
+	if (p->user_bias > 0)
+		fill_normal(&r, d->user_offset, d->nusers, p->user_bias);
+	if (p->item_bias > 0)
+		fill_normal(&r, d->item_offset, d->nitems, p->item_bias);
+}
+
 struct mf_data *mf_data_synthetic(const struct mf_synth_params *p, uint64_t seed)
 {
 	if (p->users < 1 || p->users >= UINT32_MAX || p->items < 1 || p->items >= UINT32_MAX ||
-	    p->true_rank < 1 || p->ratings < 1 || !(p->zipf >= 0) || !(p->user_sigma >= 0) ||
-	    !(p->noise >= 0)) {
+	    p->true_rank < 0 || p->ratings < 1 || !(p->zipf >= 0) || !(p->user_sigma >= 0) ||
+	    !(p->noise >= 0) || !isfinite(p->mean) || !(p->user_bias >= 0) ||
+	    !(p->item_bias >= 0)) {
 		diag_error("mf: bad synthetic data parameters");
 		return NULL;
 	}
@@ -202,8 +218,9 @@ struct mf_data *mf_data_synthetic(const struct mf_synth_params *p, uint64_t seed
 	build_cdf(iw, icum, ni);
 
 	/* 2. Hidden truth: entries N(0, k^-1/2) so that <a_u, b_i> has variance 1. */
-	double sd = pow((double)k_true, -0.25);
-	double *ta = xmalloc(nu * k_true * sizeof *ta), *tb = xmalloc(ni * k_true * sizeof *tb);
+	double sd = k_true ? pow((double)k_true, -0.25) : 0;
+	double *ta = xmalloc((nu * k_true + 1) * sizeof *ta);
+	double *tb = xmalloc((ni * k_true + 1) * sizeof *tb);
 	fill_normal(&s.rng, ta, nu * k_true, sd);
 	fill_normal(&s.rng, tb, ni * k_true, sd);
 
@@ -220,6 +237,7 @@ struct mf_data *mf_data_synthetic(const struct mf_synth_params *p, uint64_t seed
 	d->nitems = (uint32_t)ni;
 	d->n = n;
 	d->ratings = xmalloc(n * sizeof *d->ratings);
+	plant_offsets(d, p, seed);
 	s.perm = perm;
 	s.iw = iw;
 	s.icum = icum;
@@ -235,8 +253,12 @@ struct mf_data *mf_data_synthetic(const struct mf_synth_params *p, uint64_t seed
 			double dot = 0;
 			for (size_t t = 0; t < k_true; t++)
 				dot += a[t] * b[t];
-			double v = round(MF_SYNTH_MEAN + dot + p->noise * rng_normal(&s.rng));
-			v = v < MF_RATING_MIN ? MF_RATING_MIN : v > MF_RATING_MAX ? MF_RATING_MAX : v;
+			double v = p->mean + d->user_offset[u] + d->item_offset[items[j]] + dot;
+			v += p->noise * rng_normal(&s.rng);
+			if (p->round) {
+				v = round(v);
+				v = v < MF_RATING_MIN ? MF_RATING_MIN : v > MF_RATING_MAX ? MF_RATING_MAX : v;
+			}
 			d->ratings[k++] = (struct mf_rating){ (uint32_t)u, items[j], (float)v };
 		}
 	}
@@ -405,41 +427,113 @@ static int load_line(struct loader *L, char *line)
 	return 0;
 }
 
-struct mf_data *mf_data_load(const char *path)
+/* Read every line of path into L (L->r, L->n: this file's ratings); 0, or -1 after a message. */
+static int load_file(struct loader *L, const char *path)
 {
 	struct lineio *in = lineio_open(path);
 	if (!in)
-		return NULL;
-	struct loader L = { .path = path, .sep = -1 };
-	struct mf_data *d = NULL;
+		return -1;
+	L->path = path;
+	L->sep = -1;
 	char *line;
 	int rc;
 	while ((rc = lineio_next(in, &line)) > 0) {
-		L.line = lineio_lineno(in);
+		L->line = lineio_lineno(in);
 		if (lineio_is_blank(line))
 			continue;
-		if (load_line(&L, line) < 0)
-			goto done;
+		if (load_line(L, line) < 0) {
+			rc = -1;
+			break;
+		}
 	}
+	lineio_close(in);
 	if (rc < 0)
-		goto done;
-	if (L.n == 0) {
-		diag_at(path, 0, "no ratings (the file is empty or holds only comments)");
-		goto done;
-	}
-	d = xcalloc(1, sizeof *d);
-	d->nusers = (uint32_t)L.users.n;
-	d->nitems = (uint32_t)L.items.n;
-	d->n = L.n;
-	d->ratings = xreallocarray(L.r, L.n, sizeof *L.r);
-	L.r = NULL;
+		return -1;
+	if (L->n == 0)
+		return diag_at(path, 0, "no ratings (the file is empty or holds only comments)");
+	return 0;
+}
+
+/* The ratings L holds as a data set with the ids numbered so far; L->r is taken over. */
+static struct mf_data *take_data(struct loader *L)
+{
+	struct mf_data *d = xcalloc(1, sizeof *d);
+	d->nusers = (uint32_t)L->users.n;
+	d->nitems = (uint32_t)L->items.n;
+	d->n = L->n;
+	d->ratings = xreallocarray(L->r, L->n, sizeof *L->r);
+	L->r = NULL;
+	L->n = L->cap = 0;
 	compute_mean(d);
-done:
+	return d;
+}
+
+struct mf_data *mf_data_load_pair(const char *train_path, const char *test_path,
+				  struct mf_data **test)
+{
+	struct loader L = { .sep = -1 };
+	struct mf_data *d = NULL;
+	if (load_file(&L, train_path) == 0) {
+		d = take_data(&L);
+		if (test_path && load_file(&L, test_path) == 0) {
+			*test = take_data(&L);
+		} else if (test_path) {
+			mf_data_free(d);
+			d = NULL;
+		}
+	}
 	free(L.r);
 	idmap_free(&L.users);
 	idmap_free(&L.items);
-	lineio_close(in);
 	return d;
+}
+
+struct mf_data *mf_data_load(const char *path)
+{
+	return mf_data_load_pair(path, NULL, NULL);
+}
+
+/* ---- held-out split ---- */
+
+struct mf_data *mf_data_split(struct mf_data *d, double fraction, uint64_t seed)
+{
+	assert(fraction >= 0 && fraction <= 1);
+	size_t m = (size_t)llround(fraction * (double)d->n);
+	if (m > d->n)
+		m = d->n;
+	struct rng r;
+	rng_init(&r, seed, rng_stream_id("mf-split", 0, 0));
+	/* The first m entries of a partial Fisher-Yates shuffle of 0..n-1 are a uniform m-subset. */
+	uint32_t *idx = xmalloc((d->n + 1) * sizeof *idx);
+	for (size_t k = 0; k < d->n; k++)
+		idx[k] = (uint32_t)k;
+	for (size_t k = 0; k < m; k++) {
+		size_t j = k + rng_below(&r, d->n - k);
+		uint32_t t = idx[k];
+		idx[k] = idx[j];
+		idx[j] = t;
+	}
+	unsigned char *held = xcalloc(d->n + 1, 1);
+	for (size_t k = 0; k < m; k++)
+		held[idx[k]] = 1;
+	struct mf_data *t = xcalloc(1, sizeof *t);
+	t->nusers = d->nusers;
+	t->nitems = d->nitems;
+	t->ratings = xmalloc((m + 1) * sizeof *t->ratings);
+	size_t kept = 0;
+	for (size_t k = 0; k < d->n; k++) {
+		if (held[k])
+			t->ratings[t->n++] = d->ratings[k];
+		else
+			d->ratings[kept++] = d->ratings[k];
+	}
+	assert(t->n == m && kept == d->n - m);
+	d->n = kept;
+	compute_mean(d);
+	compute_mean(t);
+	free(held);
+	free(idx);
+	return t;
 }
 
 /* ---- partition ---- */

@@ -24,25 +24,37 @@ struct mf_data {
 	size_t n;                   /* number of ratings */
 	struct mf_rating *ratings;  /* n ratings; synthetic data is grouped by user */
 	double mean;                /* mean rating value */
+	double *user_offset;        /* synthetic only: planted per-user offsets (nusers), else NULL */
+	double *item_offset;        /* synthetic only: planted per-item offsets (nitems), else NULL */
 };
 
-/* Parameters of the synthetic generator (config keys mf.users ... mf.noise). */
+/*
+ * Parameters of the synthetic generator (config keys mf.users ... mf.round). A rating is
+ * mean + user_offset[u] + item_offset[i] + <a_u, b_i> + noise * Z, then (if `round`) rounded to
+ * whole stars and clamped to [1, 5].
+ */
 struct mf_synth_params {
 	int64_t users;     /* user rows U, >= 1 */
 	int64_t items;     /* item rows I, >= 1 */
 	int64_t ratings;   /* ratings N, 1 <= N <= U * ceil(I/2) */
-	int64_t true_rank; /* rank of the hidden truth, >= 1 */
+	int64_t true_rank; /* rank of the hidden truth, >= 0 (0: no interaction term) */
 	double zipf;       /* item popularity exponent s: weight of the k-th most popular item k^-s */
 	double user_sigma; /* user activity: weight exp(sigma * Z), Z standard normal (log-normal) */
-	double noise;      /* standard deviation of the Gaussian noise added before rounding */
+	double noise;      /* standard deviation of the Gaussian noise added before rounding, stars */
+	double mean;       /* planted global mean, stars (MF_SYNTH_MEAN by default) */
+	double user_bias;  /* standard deviation of the planted per-user offsets, stars (0: none) */
+	double item_bias;  /* standard deviation of the planted per-item offsets, stars (0: none) */
+	int round;         /* 1: round to whole stars and clamp to [1, 5]; 0: keep the real value */
 };
 
-/* Netflix's mean rating, the centre of synthetic ratings. */
+/* Netflix's mean rating, the default centre of synthetic ratings. */
 #define MF_SYNTH_MEAN 3.6
 
 /*
- * Generate a data set from stream rng_stream_id("mf-data", 0, 0) of `seed`: the result depends
- * only on the parameters and the seed. NULL with a message if the parameters are infeasible.
+ * Generate a data set from stream rng_stream_id("mf-data", 0, 0) of `seed` (the planted offsets
+ * from stream rng_stream_id("mf-offsets", 0, 0), so that data without offsets is unchanged by
+ * them): the result depends only on the parameters and the seed. NULL with a message if the
+ * parameters are infeasible.
  */
 struct mf_data *mf_data_synthetic(const struct mf_synth_params *p, uint64_t seed);
 
@@ -54,6 +66,24 @@ struct mf_data *mf_data_synthetic(const struct mf_synth_params *p, uint64_t seed
  * message on any bad line or an empty file.
  */
 struct mf_data *mf_data_load(const char *path);
+
+/*
+ * Load a training file and a test file (same formats) with ONE id numbering: ids of the training
+ * file are numbered as mf_data_load() does; ids that appear only in the test file get the next
+ * numbers, so test->nusers >= train->nusers and a test user u >= train->nusers (item likewise)
+ * never occurs in training. Returns the training set and stores the test set in *test; NULL
+ * (nothing stored) after a "FILE:LINE: ..." message.
+ */
+struct mf_data *mf_data_load_pair(const char *train_path, const char *test_path,
+				  struct mf_data **test);
+
+/*
+ * Hold out exactly round(fraction * d->n) ratings of d, chosen uniformly (a partial
+ * Fisher-Yates shuffle of the indices with stream rng_stream_id("mf-split", 0, 0) of `seed`):
+ * they are moved, in data order, into the returned set, which shares d's ids (nusers, nitems),
+ * and d keeps the others in data order, its mean recomputed. 0 <= fraction <= 1.
+ */
+struct mf_data *mf_data_split(struct mf_data *d, double fraction, uint64_t seed);
 
 void mf_data_free(struct mf_data *d);
 

@@ -1,7 +1,9 @@
 /*
- * Matrix factorization by SGD (docs/workload-mf.md): ratings r(u,i) ~ <L_u, R_i> with L2
- * regularisation. Parameter rows 0..U-1 are the user factors L_u, rows U..U+I-1 the item factors
- * R_i, each `rank` doubles.
+ * Biased matrix factorization by SGD (docs/workload-mf.md): ratings r(u,i) ~ mu + b_u + b_i +
+ * <L_u, R_i> with L2 regularisation per rating; mu is the training data's mean rating, fixed.
+ * Parameter rows 0..U-1 are the users (L_u, then b_u), rows U..U+I-1 the items (R_i, then b_i),
+ * each rank + 1 doubles. An optional held-out set (mf.test_data or mf.test_fraction) gives the
+ * test RMSE (test_metric).
  *
  * Each worker keeps its ratings with LOCAL row ids (the rows its ratings touch, numbered densely
  * in ascending global order). At the first clock of an epoch it shuffles them and makes the
@@ -32,6 +34,13 @@
  */
 #define MF_NS_BASE 6.8
 #define MF_NS_PER_RANK 1.21
+
+/*
+ * Standard deviation of the initial factor entries: 0.1, the default init_std_dev of the SVD
+ * (biased MF) algorithm of the Surprise library (surprise.readthedocs.io, "Matrix
+ * Factorization-based algorithms"). Small factors start every prediction near mu + biases.
+ */
+#define MF_INIT_SD 0.1
 
 /* A rating: row ids are local rows in `base`, slot numbers within the minibatch in `plan`. */
 struct mf_rec {
@@ -64,17 +73,27 @@ struct mf_worker {
 	uint32_t max_slots;    /* most rows one minibatch can touch */
 	double *scratch;       /* max_slots * rank: working copies of the clock's rows */
 	double *srate;         /* per slot: learning-rate factor of its row */
-	double *sreg;          /* per slot: lambda / n_row of its row */
 };
+
+/* A held-out rating with global row ids; MF_UNSEEN for a user or item without training data. */
+struct mf_test {
+	uint32_t u; /* user row, or MF_UNSEEN */
+	uint32_t i; /* item row (U + item), or MF_UNSEEN */
+	float r;    /* rating */
+};
+
+#define MF_UNSEEN UINT32_MAX
 
 struct workload {
 	uint64_t seed;            /* run seed */
 	uint32_t nusers;          /* user rows */
 	uint32_t nitems;          /* item rows */
 	size_t nratings;          /* ratings over all workers */
-	size_t rank;              /* factor rank = row_len */
-	double mean;              /* mean rating (sets the initial model's scale) */
-	double lambda;            /* regularisation weight (mf.lambda) */
+	size_t rank;              /* factor rank k */
+	size_t row_len;           /* k + 1: the factors, then the bias */
+	double mu;                /* global mean: mean training rating, fixed (not a parameter) */
+	uint32_t *count;          /* per row: training ratings of the row (n_row) */
+	double lambda;            /* regularisation weight per rating (mf.lambda) */
 	double lr;                /* initial learning rate (mf.lr) */
 	double lr_decay;          /* learning-rate decay per epoch (mf.lr_decay) */
 	int lr_scaling;           /* MF_SCALE_CLOCK or MF_SCALE_NONE (mf.lr_scaling) */
@@ -83,6 +102,9 @@ struct workload {
 	double ns_per_rating;     /* simulated compute cost of one rating, ns */
 	int nworkers;             /* workers */
 	struct mf_worker *w;      /* nworkers workers */
+	size_t ntest;             /* held-out ratings (0: no held-out set) */
+	struct mf_test *test;     /* ntest held-out ratings */
+	size_t nunseen;           /* held-out ratings whose user or item has no training rating */
 };
 
 /* ---- configuration ---- */
@@ -90,6 +112,8 @@ struct workload {
 /* Parameters read from the configuration. */
 struct mf_params {
 	const char *data;             /* "synthetic" or a rating-file path */
+	const char *test_data;        /* mf.test_data: a rating-file path, or "" for none */
+	double test_fraction;         /* mf.test_fraction: share held out of the data when no file */
 	struct mf_synth_params synth; /* generator parameters */
 	int64_t rank;                 /* mf.rank */
 	double lambda, lr, lr_decay;  /* mf.lambda, mf.lr, mf.lr_decay */
@@ -114,17 +138,31 @@ static int read_params(struct runcfg *cfg, struct mf_params *p)
 	if (synthetic || runcfg_has(cfg, "mf.users") || runcfg_has(cfg, "mf.items") ||
 	    runcfg_has(cfg, "mf.ratings") || runcfg_has(cfg, "mf.true_rank") ||
 	    runcfg_has(cfg, "mf.zipf") || runcfg_has(cfg, "mf.user_sigma") ||
-	    runcfg_has(cfg, "mf.noise")) {
+	    runcfg_has(cfg, "mf.noise") || runcfg_has(cfg, "mf.true_mean") ||
+	    runcfg_has(cfg, "mf.true_user_bias") || runcfg_has(cfg, "mf.true_item_bias") ||
+	    runcfg_has(cfg, "mf.round")) {
 		struct mf_synth_params *s = &p->synth;
 		bad |= runcfg_int(cfg, "mf.users", 20000, 1, UINT32_MAX - 2, &s->users);
 		bad |= runcfg_int(cfg, "mf.items", 2000, 1, UINT32_MAX - 2, &s->items);
 		bad |= runcfg_int(cfg, "mf.ratings", 400000, 1, UINT32_MAX - 2, &s->ratings);
-		bad |= runcfg_int(cfg, "mf.true_rank", 10, 1, 1000, &s->true_rank);
+		bad |= runcfg_int(cfg, "mf.true_rank", 10, 0, 1000, &s->true_rank);
 		bad |= runcfg_double(cfg, "mf.zipf", 1.0, 0, 4, &s->zipf);
 		bad |= runcfg_double(cfg, "mf.user_sigma", 1.2, 0, 4, &s->user_sigma);
 		bad |= runcfg_double(cfg, "mf.noise", 0.5, 0, 10, &s->noise);
+		bad |= runcfg_double(cfg, "mf.true_mean", MF_SYNTH_MEAN, -1e6, 1e6, &s->mean);
+		bad |= runcfg_double(cfg, "mf.true_user_bias", 0, 0, 10, &s->user_bias);
+		bad |= runcfg_double(cfg, "mf.true_item_bias", 0, 0, 10, &s->item_bias);
+		int64_t round_stars;
+		bad |= runcfg_int(cfg, "mf.round", 1, 0, 1, &round_stars);
+		s->round = (int)round_stars;
 	}
+	bad |= runcfg_string(cfg, "mf.test_data", "", &p->test_data);
+	bad |= runcfg_double(cfg, "mf.test_fraction", 0, 0, 0.99, &p->test_fraction);
 	bad |= runcfg_int(cfg, "mf.rank", 16, 1, 1024, &p->rank);
+	/* lambda: measured (docs/workload-mf.md, "Choosing the defaults"): of 0.02 (Funk's and
+	 * Surprise's per-rating value), 0.05 and 0.1, the smallest at which the test RMSE does not
+	 * rise over the last half of training on either planted problem measured there. lr and
+	 * lr_decay: the stability measurement of the unbiased model, kept (same section). */
 	bad |= runcfg_double(cfg, "mf.lambda", 0.05, 0, 1e9, &p->lambda);
 	bad |= runcfg_double(cfg, "mf.lr", 0.1, 0, 100, &p->lr);
 	bad |= runcfg_double(cfg, "mf.lr_decay", 0.05, 0, 1e6, &p->lr_decay);
@@ -174,7 +212,6 @@ static void worker_free(struct mf_worker *k)
 	free(k->tmp);
 	free(k->scratch);
 	free(k->srate);
-	free(k->sreg);
 }
 
 /* Allocate n (at least 1) elements of size bytes. */
@@ -229,9 +266,82 @@ static void worker_build(struct workload *w, struct mf_worker *k, const struct m
 	k->slot_of = alloc_n(k->nrows, sizeof *k->slot_of);
 	k->list = alloc_n(k->max_slots, sizeof *k->list);
 	k->tmp = alloc_n(k->max_slots, sizeof *k->tmp);
-	k->scratch = alloc_n((size_t)k->max_slots * w->rank, sizeof *k->scratch);
+	k->scratch = alloc_n((size_t)k->max_slots * w->row_len, sizeof *k->scratch);
 	k->srate = alloc_n(k->max_slots, sizeof *k->srate);
-	k->sreg = alloc_n(k->max_slots, sizeof *k->sreg);
+}
+
+/* diag_at() at the file and line where key was set. */
+#define KEY_ERR(cfg, key, ...)                                                                \
+	do {                                                                                   \
+		long line_;                                                                    \
+		const char *where_ = runcfg_where(cfg, key, &line_);                           \
+		diag_at(where_ ? where_ : "<default>", line_, __VA_ARGS__);                    \
+	} while (0)
+
+/*
+ * The training data (generated or loaded) and, in *test, the held-out set: the test file's
+ * ratings, or a seeded share of the data, or NULL when there is none. NULL after a message.
+ */
+static struct mf_data *get_data(struct runcfg *cfg, const struct mf_params *p, uint64_t seed,
+				struct mf_data **test)
+{
+	int synthetic = !strcmp(p->data, "synthetic"), has_file = p->test_data[0] != '\0';
+	*test = NULL;
+	if (has_file && p->test_fraction > 0) {
+		KEY_ERR(cfg, "mf.test_fraction", "mf.test_fraction: %g cannot be combined with "
+			"mf.test_data (give a test file or a fraction, not both)", p->test_fraction);
+		return NULL;
+	}
+	if (has_file && synthetic) {
+		KEY_ERR(cfg, "mf.test_data", "mf.test_data: '%s' needs mf.data to be a rating file "
+			"(with synthetic data, hold out a share with mf.test_fraction)", p->test_data);
+		return NULL;
+	}
+	struct mf_data *d;
+	if (synthetic) {
+		if (check_synth(cfg, &p->synth) < 0)
+			return NULL;
+		d = mf_data_synthetic(&p->synth, seed);
+	} else {
+		d = mf_data_load_pair(p->data, has_file ? p->test_data : NULL, test);
+	}
+	if (!d || !(p->test_fraction > 0))
+		return d;
+	*test = mf_data_split(d, p->test_fraction, seed);
+	if ((*test)->n == 0 || d->n == 0) {
+		KEY_ERR(cfg, "mf.test_fraction", "mf.test_fraction: %g of %zu ratings holds out %zu "
+			"(need at least one held-out and one training rating)", p->test_fraction,
+			d->n + (*test)->n, (*test)->n);
+		mf_data_free(d);
+		mf_data_free(*test);
+		*test = NULL;
+		return NULL;
+	}
+	return d;
+}
+
+/*
+ * Keep the held-out ratings t with global row ids; a user or item without a training rating
+ * (new in the test file, or all its ratings held out) becomes MF_UNSEEN. Counts those and says
+ * so once on stderr.
+ */
+static void build_test(struct workload *w, const struct mf_data *t, const char *key)
+{
+	w->ntest = t->n;
+	w->test = alloc_n(t->n, sizeof *w->test);
+	for (size_t j = 0; j < t->n; j++) {
+		const struct mf_rating *x = &t->ratings[j];
+		size_t irow = (size_t)w->nusers + x->item;
+		uint32_t u = x->user < w->nusers && w->count[x->user] ? x->user : MF_UNSEEN;
+		uint32_t i = x->item < w->nitems && w->count[irow] ? (uint32_t)irow : MF_UNSEEN;
+		w->test[j] = (struct mf_test){ u, i, x->r };
+		if (u == MF_UNSEEN || i == MF_UNSEEN)
+			w->nunseen++;
+	}
+	if (w->nunseen)
+		diag_error("note: %s: %zu of %zu test ratings have a user or item not in training "
+			   "(predicted from the global mean plus the known bias)", key, w->nunseen,
+			   w->ntest);
 }
 
 static struct workload *mf_create(struct runcfg *cfg, int nworkers, const int *worker_region,
@@ -244,14 +354,8 @@ static struct workload *mf_create(struct runcfg *cfg, int nworkers, const int *w
 	}
 	if (read_params(cfg, &p) < 0)
 		return NULL;
-	struct mf_data *d;
-	if (!strcmp(p.data, "synthetic")) {
-		if (check_synth(cfg, &p.synth) < 0)
-			return NULL;
-		d = mf_data_synthetic(&p.synth, seed);
-	} else {
-		d = mf_data_load(p.data);
-	}
+	struct mf_data *test;
+	struct mf_data *d = get_data(cfg, &p, seed, &test);
 	if (!d)
 		return NULL;
 
@@ -261,7 +365,8 @@ static struct workload *mf_create(struct runcfg *cfg, int nworkers, const int *w
 	w->nitems = d->nitems;
 	w->nratings = d->n;
 	w->rank = (size_t)p.rank;
-	w->mean = d->mean;
+	w->row_len = w->rank + 1;
+	w->mu = d->mean;
 	w->lambda = p.lambda;
 	w->lr = p.lr;
 	w->lr_decay = p.lr_decay;
@@ -272,11 +377,13 @@ static struct workload *mf_create(struct runcfg *cfg, int nworkers, const int *w
 	w->nworkers = nworkers;
 
 	size_t nrows = (size_t)d->nusers + d->nitems;
-	uint32_t *count = xcalloc(nrows, sizeof *count);
+	uint32_t *count = w->count = xcalloc(nrows, sizeof *count);
 	for (size_t j = 0; j < d->n; j++) {
 		count[d->ratings[j].user]++;
 		count[(size_t)d->nusers + d->ratings[j].item]++;
 	}
+	if (test)
+		build_test(w, test, p.test_data[0] ? "mf.test_data" : "mf.test_fraction");
 	uint32_t *owner = mf_data_partition(d, (enum mf_partition)p.partition, p.skew, nworkers,
 					    worker_region, nregions, seed);
 	/* Ratings grouped by owner, in data order within each worker (a counting sort). */
@@ -299,9 +406,9 @@ static struct workload *mf_create(struct runcfg *cfg, int nworkers, const int *w
 	free(fill);
 	free(byowner);
 	free(start);
-	free(count);
 	free(owner);
 	mf_data_free(d);
+	mf_data_free(test);
 	return w;
 }
 
@@ -312,6 +419,8 @@ static void mf_destroy(struct workload *w)
 	for (int k = 0; k < w->nworkers; k++)
 		worker_free(&w->w[k]);
 	free(w->w);
+	free(w->count);
+	free(w->test);
 	free(w);
 }
 
@@ -322,23 +431,24 @@ static size_t mf_nrows(const struct workload *w)
 
 static size_t mf_row_len(const struct workload *w)
 {
-	return w->rank;
+	return w->row_len;
 }
 
 /*
- * Initial model from stream rng_stream_id("mf-init", 0, 0): every entry uniform in
- * [a/2, 3a/2) with a = sqrt(max(|mean|, 0.01) / rank), so a prediction starts near the mean
- * rating.
+ * Initial model from stream rng_stream_id("mf-init", 0, 0): every factor entry drawn from
+ * N(0, MF_INIT_SD^2), every bias 0, so a prediction starts near the global mean mu.
  */
 static void mf_init_model(const struct workload *w, double *params)
 {
 	struct rng r;
 	rng_init(&r, w->seed, rng_stream_id("mf-init", 0, 0));
-	double m = fabs(w->mean) > 0.01 ? fabs(w->mean) : 0.01;
-	double a = sqrt(m / (double)w->rank);
-	size_t n = mf_nrows(w) * w->rank;
-	for (size_t k = 0; k < n; k++)
-		params[k] = a * (0.5 + rng_uniform(&r));
+	size_t n = mf_nrows(w);
+	for (size_t row = 0; row < n; row++) {
+		double *x = params + row * w->row_len;
+		for (size_t t = 0; t < w->rank; t++)
+			x[t] = MF_INIT_SD * rng_normal(&r);
+		x[w->rank] = 0;
+	}
 }
 
 /* lr(clock) = mf.lr / (1 + mf.lr_decay * clock / clocks_per_epoch). */
@@ -485,13 +595,12 @@ static struct mf_batch batch_of(const struct workload *w, struct mf_worker *k, i
 static void load_rows(const struct workload *w, struct mf_worker *k, const struct mf_batch *bt,
 		      const double *model)
 {
-	size_t rank = w->rank;
+	size_t rl = w->row_len;
 	for (uint32_t s = 0; s < bt->m; s++) {
 		double per_clock = bt->count[s] * w->batch_fraction;
 		k->srate[s] = w->lr_scaling == MF_SCALE_CLOCK && per_clock > 1 ? 1.0 / per_clock : 1.0;
-		k->sreg[s] = w->lambda / bt->count[s];
-		memcpy(k->scratch + (size_t)s * rank, model + (size_t)bt->row[s] * rank,
-		       rank * sizeof *k->scratch);
+		memcpy(k->scratch + (size_t)s * rl, model + (size_t)bt->row[s] * rl,
+		       rl * sizeof *k->scratch);
 	}
 }
 
@@ -512,40 +621,45 @@ static inline double dot4(const double *restrict a, const double *restrict b, si
 }
 
 /*
- * Sequential SGD over plan[lo, hi) with learning rate eta. Per rating, with e = r - <L, R>,
- * eu = eta * rate_u and ei = eta * rate_i:
- *   L += eu * (e * R - reg_u * L),  R += ei * (e * L - reg_i * R)   (old L, R on the right)
- * i.e. -eu/2 and -ei/2 times the gradient of (r - <L,R>)^2 + lambda (|L|^2/n_u + |R|^2/n_i).
+ * Sequential SGD over plan[lo, hi) with learning rate eta. Rows hold rank factors then the bias.
+ * Per rating, with e = r - (mu + b_u + b_i + <L, R>), eu = eta * rate_u, ei = eta * rate_i:
+ *   L += eu * (e * R - lambda * L),  b_u += eu * (e - lambda * b_u),
+ *   R += ei * (e * L - lambda * R),  b_i += ei * (e - lambda * b_i)   (old values on the right)
+ * i.e. -eu/2 and -ei/2 times the gradient of (r - pred)^2 + lambda (|L|^2 + b_u^2 + |R|^2 + b_i^2).
  */
-static void sgd(struct mf_worker *k, size_t lo, size_t hi, size_t rank, double eta)
+static void sgd(const struct workload *w, struct mf_worker *k, size_t lo, size_t hi, double eta)
 {
+	size_t rank = w->rank, rl = w->row_len;
+	double mu = w->mu, lambda = w->lambda;
 	for (size_t j = lo; j < hi; j++) {
 		const struct mf_rec *x = &k->plan[j];
-		double *restrict L = k->scratch + (size_t)x->u * rank;
-		double *restrict R = k->scratch + (size_t)x->i * rank;
-		double e = (double)x->r - dot4(L, R, rank);
+		double *restrict L = k->scratch + (size_t)x->u * rl;
+		double *restrict R = k->scratch + (size_t)x->i * rl;
+		double e = (double)x->r - (mu + L[rank] + R[rank] + dot4(L, R, rank));
 		double eu = eta * k->srate[x->u], ei = eta * k->srate[x->i];
-		double cl = 1.0 - eu * k->sreg[x->u], cr = 1.0 - ei * k->sreg[x->i];
+		double cl = 1.0 - eu * lambda, cr = 1.0 - ei * lambda;
 		double gl = eu * e, gr = ei * e;
 		for (size_t t = 0; t < rank; t++) {
 			double l = L[t], q = R[t];
 			L[t] = cl * l + gl * q;
 			R[t] = cr * q + gr * l;
 		}
+		L[rank] = cl * L[rank] + gl;
+		R[rank] = cr * R[rank] + gr;
 	}
 }
 
 /* Write scratch - model for the minibatch's rows (ascending) into out. */
 static void emit_update(const struct mf_worker *k, const struct mf_batch *bt, const double *model,
-			size_t rank, struct wl_update *out)
+			size_t rl, struct wl_update *out)
 {
-	wl_update_reserve(out, bt->m, rank);
+	wl_update_reserve(out, bt->m, rl);
 	for (uint32_t s = 0; s < bt->m; s++) {
-		const double *a = k->scratch + (size_t)s * rank;
-		const double *b = model + (size_t)bt->row[s] * rank;
-		double *v = out->vals + (size_t)s * rank;
+		const double *a = k->scratch + (size_t)s * rl;
+		const double *b = model + (size_t)bt->row[s] * rl;
+		double *v = out->vals + (size_t)s * rl;
 		out->rows[s] = bt->row[s];
-		for (size_t t = 0; t < rank; t++)
+		for (size_t t = 0; t < rl; t++)
 			v[t] = a[t] - b[t];
 	}
 	out->nrows = bt->m;
@@ -562,8 +676,8 @@ static uint64_t mf_step(struct workload *w, int worker, int64_t clock, const dou
 		return 0;
 	struct mf_batch bt = batch_of(w, k, worker, clock);
 	load_rows(w, k, &bt, model);
-	sgd(k, bt.lo, bt.hi, w->rank, mf_learning_rate(w, clock));
-	emit_update(k, &bt, model, w->rank, out);
+	sgd(w, k, bt.lo, bt.hi, mf_learning_rate(w, clock));
+	emit_update(k, &bt, model, w->row_len, out);
 	return bt.hi - bt.lo;
 }
 
@@ -583,40 +697,71 @@ static size_t mf_rows_needed(struct workload *w, int worker, int64_t clock, cons
 
 /* ---- objective and metric ---- */
 
-/* Sum of squared errors of the model over every rating. */
+/* mu + b_u + b_i + <L_u, R_i> for global rows u, i; an MF_UNSEEN row adds nothing. */
+static double predict(const struct workload *w, const double *model, uint32_t u, uint32_t i)
+{
+	size_t rank = w->rank, rl = w->row_len;
+	const double *L = u == MF_UNSEEN ? NULL : model + (size_t)u * rl;
+	const double *R = i == MF_UNSEEN ? NULL : model + (size_t)i * rl;
+	double p = w->mu + (L ? L[rank] : 0) + (R ? R[rank] : 0);
+	if (L && R)
+		for (size_t t = 0; t < rank; t++)
+			p += L[t] * R[t];
+	return p;
+}
+
+/* Sum of squared errors of the model over every training rating. */
 static double sum_sq_error(const struct workload *w, const double *model)
 {
-	size_t rank = w->rank;
 	double sse = 0;
 	for (int id = 0; id < w->nworkers; id++) {
 		const struct mf_worker *k = &w->w[id];
 		for (size_t j = 0; j < k->n; j++) {
-			const double *L = model + (size_t)k->rows[k->base[j].u].global * rank;
-			const double *R = model + (size_t)k->rows[k->base[j].i].global * rank;
-			double dot = 0;
-			for (size_t t = 0; t < rank; t++)
-				dot += L[t] * R[t];
-			double e = (double)k->base[j].r - dot;
+			double e = (double)k->base[j].r - predict(w, model, k->rows[k->base[j].u].global,
+								  k->rows[k->base[j].i].global);
 			sse += e * e;
 		}
 	}
 	return sse;
 }
 
-/* (sum of squared errors + lambda * sum of squared parameters) / number of ratings. */
+/*
+ * F = (sum over training ratings of (r - pred)^2 + lambda * sum over rows of n_row * |row|^2)
+ * / N: the per-rating penalty lambda (|L_u|^2 + b_u^2 + |R_i|^2 + b_i^2) summed over the
+ * ratings counts each row once per rating of it (rows without a rating do not count).
+ */
 static double mf_objective(const struct workload *w, const double *model)
 {
 	double sq = 0;
-	size_t n = mf_nrows(w) * w->rank;
-	for (size_t k = 0; k < n; k++)
-		sq += model[k] * model[k];
+	size_t nrows = mf_nrows(w), rl = w->row_len;
+	for (size_t row = 0; row < nrows; row++) {
+		if (!w->count[row])
+			continue;
+		double s = 0;
+		for (size_t t = 0; t < rl; t++)
+			s += model[row * rl + t] * model[row * rl + t];
+		sq += (double)w->count[row] * s;
+	}
 	return (sum_sq_error(w, model) + w->lambda * sq) / (double)w->nratings;
 }
 
-/* Training RMSE: sqrt(sum of squared errors / number of ratings). */
+/* Training RMSE: sqrt(sum of squared errors / number of training ratings). */
 static double mf_metric(const struct workload *w, const double *model)
 {
 	return sqrt(sum_sq_error(w, model) / (double)w->nratings);
+}
+
+/* Test RMSE over the held-out ratings; NAN when there is no held-out set. */
+static double mf_test_metric(const struct workload *w, const double *model)
+{
+	if (w->ntest == 0)
+		return NAN;
+	double sse = 0;
+	for (size_t j = 0; j < w->ntest; j++) {
+		double e = (double)w->test[j].r - predict(w, model, w->test[j].u, w->test[j].i);
+		sse += e * e;
+	}
+	return sqrt(sse / (double)w->ntest);
 }
 
 static double mf_ns_per_unit(const struct workload *w)
@@ -642,6 +787,9 @@ const struct workload_ops mf_ops = {
 	.rows_needed = mf_rows_needed,
 	.objective = mf_objective,
 	.metric = mf_metric,
+	.test_metric_name = "test_rmse",
+	.test_metric = mf_test_metric,
+	.test_higher_better = 0,
 	.learning_rate = mf_learning_rate,
 	.ns_per_unit = mf_ns_per_unit,
 	.units = mf_units,
