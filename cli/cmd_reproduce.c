@@ -354,7 +354,7 @@ static pid_t spawn(char *const *argv, const char *out_path, const char *err_path
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-	int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	int fe = strcmp(out_path, err_path) ? open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0666) : dup(fo);
 	if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
 		_exit(127);
 	close(fo);
