@@ -20,6 +20,15 @@ int cmd_run(int argc, char **argv);    /* cli/cmd_run.c */
 int cmd_compare(int argc, char **argv); /* cli/cmd_run.c */
 int cmd_plot(int argc, char **argv);   /* cli/cmd_plot.c */
 int cmd_corpus(int argc, char **argv); /* cli/cmd_corpus.c */
+int cmd_merge(int argc, char **argv);  /* cli/cmd_merge.c */
+int cmd_reproduce(int argc, char **argv); /* cli/cmd_reproduce.c */
+
+/*
+ * Merge inputs[0..n-1] into the results database out_path (cli/cmd_merge.c): all or nothing,
+ * and no out_path left behind by a refused merge that created it. quiet: no summary line.
+ * Returns the exit status (0 or 1).
+ */
+int cmd_merge_files(const char *out_path, const char *const *inputs, int n, int quiet);
 
 /*
  * 1 if path names a results database file. SQLite takes "" and ":memory:" as private temporary

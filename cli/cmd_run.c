@@ -13,10 +13,11 @@
 #include "lib/runcfg.h"
 #include "cli/run.h"
 
-static const char RUN_USAGE[] = "gaiasim run CONFIG [--set KEY=VALUE ...] [--db FILE]";
+static const char RUN_USAGE[] = "gaiasim run CONFIG [--set KEY=VALUE ...] [--db FILE] [--label TEXT]";
 static const char CMP_USAGE[] =
 	"gaiasim compare CONFIG --sync MODEL[,MODEL...] [--set KEY=VALUE ...] [--db FILE]\n"
-	"                       [--format table|csv]   (MODEL: bsp, ssp:S, async, gaia, lan)";
+	"                       [--format table|csv] [--label PREFIX]\n"
+	"                       (MODEL: bsp, ssp:S, async, gaia, lan; runs.label = PREFIX/MODEL)";
 
 /* Options shared by run and compare. */
 struct cli {
@@ -25,6 +26,7 @@ struct cli {
 	int nsets;
 	const char *db;         /* --db */
 	const char *sync;       /* --sync list (compare) */
+	const char *label;      /* --label: runs.label (run), its prefix PREFIX/MODEL (compare) */
 	int csv;                /* --format csv */
 };
 
@@ -35,6 +37,7 @@ static int parse_cli(int argc, char **argv, const char *usage, int compare, stru
 		{ "db", required_argument, NULL, 'd' },
 		{ "sync", required_argument, NULL, 'y' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "label", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -63,6 +66,11 @@ static int parse_cli(int argc, char **argv, const char *usage, int compare, stru
 				c->csv = 1;
 			else if (strcmp(optarg, "table"))
 				return cmd_usage_error(usage, "compare: --format must be table or csv, not '%s'", optarg);
+			break;
+		case 'l':
+			if (!*optarg || strlen(optarg) > 200)
+				return cmd_usage_error(usage, "%s: --label wants 1 to 200 bytes", argv[0]);
+			c->label = optarg;
 			break;
 		case 'h':
 			printf("usage: %s\n", usage);
@@ -147,7 +155,7 @@ int cmd_run(int argc, char **argv)
 	struct runcfg *cfg = load_config(&c);
 	int status = 1;
 	if (cfg) {
-		struct run_opts o = { .db = c.db, .kind = "run", .progress = isatty(STDERR_FILENO),
+		struct run_opts o = { .db = c.db, .kind = "run", .label = c.label, .progress = isatty(STDERR_FILENO),
 		                      .target = NAN };
 		struct run_result r;
 		if (run_model(cfg, NULL, &o, &r) == 0) {
@@ -306,9 +314,13 @@ int cmd_compare(int argc, char **argv)
 		free(obj), free(tm), free(ck);
 	}
 	for (int i = 0; i < n; i++) {
-		struct run_opts o = { .db = c.db, .kind = "compare", .progress = isatty(STDERR_FILENO),
-		                      .target = target, .max_clocks = clocks * factor };
-		if (run_model(cfg, models[i], &o, &res[i]) < 0)
+		char *label = c.label ? xasprintf("%s/%s", c.label, models[i]) : NULL;
+		struct run_opts o = { .db = c.db, .kind = "compare", .label = label,
+		                      .progress = isatty(STDERR_FILENO), .target = target,
+		                      .max_clocks = clocks * factor };
+		int rr = run_model(cfg, models[i], &o, &res[i]);
+		free(label);
+		if (rr < 0)
 			goto done;
 	}
 	print_table(res, n, c.csv, target, target_on_test);

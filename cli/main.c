@@ -12,6 +12,8 @@ static const struct cmd_entry commands[] = {
 	{ "compare", "train under several sync models and compare (compare CONFIG --sync ...)", cmd_compare },
 	{ "net", "simulate network transfers from a CSV list over a topology", cmd_net },
 	{ "plot", "paper figures from a results database, drawn by gnuplot (plot DB [--out DIR] ...)", cmd_plot },
+	{ "merge", "combine results databases in one transaction (merge OUT.db IN.db...)", cmd_merge },
+	{ "reproduce", "run the paper's experiment matrix, merge, plot, write REPORT.md (reproduce [--quick] ...)", cmd_reproduce },
 	{ "topo", "show or check a topology (topo show NAME|FILE, topo check FILE)", cmd_topo },
 	{ "trace", "generate or check a bandwidth trace (trace gen ..., trace check ...)", cmd_trace },
 	{ "corpus", "convert a folder of text files to a bag-of-words corpus (corpus convert DIR --out P)", cmd_corpus },

@@ -194,6 +194,23 @@ static int has_test_data(const struct setup *s)
 	return ok;
 }
 
+/* net.bw_scale = F: every WAN link's bandwidth times F (docs/config-format.md). */
+static int apply_bw_scale(struct runcfg *cfg, struct setup *s)
+{
+	double f;
+	if (!runcfg_has(cfg, "net.bw_scale")) /* absent: not recorded, so older runs' text stays */
+		return 0;
+	if (runcfg_double(cfg, "net.bw_scale", 1, 1.0 / 1024, 1024, &f) < 0)
+		return -1;
+	char v[32];
+	snprintf(v, sizeof v, "%g", f);
+	if (f != 1 && s->tr)
+		return bad_key(cfg, "net.bw_scale", "'%s' cannot apply with a trace (the trace sets the bandwidths)", v);
+	if (f != 1 && topology_scale_wan(s->topo, f) < 0)
+		return bad_key(cfg, "net.bw_scale", "'%s' takes a WAN bandwidth out of (0, 1e15] bits/s", v);
+	return 0;
+}
+
 static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 {
 	memset(s, 0, sizeof *s);
@@ -251,6 +268,8 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 		bad_key(cfg, "trace", "cannot load trace '%s' (see the message above)", trace);
 		goto fail;
 	}
+	if (apply_bw_scale(cfg, s) < 0)
+		goto fail;
 	int R = s->nregions = s->topo->n;
 	s->machines = xmalloc((size_t)R * sizeof *s->machines);
 	for (int r = 0; r < R; r++) {
@@ -316,7 +335,7 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 	char *full = xasprintf("%ssync_effective = %s\n", conf, s->sync_spec);
 	struct store_run_info info = {
 		.kind = o->kind ? o->kind : "run",
-		.label = s->sync_spec,
+		.label = o->label ? o->label : s->sync_spec,
 		.config = full,
 		.seed = (uint64_t)s->seed,
 		.program_version = gaiasim_version(),

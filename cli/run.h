@@ -37,6 +37,7 @@ struct run_result {
 struct run_opts {
 	const char *db;            /* results database, or NULL */
 	const char *kind;          /* "run" or "compare" (stored in runs.kind) */
+	const char *label;         /* runs.label; NULL: the sync model spec */
 	int progress;              /* show progress on stderr */
 	double target;             /* target objective (NAN: the config's stop.target, if any) */
 	int64_t max_clocks;        /* > 0: overrides stop.clocks */

@@ -223,6 +223,36 @@ static void test_two_region(void)
 	topology_free(ss);
 }
 
+/* net.bw_scale: WAN links scaled exactly, everything else untouched; out-of-range refused whole. */
+static void test_scale_wan(void)
+{
+	struct topology *a = load("vc"), *b = load("vc");
+	CU_ASSERT_EQUAL(topology_scale_wan(b, 0.0625), 0);
+	/* 139.9 Mbit/s / 16 = 8.74375 Mbit/s (a power of two: exact in binary) */
+	CU_ASSERT_EQUAL(b->bw_bps[0 * 2 + 1], a->bw_bps[0 * 2 + 1] / 16);
+	CU_ASSERT_EQUAL(b->bw_bps[1 * 2 + 0], a->bw_bps[1 * 2 + 0] / 16);
+	CU_ASSERT_EQUAL(b->bw_bps[0], 0);
+	CU_ASSERT_EQUAL(b->bw_bps[3], 0);
+	for (int r = 0; r < 2; r++) {
+		CU_ASSERT_EQUAL(b->regions[r].lan_bps, a->regions[r].lan_bps);
+		CU_ASSERT_EQUAL(b->regions[r].nic_bps, a->regions[r].nic_bps);
+	}
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(b->rtt_s[i], a->rtt_s[i]);
+		CU_ASSERT_EQUAL(b->usd_per_gb[i], a->usd_per_gb[i]);
+	}
+	CU_ASSERT_EQUAL(topology_scale_wan(b, 16), 0);
+	CU_ASSERT_EQUAL(b->bw_bps[1], a->bw_bps[1]);
+	/* refused, nothing changed: factor <= 0, or a link above TOPO_MAX_BPS */
+	CU_ASSERT_EQUAL(topology_scale_wan(b, 0), -1);
+	CU_ASSERT_EQUAL(topology_scale_wan(b, -2), -1);
+	CU_ASSERT_EQUAL(topology_scale_wan(b, TOPO_MAX_BPS / 147.7e6 * 1.01), -1);
+	CU_ASSERT_EQUAL(b->bw_bps[1], a->bw_bps[1]);
+	CU_ASSERT_EQUAL(b->bw_bps[2], a->bw_bps[2]);
+	topology_free(a);
+	topology_free(b);
+}
+
 /* A minimal valid file; error cases below are variations of it. Line numbers:
  * 1 topology, 2-3 regions, 4 machines, 5 lan, 6-7 links. */
 static const char base[] =
@@ -497,6 +527,7 @@ int main(void)
 		{ "ec2-11-2017", test_ec2_11_2017 },
 		{ "ec2-11-64conn", test_ec2_11_64conn },
 		{ "vc and ss", test_two_region },
+		{ "scale WAN bandwidth", test_scale_wan },
 		{ "print", test_print },
 		{ NULL, NULL },
 	};

@@ -575,6 +575,20 @@ void topology_free(struct topology *t)
 	free(t);
 }
 
+int topology_scale_wan(struct topology *t, double factor)
+{
+	size_t n = (size_t)t->n;
+	if (!(factor > 0))
+		return -1;
+	for (size_t i = 0; i < n * n; i++)
+		if (i / n != i % n && !(t->bw_bps[i] * factor > 0 && t->bw_bps[i] * factor <= TOPO_MAX_BPS))
+			return -1;
+	for (size_t i = 0; i < n * n; i++)
+		if (i / n != i % n)
+			t->bw_bps[i] *= factor;
+	return 0;
+}
+
 double topology_one_way_s(const struct topology *t, int src, int dst)
 {
 	return t->rtt_s[(size_t)src * (size_t)t->n + (size_t)dst] / 2;

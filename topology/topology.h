@@ -59,6 +59,14 @@ struct topology *topology_load(const char *name_or_path);
 struct topology *topology_load_file(const char *path);
 void topology_free(struct topology *t);
 
+/*
+ * Multiply every WAN link's bandwidth (bw_bps off the diagonal) by factor (> 0), e.g. for the
+ * config key net.bw_scale (docs/config-format.md). LANs, NICs, RTTs and prices are unchanged.
+ * Returns 0, or -1 without changing anything when a scaled bandwidth would leave
+ * (0, TOPO_MAX_BPS].
+ */
+int topology_scale_wan(struct topology *t, double factor);
+
 /* Index of the region named `s` (short name or EC2 code), or -1. */
 int topology_region(const struct topology *t, const char *s);
 
