@@ -18,6 +18,7 @@ int cmd_trace(int argc, char **argv);  /* cli/cmd_trace.c */
 int cmd_net(int argc, char **argv);    /* cli/cmd_net.c */
 int cmd_run(int argc, char **argv);    /* cli/cmd_run.c */
 int cmd_compare(int argc, char **argv); /* cli/cmd_run.c */
+int cmd_emu(int argc, char **argv);    /* cli/cmd_emu.c */
 
 /* Print "gaiasim: MSG" and a usage hint to stderr; returns 2 (the bad-command-line status). */
 int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

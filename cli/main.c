@@ -12,6 +12,7 @@ static const struct cmd_entry commands[] = {
 	{ "net", "simulate network transfers from a CSV list over a topology", cmd_net },
 	{ "topo", "show or check a topology (topo show NAME|FILE, topo check FILE)", cmd_topo },
 	{ "trace", "generate or check a bandwidth trace (trace gen ..., trace check ...)", cmd_trace },
+	{ "emu", "emulate shaped WAN links between regions (emu mesh -t TOPOLOGY --to HOST:PORT)", cmd_emu },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
