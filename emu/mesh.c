@@ -40,7 +40,7 @@
  * docs/emulation.md measures against the 5% / 2 ms targets.
  */
 #define TICK_NS INT64_C(1000000)
-#define BURST_TICKS 2
+#define BURST_TICKS 10
 #define WAKE_MIN_BYTES INT64_C(1500)  /* one Ethernet MTU: never wake for less */
 /* Most bytes one direction takes from the link per turn, so connections share it by turns. */
 #define QUANTUM_BYTES INT64_C(65536)
@@ -73,6 +73,7 @@ struct dir {                   /* one direction of one relayed connection */
 	struct evbuffer *staged;   /* bytes past the delay, waiting for link credit */
 	struct event *timer;       /* fires at the oldest delayed byte's release time */
 	int read_paused;           /* reading stopped: backlog full */
+	int out_full;              /* skipped by link_pump: `to`'s output buffer was full */
 	int eof;                   /* `from` reached end of file */
 	int shut;                  /* everything forwarded and `to` shut down for writing */
 	struct dir *prev, *next;   /* neighbours in link->dirs */
@@ -214,8 +215,12 @@ static void link_pump(struct link *l, sim_time_t now)
 		for (struct dir *d = l->dirs; d; d = d->next) {
 			size_t staged = evbuffer_get_length(d->staged);
 			struct evbuffer *out = bufferevent_get_output(d->to);
-			if (!staged || evbuffer_get_length(out) >= OUT_HIGH_BYTES)
+			if (!staged)
 				continue;
+			if (evbuffer_get_length(out) >= OUT_HIGH_BYTES) {
+				d->out_full = 1; /* write_cb serves the link again once it drains */
+				continue;
+			}
 			int64_t want = staged < (size_t)QUANTUM_BYTES ? (int64_t)staged : QUANTUM_BYTES;
 			int64_t got = tbucket_take(&l->tb, now, want);
 			if (got > 0) {
@@ -372,12 +377,19 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	dir_read(dir_from(arg, bev));
 }
 
-/* The socket's output drained below the low mark: more may be released to it. */
+/*
+ * The socket's output drained below the low mark: if the link skipped this direction for a
+ * full buffer, serve it again. (Not otherwise: every small write would re-enter the pump and
+ * spin the loop.)
+ */
 static void write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	struct dir *d = dir_to(c, bev);
-	link_pump(d->link, now_ns());
+	if (d->out_full) {
+		d->out_full = 0;
+		link_pump(d->link, now_ns());
+	}
 	dir_maybe_shut(d);
 	conn_maybe_free(c);
 }
