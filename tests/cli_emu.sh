@@ -154,6 +154,21 @@ stop_mesh INT
 test "$mrc" -eq 0
 check "SIGINT: clean exit 0" $? "status $mrc; stderr: $(cat "$TMP/mesh.err")"
 
+# --- pair order on three regions (tests/data/net/three.topo: a, b, c) ---
+B3=$(python3 "$PEER" freeport 6)
+"$GAIASIM" emu mesh -t "$DATA/../net/three.topo" --to "127.0.0.1:$SPORT" --base-port "$B3" \
+	>"$TMP/three.out" 2>"$TMP/three.err" &
+MESH=$!
+PIDS="$PIDS $MESH"
+i=0
+while [ "$(wc -l <"$TMP/three.out")" -lt 7 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+printf 'src,dst,port\na,b,%d\na,c,%d\nb,a,%d\nb,c,%d\nc,a,%d\nc,b,%d\n' "$B3" $((B3 + 1)) \
+	$((B3 + 2)) $((B3 + 3)) $((B3 + 4)) $((B3 + 5)) >"$TMP/expect3.csv"
+cmp -s "$TMP/expect3.csv" "$TMP/three.out"
+check "three regions: pairs in src-major order on base+0..5" $? \
+	"got: $(tr '\n' ' ' <"$TMP/three.out")" "stderr: $(cat "$TMP/three.err")"
+stop_mesh TERM
+
 # --- bad input: a clear message naming the value, non-zero exit, no listener left ---
 # expect_fail NAME WANT_STATUS PATTERN ARGS...: gaiasim ARGS exits WANT_STATUS (or any
 # non-zero if "nz") and its stderr contains PATTERN.
@@ -199,6 +214,9 @@ expect_fail "last port above 65535" 1 "port 65536 for pair b->a" \
 	emu mesh -t "$TOPO" --to "127.0.0.1:$SPORT" --base-port 65535
 expect_fail "--listen not an address" 1 "--listen 'nowhere'" \
 	emu mesh -t "$TOPO" --to "127.0.0.1:$SPORT" --listen nowhere
+printf 'topology one\nregion a ra A\nmachines * 1 10G\nlan * 10G 0.2\n' >"$TMP/one.topo"
+expect_fail "one-region topology: nothing to relay" 1 "has 1 region" \
+	emu mesh -t "$TMP/one.topo" --to "127.0.0.1:$SPORT"
 expect_fail "unknown emu command" 2 "unknown command 'grid'" emu grid
 
 echo "TESTCASES: $pass passed, $fail failed"
