@@ -45,6 +45,7 @@ trap 'exit 1' INT TERM HUP
 # start_mesh TOPO TO_PORT: mesh on free ports $BASE, $BASE+1; pid in $MESH.
 start_mesh() {
 	BASE=$(python3 "$PEER" freeport 2)
+	: >"$TMP/mesh.out" # exists and is empty before the wait below reads it
 	"$GAIASIM" emu mesh -t "$1" --to "127.0.0.1:$2" --base-port "$BASE" >"$TMP/mesh.out" &
 	MESH=$!
 	PIDS="$PIDS $MESH"

@@ -5,10 +5,16 @@
 
 #define UNITS_PER_BYTE INT64_C(8000000000) /* bit-ns per byte: 8 bits x 1e9 ns/s */
 
+/* Depth of the bucket now, bit-ns: one burst, or TBUCKET_CATCHUP while a sender waits. */
+static int64_t depth(const struct tbucket *tb)
+{
+	return tb->burst_bytes * UNITS_PER_BYTE * (tb->waiting ? TBUCKET_CATCHUP : 1);
+}
+
 /* Credit at time now (>= last) without modifying the bucket. */
 static int64_t credit_at(const struct tbucket *tb, sim_time_t now)
 {
-	int64_t cap = tb->burst_bytes * UNITS_PER_BYTE;
+	int64_t cap = depth(tb);
 	if (now <= tb->last || tb->rate_bps == 0)
 		return tb->credit;
 	int64_t room = cap - tb->credit;
@@ -34,6 +40,7 @@ void tbucket_init(struct tbucket *tb, int64_t rate_bps, int64_t burst_bytes, sim
 	tb->burst_bytes = burst_bytes;
 	tb->credit = burst_bytes * UNITS_PER_BYTE;
 	tb->last = now;
+	tb->waiting = 0;
 }
 
 int64_t tbucket_take(struct tbucket *tb, sim_time_t now, int64_t want)
@@ -43,6 +50,9 @@ int64_t tbucket_take(struct tbucket *tb, sim_time_t now, int64_t want)
 	int64_t avail = tb->credit / UNITS_PER_BYTE;
 	int64_t n = want < avail ? want : avail;
 	tb->credit -= n * UNITS_PER_BYTE;
+	tb->waiting = n < want;
+	if (tb->credit > depth(tb)) /* served in full: back to one burst */
+		tb->credit = depth(tb);
 	return n;
 }
 
@@ -68,7 +78,6 @@ void tbucket_set_rate(struct tbucket *tb, sim_time_t now, int64_t rate_bps, int6
 	refill(tb, now);
 	tb->rate_bps = rate_bps;
 	tb->burst_bytes = burst_bytes;
-	int64_t cap = burst_bytes * UNITS_PER_BYTE;
-	if (tb->credit > cap)
-		tb->credit = cap;
+	if (tb->credit > depth(tb))
+		tb->credit = depth(tb);
 }

@@ -90,6 +90,7 @@ fi
 # three CSV lines in $TMP/mesh.out; pid in $MESH.
 start_mesh() {
 	BASE=$(python3 "$PEER" freeport 2)
+	: >"$TMP/mesh.out" # empty now, so the wait below never sees an earlier run's lines
 	"$GAIASIM" emu mesh -t "$TOPO" --to "127.0.0.1:$SPORT" --base-port "$BASE" "$@" \
 		>"$TMP/mesh.out" 2>"$TMP/mesh.err" &
 	MESH=$!
@@ -156,6 +157,7 @@ check "SIGINT: clean exit 0" $? "status $mrc; stderr: $(cat "$TMP/mesh.err")"
 
 # --- pair order on three regions (tests/data/net/three.topo: a, b, c) ---
 B3=$(python3 "$PEER" freeport 6)
+: >"$TMP/three.out"
 "$GAIASIM" emu mesh -t "$DATA/../net/three.topo" --to "127.0.0.1:$SPORT" --base-port "$B3" \
 	>"$TMP/three.out" 2>"$TMP/three.err" &
 MESH=$!

@@ -1,6 +1,6 @@
 /*
  * Tests of the emulator's pure shaping cores on hand-worked sequences: the token bucket
- * (emu/tbucket.h: burst bound, exact long-run rate, fractional credit carried over, next-ready
+ * (emu/tbucket.h: burst bound, catch-up of a waiting sender, exact long-run rate, fractional credit carried over, next-ready
  * times, rate changes and a downed link mid-stream, no overflow at the extremes) and the delay
  * queue (emu/delayq.h: exact release times, FIFO when the latency drops, growth past its first
  * allocation). Rates are chosen so that bytes per nanosecond are round: 8e6 bits/s is exactly
@@ -21,12 +21,35 @@ static void test_tb_burst(void)
 	tbucket_init(&tb, 8000000, 1000, 0);          /* 1 byte/us, 1000-byte burst */
 	CU_ASSERT_EQUAL(tbucket_take(&tb, 0, 5000), 1000); /* starts full: one burst */
 	CU_ASSERT_EQUAL(tbucket_take(&tb, 0, 1), 0);
-	/* After an hour idle the bucket holds one burst, not an hour of credit. */
-	CU_ASSERT_EQUAL(tbucket_take(&tb, 3600 * SEC, INT64_C(1) << 40), 1000);
+	/* That sender was cut short, so it is waiting: an hour later it gets the catch-up
+	 * bound, 4 bursts, not an hour of credit. */
+	CU_ASSERT_EQUAL(tbucket_take(&tb, 3600 * SEC, INT64_C(1) << 40), 4 * 1000);
 	CU_ASSERT_EQUAL(tbucket_take(&tb, 3600 * SEC, 1), 0);
 	/* Asking for less leaves the rest. */
 	CU_ASSERT_EQUAL(tbucket_take(&tb, 3600 * SEC + 300 * US, 100), 100);
 	CU_ASSERT_EQUAL(tbucket_take(&tb, 3600 * SEC + 300 * US, 1000), 200);
+	/* Served in full at +400 us (100 B earned, 50 asked): no longer waiting, so after an
+	 * hour idle the bucket holds one burst. */
+	CU_ASSERT_EQUAL(tbucket_take(&tb, 3600 * SEC + 400 * US, 50), 50);
+	CU_ASSERT_EQUAL(tbucket_take(&tb, 7200 * SEC, INT64_C(1) << 40), 1000);
+}
+
+static void test_tb_catchup(void)
+{
+	struct tbucket tb;
+	tbucket_init(&tb, 8000000, 1000, 0);
+	CU_ASSERT_EQUAL(tbucket_take(&tb, 0, 1000), 1000); /* served in full: not waiting */
+	CU_ASSERT_EQUAL(tbucket_take(&tb, 0, 1), 0);       /* cut short: waiting from t = 0 */
+	/* A poll 3 ms late gets the 3000 bytes the link would have carried, not one burst. */
+	CU_ASSERT_EQUAL(tbucket_take(&tb, 3 * MS, INT64_C(1) << 40), 3000);
+	/* 7 ms later: 7000 earned, capped at 4 bursts. */
+	CU_ASSERT_EQUAL(tbucket_take(&tb, 10 * MS, INT64_C(1) << 40), 4000);
+	/* Served in full at 11 ms (1000 earned, 10 asked): wait over, depth one burst. */
+	CU_ASSERT_EQUAL(tbucket_take(&tb, 11 * MS, 10), 10);
+	CU_ASSERT_EQUAL(tbucket_take(&tb, 13 * MS, INT64_C(1) << 40), 1000); /* 990 + 2000 -> 1000 */
+	/* Waiting since 13 ms; at 16 ms 3000 earned; a full serve of 500 clamps the rest. */
+	CU_ASSERT_EQUAL(tbucket_take(&tb, 16 * MS, 500), 500);
+	CU_ASSERT_EQUAL(tbucket_take(&tb, 16 * MS, INT64_C(1) << 40), 1000);
 }
 
 static void test_tb_sequence(void)
@@ -72,9 +95,11 @@ static void test_tb_long_rate(void)
 	CU_ASSERT_EQUAL(greedy_total(20000000, 4096, 333 * US, 2 * SEC), 5000000 + 4096);
 	/* 1 Gb/s = 125 B/us for 1 s polled every 1 ms with a 250 000-byte (2 ms) burst. */
 	CU_ASSERT_EQUAL(greedy_total(1000000000, 250000, MS, SEC), 125000000 + 250000);
-	/* Polled more slowly than burst/rate (2 ms with a 1 ms burst): credit is lost, so the
-	 * long-run rate falls to burst per poll: 1000 B per 2 ms over 1 s = 500 polls + 1. */
-	CU_ASSERT_EQUAL(greedy_total(8000000, 1000, 2 * MS, SEC), 1000 * 501);
+	/* Polled more slowly than burst/rate (2 ms with a 1 ms burst): the waiting sender
+	 * catches up (2000 B per poll <= 4 bursts), so nothing is lost. */
+	CU_ASSERT_EQUAL(greedy_total(8000000, 1000, 2 * MS, SEC), 1000 + 1000000);
+	/* Polled every 5 ms: 5000 B earned per poll, 4000 kept: 1000 + 200 polls x 4000. */
+	CU_ASSERT_EQUAL(greedy_total(8000000, 1000, 5 * MS, SEC), 1000 + 200 * 4000);
 }
 
 static void test_tb_window_bound(void)
@@ -231,6 +256,7 @@ int main(void)
 {
 	static const struct testutil_case tb_cases[] = {
 		{ "burst bound", test_tb_burst },
+		{ "catch-up while waiting", test_tb_catchup },
 		{ "hand-worked sequence", test_tb_sequence },
 		{ "long-run rate exact", test_tb_long_rate },
 		{ "window bound, random takes", test_tb_window_bound },
