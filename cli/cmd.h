@@ -18,6 +18,7 @@ int cmd_trace(int argc, char **argv);  /* cli/cmd_trace.c */
 int cmd_net(int argc, char **argv);    /* cli/cmd_net.c */
 int cmd_run(int argc, char **argv);    /* cli/cmd_run.c */
 int cmd_compare(int argc, char **argv); /* cli/cmd_run.c */
+int cmd_emu(int argc, char **argv);    /* cli/cmd_emu.c */
 int cmd_plot(int argc, char **argv);   /* cli/cmd_plot.c */
 int cmd_corpus(int argc, char **argv); /* cli/cmd_corpus.c */
 int cmd_merge(int argc, char **argv);  /* cli/cmd_merge.c */
