@@ -12,12 +12,19 @@
 #include "lib/xmalloc.h"
 #include "lib/runcfg.h"
 #include "cli/run.h"
+#include "ps/sync.h"
 
 static const char RUN_USAGE[] = "gaiasim run CONFIG [--set KEY=VALUE ...] [--db FILE] [--label TEXT]";
-static const char CMP_USAGE[] =
-	"gaiasim compare CONFIG --sync MODEL[,MODEL...] [--set KEY=VALUE ...] [--db FILE]\n"
-	"                       [--format table|csv] [--label PREFIX]\n"
-	"                       (MODEL: bsp, ssp:S, async, gaia, lan; runs.label = PREFIX/MODEL)";
+/* compare's usage, its model list generated from the table of sync models (ps/sync.c). */
+static const char *cmp_usage(void)
+{
+	static char buf[512];
+	snprintf(buf, sizeof buf,
+	         "gaiasim compare CONFIG --sync MODEL[,MODEL...] [--set KEY=VALUE ...] [--db FILE]\n"
+	         "                       [--format table|csv] [--label PREFIX]\n"
+	         "                       (MODEL: %s; runs.label = PREFIX/MODEL)", sync_list());
+	return buf;
+}
 
 /* Options shared by run and compare. */
 struct cli {
@@ -259,7 +266,7 @@ static void print_table(const struct run_result *res, int n, int csv, double tar
 int cmd_compare(int argc, char **argv)
 {
 	struct cli c;
-	int rc = parse_cli(argc, argv, CMP_USAGE, 1, &c);
+	int rc = parse_cli(argc, argv, cmp_usage(), 1, &c);
 	if (rc >= 0) {
 		free(c.sets);
 		return rc;
@@ -268,7 +275,7 @@ int cmd_compare(int argc, char **argv)
 	int n = split_models(c.sync, models, MAX_MODELS);
 	if (n <= 0) {
 		free(c.sets);
-		return cmd_usage_error(CMP_USAGE, "compare: bad --sync list '%s'", c.sync);
+		return cmd_usage_error(cmp_usage(), "compare: bad --sync list '%s'", c.sync);
 	}
 	struct runcfg *cfg = load_config(&c);
 	if (!cfg) {

@@ -80,8 +80,8 @@ static int parse_models(struct matrix_entry *e, const char *file, long line)
 			*comma = '\0';
 		const char *arg;
 		if (!*p || !sync_find(p, &arg))
-			rc = diag_at(file, line, "sync list '%s': unknown or empty model '%s' (bsp, ssp:S, async, gaia, lan)",
-			             e->sync, p);
+			rc = diag_at(file, line, "sync list '%s': unknown or empty model '%s' (%s)",
+			             e->sync, p, sync_list());
 		for (int i = 0; i < e->nmodels && rc == 0; i++)
 			if (!strcmp(e->models[i], p))
 				rc = diag_at(file, line, "sync list '%s': model '%s' given twice", e->sync, p);

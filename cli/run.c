@@ -238,24 +238,26 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 	const char *arg;
 	s->sync = sync_find(sync, &arg);
 	if (!s->sync) {
-		if (sync == spec)
-			bad_key(cfg, "sync", "unknown sync model '%s' (bsp, ssp:S, async, gaia, lan)", sync);
-		else
-			diag_error("unknown sync model '%s' (bsp, ssp:S, async, gaia, lan)", sync);
+		if (sync == spec) {
+			char what[384];
+			snprintf(what, sizeof what, "unknown sync model '%s' (%s)", sync, sync_list());
+			bad_key(cfg, "sync", "%s", what);
+		} else {
+			diag_error("unknown sync model '%s' (%s)", sync, sync_list());
+		}
 		goto fail;
 	}
 	if (!(s->sync_params = s->sync->parse(arg, cfg)))
 		goto fail;
-	/* Gaia's keys are validated whatever the model, so a typo never passes silently. */
-	if (s->sync != &sync_gaia) {
-		void *g = sync_gaia.parse(NULL, cfg);
-		if (!g)
-			goto fail;
-		free(g);
-	}
+	/* Every model's keys are validated whatever the model, so a typo never passes silently. */
+	if (sync_check_keys(cfg) < 0)
+		goto fail;
 	s->wl_ops = workload_find(wl_name);
 	if (!s->wl_ops) {
-		bad_key(cfg, "workload", "unknown workload '%s' (available: mf, lda, ic)", wl_name);
+		char what[384];
+		snprintf(what, sizeof what, "unknown workload '%s' (available: %s)", wl_name,
+		         workload_list());
+		bad_key(cfg, "workload", "%s", what);
 		goto fail;
 	}
 	if (parse_target_on(cfg, s) < 0)
@@ -359,15 +361,11 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 			goto fail;
 	}
 	const struct ps_stats *stt = cluster_stats(c);
-	static const enum store_block_reason map[PS_WAIT_NKINDS] = {
-		0, STORE_BLOCK_BSP_BARRIER, STORE_BLOCK_SSP_BOUND, STORE_BLOCK_MIRROR_CLOCK,
-		STORE_BLOCK_SELECTIVE_BARRIER,
-	};
 	for (int w = 0; w < s->nnodes; w++)
 		for (int k = 1; k < PS_WAIT_NKINDS; k++) {
 			double v = stt->wait_s[(size_t)w * PS_WAIT_NKINDS + (size_t)k];
 			if (v > 0 && store_blocked(st, run, w, t->regions[s->worker_region[w]].name,
-			                           map[k], v) < 0)
+			                           ps_wait_names[k], v) < 0)
 				goto fail;
 		}
 	int R = s->nregions;

@@ -1,6 +1,6 @@
 /*
  * Layouts of the cluster engine, shared by ps/ps.c and the sync models in sim/sync_*.c.
- * Not for use outside sim/.
+ * Not for use outside ps/ (tests may read it).
  */
 #ifndef GAIA_PS_INTERNAL_H
 #define GAIA_PS_INTERNAL_H

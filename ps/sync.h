@@ -22,6 +22,14 @@ struct ps_accum;
 
 struct sync_ops {
 	const char *name;     /* "bsp", "ssp", "async", "gaia", "lan" */
+	const char *spec;     /* how a spec names it, e.g. "ssp:S" (usage lines, lists) */
+	const char *summary;  /* one line: what the model does */
+	/*
+	 * Validate the model's own configuration keys (e.g. gaia.*), with FILE:LINE errors; 0 or
+	 * -1. Called for every registered model whatever model a run uses, so a mistyped key of
+	 * another model never passes silently. NULL: the model reads no keys.
+	 */
+	int (*check_keys)(struct runcfg *cfg);
 	int per_region;       /* 1: one replica per region (Gaia); 0: one global replica */
 	int one_region;       /* 1: every node is placed in the first region (the LAN reference) */
 	/*
@@ -64,8 +72,19 @@ struct sync_ops {
 	void (*fini)(struct ps *ps);
 };
 
+/*
+ * The table of models (ps/sync.c): adding a model is its own file with a `const struct
+ * sync_ops` plus one entry there (docs/architecture.md lists the steps).
+ */
+extern const struct sync_ops *const sync_models[];
+extern const size_t sync_nmodels;
+
 /* The model for a spec such as "bsp", "ssp:3", "gaia"; *arg gets the text after ':'. */
 const struct sync_ops *sync_find(const char *spec, const char **arg);
+/* "bsp, ssp:S, async, gaia, lan": every model's spec, for messages and usage lines. */
+const char *sync_list(void);
+/* Every model's check_keys on cfg; 0, or -1 at the first failure. */
+int sync_check_keys(struct runcfg *cfg);
 
 extern const struct sync_ops sync_bsp, sync_ssp, sync_async, sync_lan, sync_gaia;
 

@@ -435,8 +435,20 @@ static void on_message(struct ps *ps, struct ps_shard *s, struct msg *m)
 	ps_serve_reads(ps, s);
 }
 
+/* The gaia.* keys are validated whatever model a run uses. */
+static int check_keys(struct runcfg *cfg)
+{
+	void *p = parse(NULL, cfg);
+	free(p);
+	return p ? 0 : -1;
+}
+
 const struct sync_ops sync_gaia = {
 	.name = "gaia",
+	.spec = "gaia",
+	.summary = "Gaia: a replica per data center, ASP between them (significance filter, "
+	           "selective barrier, mirror clock)",
+	.check_keys = check_keys,
 	.per_region = 1,
 	.parse = parse,
 	.init = init,

@@ -97,21 +97,29 @@ static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_acc
 }
 
 const struct sync_ops sync_bsp = {
-	.name = "bsp", .parse = parse_bsp, .read_block = read_block, .on_clock = on_clock,
+	.name = "bsp", .spec = "bsp",
+	.summary = "baseline parameter server, bulk synchronous: every worker waits for all at each clock",
+	.parse = parse_bsp, .read_block = read_block, .on_clock = on_clock,
 	.cache_staleness = cache_staleness, .read_lag = cache_staleness,
 };
 
 const struct sync_ops sync_ssp = {
-	.name = "ssp", .parse = parse_ssp, .read_block = read_block, .on_clock = on_clock,
+	.name = "ssp", .spec = "ssp:S",
+	.summary = "baseline parameter server, stale synchronous: a worker runs at most S clocks ahead",
+	.parse = parse_ssp, .read_block = read_block, .on_clock = on_clock,
 	.cache_staleness = cache_staleness, .read_lag = cache_staleness,
 };
 
 const struct sync_ops sync_async = {
-	.name = "async", .parse = parse_async, .read_block = read_block, .on_clock = on_clock,
+	.name = "async", .spec = "async",
+	.summary = "baseline parameter server, fully asynchronous: no worker ever waits",
+	.parse = parse_async, .read_block = read_block, .on_clock = on_clock,
 	.apply_on_receipt = 1, .cache_staleness = cache_staleness, .read_lag = cache_staleness, .async_reads = 1,
 };
 
 const struct sync_ops sync_lan = {
-	.name = "lan", .one_region = 1, .parse = parse_lan, .read_block = read_block,
+	.name = "lan", .spec = "lan",
+	.summary = "the LAN reference: the same machines, BSP, all in one region",
+	.one_region = 1, .parse = parse_lan, .read_block = read_block,
 	.on_clock = on_clock, .cache_staleness = cache_staleness, .read_lag = cache_staleness,
 };

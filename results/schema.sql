@@ -32,7 +32,7 @@
 -- and one with version 0 that already holds tables (not a gaiasim results database).
 -- Any change to a table here must bump this number.
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 -- One row per run.
 CREATE TABLE IF NOT EXISTS runs (
@@ -127,8 +127,8 @@ CREATE TABLE IF NOT EXISTS blocked (
 		CHECK (worker >= 0),
 	region TEXT NOT NULL                       -- the worker's region
 		CHECK (region <> ''),
-	reason TEXT NOT NULL                       -- why it waited: 'bsp_barrier' (BSP end-of-clock barrier), 'ssp_bound' (SSP staleness bound), 'mirror_clock' (waiting for other regions' mirror clock), 'selective_barrier' (Gaia's selective barrier)
-		CHECK (reason IN ('bsp_barrier', 'ssp_bound', 'mirror_clock', 'selective_barrier')),
+	reason TEXT NOT NULL                       -- why it waited, a wait reason named by the sync models (ps/ps.h ps_wait_names): today 'bsp_barrier' (BSP end-of-clock barrier), 'ssp_bound' (SSP staleness bound), 'mirror_clock' (waiting for other regions' mirror clock), 'selective_barrier' (Gaia's selective barrier)
+		CHECK (reason <> ''),
 	blocked_s REAL NOT NULL                    -- total simulated time blocked for this reason, s
 		CHECK (blocked_s >= 0),
 	episodes INTEGER NOT NULL                  -- number of times the worker blocked for this reason

@@ -109,22 +109,6 @@ int store_schema_version(void)
 	return (int)strtol(p + sizeof key - 1, NULL, 10);
 }
 
-const char *store_block_reason_name(enum store_block_reason reason)
-{
-	switch (reason) {
-	case STORE_BLOCK_BSP_BARRIER:
-		return "bsp_barrier";
-	case STORE_BLOCK_SSP_BOUND:
-		return "ssp_bound";
-	case STORE_BLOCK_MIRROR_CLOCK:
-		return "mirror_clock";
-	case STORE_BLOCK_SELECTIVE_BARRIER:
-		return "selective_barrier";
-	}
-	assert(!"unknown block reason");
-	return "unknown";
-}
-
 struct sqlite3 *store_db(struct store *s)
 {
 	return s->db;
@@ -523,14 +507,14 @@ int store_clock(struct store *s, int64_t run_id, const char *region, int64_t clo
 }
 
 int store_blocked(struct store *s, int64_t run_id, int worker, const char *region,
-                  enum store_block_reason reason, double blocked_s)
+                  const char *reason, double blocked_s)
 {
 	if (check_run(s, run_id, "blocked time") != 0)
 		return -1;
 	sqlite3_stmt *st = stmt_get(s, ST_BLOCKED);
 	if (!st)
 		return row_failed(s, run_id, 0, "blocked time");
-	const char *why = store_block_reason_name(reason);
+	const char *why = reason;
 	int brc = sqlite3_bind_int64(st, 1, run_id) | sqlite3_bind_int(st, 2, worker) |
 	          bind_text(st, 3, region) | bind_text(st, 4, why) | bind_real(st, 5, blocked_s);
 	int rc = insert_row(st, brc);

@@ -62,19 +62,13 @@ struct sqlite3 *store_db(struct store *s);
 int store_clock(struct store *s, int64_t run_id, const char *region, int64_t clock,
                 double sim_time_s, double objective, double metric, double test_metric);
 
-/* Why a worker waited. */
-enum store_block_reason {
-	STORE_BLOCK_BSP_BARRIER,       /* BSP end-of-clock barrier */
-	STORE_BLOCK_SSP_BOUND,         /* SSP staleness bound */
-	STORE_BLOCK_MIRROR_CLOCK,      /* waiting for other regions' mirror clock */
-	STORE_BLOCK_SELECTIVE_BARRIER, /* Gaia's selective barrier */
-};
-/* The reason's name as stored in blocked.reason, e.g. "ssp_bound". */
-const char *store_block_reason_name(enum store_block_reason reason);
-
-/* One blocking episode: adds blocked_s to (worker, reason)'s total and counts the episode. */
+/*
+ * One blocking episode: adds blocked_s to (worker, reason)'s total and counts the episode.
+ * reason is the wait reason's name as the sync models define it (ps/ps.h ps_wait_names, e.g.
+ * "ssp_bound"); the store takes any non-empty name.
+ */
 int store_blocked(struct store *s, int64_t run_id, int worker, const char *region,
-                  enum store_block_reason reason, double blocked_s);
+                  const char *reason, double blocked_s);
 
 /* WAN messages src->dst (src != dst) of a kind: adds bytes and the message count. */
 int store_wan_bytes(struct store *s, int64_t run_id, const char *src, const char *dst,

@@ -180,7 +180,7 @@ static int write_every_table(struct store *s, int64_t id)
 	rc |= store_transfer(s, id, 1, "virginia", "tokyo", 1e6, 0.0, 0.1, 0.2);
 	rc |= store_link_bytes(s, id, "virginia", "tokyo", 0.0, 1.0, 1e6);
 	rc |= store_clock(s, id, "virginia", 1, 2.0, 0.9, 1.1, NAN);
-	rc |= store_blocked(s, id, 0, "virginia", STORE_BLOCK_SSP_BOUND, 0.3);
+	rc |= store_blocked(s, id, 0, "virginia", "ssp_bound", 0.3);
 	rc |= store_wan_bytes(s, id, "virginia", "tokyo", "update", 5e5, 3);
 	rc |= store_filter(s, id, "virginia", 1, 100, 10, NAN);
 	rc |= store_summary(s, id, &sum);
@@ -282,9 +282,9 @@ static void test_sync_tables(void)
 	CU_ASSERT_EQUAL(store_clock(s, id, "virginia", 1, 3.5, 1.25, 1.1, NAN), 0);
 	CU_ASSERT_EQUAL(store_clock(s, id, "tokyo", 1, 3.75, 1.5, 1.2, 0.875), 0);
 	/* Two SSP episodes of worker 3 (1.5 + 2.25 s) and one mirror-clock wait. */
-	CU_ASSERT_EQUAL(store_blocked(s, id, 3, "tokyo", STORE_BLOCK_SSP_BOUND, 1.5), 0);
-	CU_ASSERT_EQUAL(store_blocked(s, id, 3, "tokyo", STORE_BLOCK_SSP_BOUND, 2.25), 0);
-	CU_ASSERT_EQUAL(store_blocked(s, id, 3, "tokyo", STORE_BLOCK_MIRROR_CLOCK, 0.5), 0);
+	CU_ASSERT_EQUAL(store_blocked(s, id, 3, "tokyo", "ssp_bound", 1.5), 0);
+	CU_ASSERT_EQUAL(store_blocked(s, id, 3, "tokyo", "ssp_bound", 2.25), 0);
+	CU_ASSERT_EQUAL(store_blocked(s, id, 3, "tokyo", "mirror_clock", 0.5), 0);
 	/* WAN: 2 + 3 update messages virginia->tokyo, 1 clock message back. */
 	CU_ASSERT_EQUAL(store_wan_bytes(s, id, "virginia", "tokyo", "update", 2000, 2), 0);
 	CU_ASSERT_EQUAL(store_wan_bytes(s, id, "virginia", "tokyo", "update", 3500, 3), 0);
@@ -354,9 +354,6 @@ static void test_sync_tables(void)
 	CU_ASSERT_EQUAL(q_int(db, "SELECT time_to_target_s IS NULL AND share_updates_sent IS NULL "
 	                          "FROM summary WHERE run_id = 2"), 1);
 	sqlite3_close(db);
-	CU_ASSERT_STRING_EQUAL(store_block_reason_name(STORE_BLOCK_BSP_BARRIER), "bsp_barrier");
-	CU_ASSERT_STRING_EQUAL(store_block_reason_name(STORE_BLOCK_SELECTIVE_BARRIER),
-	                       "selective_barrier");
 	store_close(s);
 	tmpdb_remove(&t);
 }
@@ -941,6 +938,25 @@ static void test_units_and_docs(void)
 	CU_ASSERT(columns >= 60);
 }
 
+/* Wait reasons are names the sync models define: a new one is stored as it is, an empty one
+ * is refused (and, like any failed writer, rolls the run back). */
+static void test_reason_names(void)
+{
+	struct store *s = store_open(":memory:");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	struct store_run_info info = net_info();
+	int64_t id = store_run_begin(s, &info);
+	CU_ASSERT_EQUAL(store_blocked(s, id, 0, "virginia", "a_new_models_wait", 0.25), 0);
+	CU_ASSERT_EQUAL(q_int(store_db(s), "SELECT count(*) FROM blocked WHERE reason = "
+	                                   "'a_new_models_wait' AND blocked_s = 0.25"), 1);
+	char msg[512];
+	diag_capture(msg, sizeof msg);
+	CU_ASSERT_EQUAL(store_blocked(s, id, 1, "virginia", "", 0.5), -1);
+	diag_capture(NULL, 0);
+	CU_ASSERT_EQUAL(q_int(store_db(s), "SELECT count(*) FROM runs"), 0);
+	store_close(s);
+}
+
 /* An in-memory store works (no WAL possible there) for tools that want a scratch store. */
 static void test_memory(void)
 {
@@ -972,6 +988,7 @@ int main(void)
 		{ "schema_embedded", test_schema_embedded },
 		{ "units_and_docs", test_units_and_docs },
 		{ "memory", test_memory },
+		{ "reason_names", test_reason_names },
 		{ NULL, NULL },
 	};
 	testutil_suite("store", cases);

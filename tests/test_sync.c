@@ -979,9 +979,40 @@ static void test_determinism(void)
 	run_free(b);
 }
 
+/*
+ * The model table is the one place a model is registered: every entry is complete (name, spec
+ * beginning with the name, summary, the hooks the engine calls), names are unique, sync_find
+ * finds each by its spec, and the generated list names every model in table order.
+ */
+static void test_registry(void)
+{
+	const char *list = sync_list();
+	const char *at = list;
+	for (size_t i = 0; i < sync_nmodels; i++) {
+		const struct sync_ops *m = sync_models[i];
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m->name);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m->spec);
+		CU_ASSERT(m->summary && *m->summary);
+		CU_ASSERT(m->parse && m->read_block && m->on_clock && m->cache_staleness && m->read_lag);
+		CU_ASSERT_EQUAL(strncmp(m->spec, m->name, strlen(m->name)), 0);
+		const char *arg;
+		char spec[64];
+		snprintf(spec, sizeof spec, "%s%s", m->name, strchr(m->spec, ':') ? ":1" : "");
+		CU_ASSERT_PTR_EQUAL(sync_find(spec, &arg), m);
+		for (size_t j = 0; j < i; j++)
+			CU_ASSERT(strcmp(sync_models[j]->name, m->name) != 0);
+		const char *found = strstr(at, m->spec);
+		CU_ASSERT_PTR_NOT_NULL(found);
+		if (found)
+			at = found + strlen(m->spec);
+	}
+	CU_ASSERT_PTR_NULL(sync_find("nosuchmodel", &(const char *){ NULL }));
+}
+
 int main(void)
 {
 	static const struct testutil_case cases[] = {
+		{ "model table: complete entries, generated list", test_registry },
 		{ "bsp: exactly c updates at clock c", test_bsp },
 		{ "ssp:2: at least c-2, bound exercised", test_ssp },
 		{ "async: never held, runs ahead", test_async },

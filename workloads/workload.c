@@ -24,6 +24,19 @@ const struct workload_ops *workload_find(const char *name)
 	return NULL;
 }
 
+const char *workload_list(void)
+{
+	/* Built from the constant table on each call. */
+	static char buf[256];
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++) {
+		if (i)
+			strncat(buf, ", ", sizeof buf - strlen(buf) - 1);
+		strncat(buf, workloads[i]->name, sizeof buf - strlen(buf) - 1);
+	}
+	return buf;
+}
+
 void wl_update_init(struct wl_update *u)
 {
 	memset(u, 0, sizeof *u);

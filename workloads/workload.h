@@ -77,6 +77,8 @@ struct workload_ops {
 
 /* The ops table for a workload name, or NULL. */
 const struct workload_ops *workload_find(const char *name);
+/* "mf, lda, ic": every workload's name, for messages and usage lines. */
+const char *workload_list(void);
 
 /* Update buffer helpers. */
 void wl_update_init(struct wl_update *u);
