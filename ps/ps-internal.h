@@ -1,5 +1,5 @@
 /*
- * Layouts of the cluster engine, shared by ps/ps.c and the sync models in sim/sync_*.c.
+ * Layouts of the cluster engine, shared by ps/ps.c and the sync models in ps/sync_*.c.
  * Not for use outside ps/ (tests may read it).
  */
 #ifndef GAIA_PS_INTERNAL_H
