@@ -247,11 +247,24 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 		}
 		goto fail;
 	}
-	if (!(s->sync_params = s->sync->parse(arg, cfg)))
-		goto fail;
-	/* Every model's keys are validated whatever the model, so a typo never passes silently. */
+	/* Every model's keys are validated whatever the model, so a typo never passes silently;
+	 * their errors name the key's file and line. */
 	if (sync_check_keys(cfg) < 0)
 		goto fail;
+	/* What the model's parse can still reject is the spec's argument ("ssp:-1"): name where
+	 * the spec came from, the config's `sync` line or the command line. */
+	char why[1024];
+	diag_capture(why, sizeof why);
+	s->sync_params = s->sync->parse(arg, cfg);
+	diag_capture(NULL, 0);
+	if (!s->sync_params) {
+		const char *msg = strncmp(why, "gaiasim: ", 9) ? why : why + 9;
+		if (sync == spec)
+			bad_key(cfg, "sync", "%s", msg);
+		else
+			diag_error("--sync: %s", msg);
+		goto fail;
+	}
 	s->wl_ops = workload_find(wl_name);
 	if (!s->wl_ops) {
 		char what[384];

@@ -143,6 +143,11 @@ expect_err() { # NAME PATTERN ARGS...
 	fi
 }
 expect_err "missing config" "no-such.conf" run "$DATA/no-such.conf"
+# A bad model argument names where the spec came from: the config's line, or --sync.
+sed 's/^sync = .*/sync = ssp:-1/' "$CONF" >"$TMP/ssp-bad.conf"
+line=$(grep -n '^sync = ssp:-1' "$TMP/ssp-bad.conf" | cut -d: -f1)
+expect_err "bad model argument in the config names its line" "ssp-bad.conf:$line: sync:.*got '-1'" run "$TMP/ssp-bad.conf"
+expect_err "bad model argument in --sync names --sync" "\-\-sync:.*got '-2'" compare "$CONF" --sync bsp,ssp:-2
 expect_err "malformed line" "bad-line.conf:2:" run "$DATA/bad-line.conf"
 expect_err "unknown key" "bad-key.conf:2:.*mf.rnak" run "$DATA/bad-key.conf"
 expect_err "bad value" "bad-value.conf:2:.*eight" run "$DATA/bad-value.conf"
