@@ -291,6 +291,9 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 		s->machines[r] = machines ? (int)machines : s->topo->regions[r].machines;
 		s->nnodes += s->machines[r];
 	}
+	struct sync_setup su = { s->topo->name, R, s->machines, s->topo->ngroups };
+	if (s->sync->check_setup && s->sync->check_setup(s->sync_params, &su, cfg) < 0)
+		goto fail;
 	s->worker_region = xmalloc((size_t)s->nnodes * sizeof *s->worker_region);
 	s->speed = xmalloc((size_t)s->nnodes * sizeof *s->speed);
 	for (int r = 0, n = 0; r < R; r++)

@@ -20,6 +20,14 @@ struct ps_shard;
 struct ps_read;
 struct ps_accum;
 
+/* What a model may check before a cluster is built (sync_ops.check_setup). */
+struct sync_setup {
+	const char *topology;  /* topology name (for messages) */
+	int nregions;          /* regions */
+	const int *machines;   /* machines per region */
+	int ngroups;           /* hub groups the topology defines */
+};
+
 struct sync_ops {
 	const char *name;     /* "bsp", "ssp", "async", "gaia", "lan" */
 	const char *spec;     /* how a spec names it, e.g. "ssp:S" (usage lines, lists) */
@@ -30,6 +38,11 @@ struct sync_ops {
 	 * another model never passes silently. NULL: the model reads no keys.
 	 */
 	int (*check_keys)(struct runcfg *cfg);
+	/*
+	 * Check the parsed parameters against the cluster they will run on, before it is built,
+	 * naming the config key at fault (FILE:LINE); 0 or -1. NULL: any setup will do.
+	 */
+	int (*check_setup)(const void *params, const struct sync_setup *setup, struct runcfg *cfg);
 	int per_region;       /* 1: one replica per region (Gaia); 0: one global replica */
 	int one_region;       /* 1: every node is placed in the first region (the LAN reference) */
 	/*

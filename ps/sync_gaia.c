@@ -435,6 +435,34 @@ static void on_message(struct ps *ps, struct ps_shard *s, struct msg *m)
 	ps_serve_reads(ps, s);
 }
 
+/* Hubs need the topology's groups; one replica per region needs equal machine counts. */
+static int check_setup(const void *params, const struct sync_setup *su, struct runcfg *cfg)
+{
+	const struct gaia_params *p = params;
+	long line = 0;
+	const char *where;
+	if (p->hubs && su->ngroups == 0) {
+		where = runcfg_where(cfg, "gaia.hubs", &line);
+		return diag_at(where ? where : "<config>", line, "gaia.hubs: 'on' needs a topology "
+		               "with hub groups ('group' lines); topology '%s' has none", su->topology);
+	}
+	int first = -1;
+	for (int r = 0; r < su->nregions; r++) {
+		if (!su->machines[r])
+			continue;
+		if (first < 0)
+			first = r;
+		else if (su->machines[r] != su->machines[first]) {
+			where = runcfg_where(cfg, "machines", &line);
+			return diag_at(where ? where : su->topology, where ? line : 0,
+			               "gaia needs the same number of machines in every region "
+			               "(region %d has %d, region %d has %d)", first,
+			               su->machines[first], r, su->machines[r]);
+		}
+	}
+	return 0;
+}
+
 /* The gaia.* keys are validated whatever model a run uses. */
 static int check_keys(struct runcfg *cfg)
 {
@@ -449,6 +477,7 @@ const struct sync_ops sync_gaia = {
 	.summary = "Gaia: a replica per data center, ASP between them (significance filter, "
 	           "selective barrier, mirror clock)",
 	.check_keys = check_keys,
+	.check_setup = check_setup,
 	.per_region = 1,
 	.parse = parse,
 	.init = init,

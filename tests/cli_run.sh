@@ -143,6 +143,10 @@ expect_err() { # NAME PATTERN ARGS...
 	fi
 }
 expect_err "missing config" "no-such.conf" run "$DATA/no-such.conf"
+# Setup errors name the key at fault: hubs on a topology without groups (vc has none).
+printf 'gaia.hubs = on\n' | cat "$CONF" - >"$TMP/hubs-vc.conf"
+hline=$(grep -n '^gaia.hubs = on' "$TMP/hubs-vc.conf" | cut -d: -f1)
+expect_err "hubs without groups name gaia.hubs's line" "hubs-vc.conf:$hline: gaia.hubs:.*'vc' has none" run "$TMP/hubs-vc.conf"
 # A bad model argument names where the spec came from: the config's line, or --sync.
 sed 's/^sync = .*/sync = ssp:-1/' "$CONF" >"$TMP/ssp-bad.conf"
 line=$(grep -n '^sync = ssp:-1' "$TMP/ssp-bad.conf" | cut -d: -f1)
