@@ -5,7 +5,8 @@
 # or cleanly reject an input (a message naming the file); a crash, a sanitizer report, a leak
 # (in a sanitizer build) or a failed harness check fails the case. One case per harness and
 # input. Inputs under tests/fuzz/regress/NAME/ once crashed parser NAME: that parser must
-# reject them with a message naming file and line. Prints `TESTCASES: N passed, M failed`.
+# reject them with a message naming file and line. Large ones are stored gzip-compressed
+# (FILE.gz) and decompressed here. Prints `TESTCASES: N passed, M failed`.
 
 DRIVER=${FUZZ_REGRESS:-$PWD/tests/fuzz/fuzz_regress}
 TOP=${TOP_SRCDIR:-${srcdir:-.}}
@@ -28,7 +29,18 @@ names=$("$DRIVER" --list)
 for n in $names; do
 	"$DRIVER" --seeds "$n" >>"$TMP/inputs" || { echo "FAIL: seeds of $n"; fail=$((fail + 1)); }
 done
-find "$FUZZ/corpus" "$FUZZ/regress" -type f ! -name '.*' 2>/dev/null | sort >>"$TMP/inputs"
+find "$FUZZ/corpus" "$FUZZ/regress" -type f ! -name '.*' ! -name '*.gz' 2>/dev/null | sort >>"$TMP/inputs"
+for gz in $(find "$FUZZ/regress" -type f -name '*.gz' | sort); do
+	rel=${gz#"$FUZZ/regress/"}
+	out=$TMP/regress/${rel%.gz}
+	mkdir -p "$(dirname "$out")"
+	if gzip -dc "$gz" >"$out"; then
+		echo "$out" >>"$TMP/inputs"
+	else
+		echo "FAIL: cannot decompress $gz"
+		fail=$((fail + 1))
+	fi
+done
 
 for n in $names; do
 	# One driver run per harness over all inputs; it prints one line per input it finished.
@@ -37,7 +49,7 @@ for n in $names; do
 	while IFS= read -r f; do
 		line=$(grep -F -x -e "accepted $f" "$TMP/out"; grep -F -e "rejected $f: " "$TMP/out" | head -1)
 		case "$f" in
-		"$FUZZ/regress/$n/"*)
+		"$FUZZ/regress/$n/"* | "$TMP/regress/$n/"*)
 			# A former crash of this parser: a clean rejection naming file and line.
 			case "$line" in
 			"rejected $f: gaiasim: $f:"[0-9]*) pass=$((pass + 1)); echo "PASS: $n rejects $f" ;;
