@@ -439,6 +439,12 @@ static void test_errors_links(void)
 	CASE(plus("price a b -0.02"), 8, "bad price '-0.02'");
 	CASE(plus("price a b 0.02\nprice b a 0.02\nprice a b 0.03"), 10, "duplicate price a -> b (first on line 8)");
 	CASE(plus("region c eu-west-1 Ireland"), 2, "no link from region 'a' to 'c'");
+	/* The first duplicate in file order is reported, whatever the order of the pairs. */
+	CASE(plus("link b a 1M 1\nlink a b 1M 1"), 8, "duplicate link b -> a (first on line 7)");
+	CASE(plus("link a b 1M 1\nlink a b 2M 1"), 8, "duplicate link a -> b (first on line 6)");
+	/* Links in any order: the first missing pair by (source, destination) is reported. */
+	CASE(plus("region c eu-west-1 Ireland\nlink c a 1M 1\nlink b c 1M 1\nlink a c 1M 1"), 8,
+	     "no link from region 'c' to 'b'");
 }
 
 static void test_errors_groups(void)
