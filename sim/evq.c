@@ -279,10 +279,8 @@ static void dead_insert(struct evq *q, uint64_t h)
 	if ((q->dead_n + 1) * 2 > q->dead_cap)
 		dead_grow(q);
 	size_t i = dead_slot(h, q->dead_cap);
-	while (q->dead[i]) {
-		assert(q->dead[i] != h && "event cancelled twice");
+	while (q->dead[i])
 		i = (i + 1) & (q->dead_cap - 1);
-	}
 	q->dead[i] = h;
 	q->dead_n++;
 }
