@@ -67,4 +67,10 @@ void evq_cancel(struct evq *q, uint64_t handle);
 /* Number of live (not cancelled) pending entries. */
 size_t evq_size(const struct evq *q);
 
+/*
+ * Sanity check, for assert() only: heap order, sizes and handles in range, the cancelled set
+ * consistent and no larger than the entries it can discard. Returns 1 if all hold. O(n).
+ */
+int evq_check(const struct evq *q);
+
 #endif

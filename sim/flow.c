@@ -243,6 +243,7 @@ struct flow_model {
 };
 
 static void schedule_recompute(struct flow_model *m);
+static int check_recompute(const struct flow_model *m);
 static void flow_complete(struct sim *sim, void *arg);
 
 static inline struct psq_flow *psf_of(const struct flow_model *m, const struct flow *f)
@@ -1474,6 +1475,126 @@ static void recompute(struct sim *sim, void *arg)
 		comp_pull(m, grow);
 	}
 	comp_apply(m);
+	assert(check_recompute(m));
+}
+
+
+/* ---- sanity checks (for assert() only; see flow_model_check in flow.h) ---- */
+
+/* Rate of active flow f as the model stands (a processor-sharing flow has its resource's). */
+static double check_rate(const struct flow_model *m, const struct flow *f)
+{
+	if (f->psq)
+		return f->joined ? m->res[f->res[0]].psq->share : 0;
+	return f->rate;
+}
+
+/* Resource ri: its flow list, its rates against its capacity, its group. */
+static int check_res(const struct flow_model *m, int ri)
+{
+	const struct res *r = &m->res[ri];
+	double sum = 0;
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		uint32_t id = r->flows[i];
+		if (id >= m->nflows || !m->flows[id]->active)
+			return 0;
+		const struct flow *f = m->flows[id];
+		int k = 0;
+		while (k < f->nres && f->res[k] != ri)
+			k++;
+		if (k == f->nres || f->slot[k] != i)
+			return 0;
+		double rate = check_rate(m, f);
+		if (!(rate >= 0) || !isfinite(rate))
+			return 0;
+		sum += rate;
+	}
+	/* Feasible, up to the rounding of n additions. */
+	if (sum > r->cap * (1 + 1e-9) + 1e-6)
+		return 0;
+	if (r->nflows == 0 && r->load != 0)
+		return 0;
+	const struct grp *g = r->grp;
+	if (!g)
+		return 1;
+	if (g->ri != ri || g->n > r->nflows || (g->n && r->psq && !r->shared))
+		return 0;
+	for (uint32_t i = 0; i < g->n; i++) {
+		const struct gent *e = &g->h[i];
+		if (e->id >= m->nflows)
+			return 0;
+		const struct flow *f = m->flows[e->id];
+		/* A member crosses r, points back here, and has the group's one rate. */
+		if (!f->active || f->psq || f->grp != ri || f->gpos != i || f->rate != m->flows[g->h[0].id]->rate)
+			return 0;
+		if (i > 0 && gent_before(e, &g->h[(i - 1) / 2]))
+			return 0;
+		if ((e->t == SIMTIME_NEVER) != (e->h == 0) || (e->t != SIMTIME_NEVER && f->ev))
+			return 0;
+	}
+	/* The queue holds the top's completion unless the group waits to be re-armed. */
+	if (!g->dirty) {
+		int want = g->n && g->h[0].t != SIMTIME_NEVER;
+		if (want != (g->armed_h != 0))
+			return 0;
+		if (want && (g->armed_h != g->h[0].h || g->armed_t != g->h[0].t ||
+			     g->armed_id != g->h[0].id))
+			return 0;
+	}
+	return 1;
+}
+
+/* Every flow in a group, the groups covering all solved general-path flows; the queue. */
+static int check_all(const struct flow_model *m)
+{
+	size_t active = 0, grouped = 0, members = 0;
+	for (uint32_t id = 0; id < m->nflows; id++) {
+		const struct flow *f = m->flows[id];
+		if (!f->active)
+			continue;
+		active++;
+		if (f->grp >= 0)
+			grouped++;
+		if (f->grp >= 0 && (f->psq || f->grp >= m->nres))
+			return 0;
+	}
+	if (active != m->active)
+		return 0;
+	for (int ri = 0; ri < m->nres; ri++) {
+		if (!check_res(m, ri))
+			return 0;
+		if (m->res[ri].grp)
+			members += m->res[ri].grp->n;
+	}
+	return members == grouped && sim_check(m->sim);
+}
+
+/* At the end of a recompute: the resources it solved (all of them when check_full). */
+static int check_recompute(const struct flow_model *m)
+{
+	if (m->ndirty || m->nseeds || m->ntouched)
+		return 0;
+	if (m->check_full)
+		return check_all(m);
+	for (int i = 0; i < m->ncomp_res; i++)
+		if (!check_res(m, m->comp_res[i]))
+			return 0;
+	for (uint32_t i = 0; i < m->ncomp_flows; i++) {
+		const struct flow *f = m->flows[m->comp_flows[i]];
+		if (f->active && !f->psq && f->grp != f->new_grp)
+			return 0;
+	}
+	return 1;
+}
+
+int flow_model_check(const struct flow_model *m)
+{
+	return check_all(m);
+}
+
+void flow_model_check_always(struct flow_model *m, int on)
+{
+	m->check_full = on;
 }
 
 static void schedule_recompute(struct flow_model *m)

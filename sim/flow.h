@@ -65,4 +65,17 @@ size_t flow_active(const struct flow_model *m);
 /* Number of rate recomputations run (for benchmarks). */
 uint64_t flow_recomputes(const struct flow_model *m);
 
+/*
+ * Sanity check of the whole model, for assert() only (SQLite's and libevent's check style):
+ * every rate non-negative and finite; on every resource the flows' rates sum to at most its
+ * capacity (up to rounding) and its flow list matches the flows' records; every bottleneck
+ * group's heap ordered, its members crossing its resource with one common rate, and its top's
+ * completion (only it) in the event queue; the event queue's own check (sim_check). Returns 1
+ * if all hold. O(flows + resources + queue). At the end of every recompute, debug builds
+ * assert the same checks on the resources that recompute solved (O(its work)), or on the
+ * whole model after flow_model_check_always(m, 1) (tests).
+ */
+int flow_model_check(const struct flow_model *m);
+void flow_model_check_always(struct flow_model *m, int on);
+
 #endif
