@@ -11,9 +11,12 @@
  *
  * Random traffic: the list of bench_random_traffic (benchutil.h), 50 000 transfers of 10 kB to
  * 50 MB between random pairs starting at random instants over 300 s, on the ec2-11 topology
- * (loaded with topology_load, so this program links libgaia.a): as in sim/net.c, each transfer
- * crosses the source region's egress (machines x NIC), the pair's link (its bandwidth, latency
- * = half its RTT) and the destination's ingress; every host runs one
+ * (loaded with topology_load, so this program links libgaia.a): each transfer crosses the pair's
+ * link (its bandwidth, latency = half its RTT). sim/net.c also routes it through the regions'
+ * NICs (10 Gb/s), which never bind here (a region's ten links, out or in, sum to at most
+ * 1.03 Gb/s), so the max-min allocation is the same without them; SimGrid is run without them by default
+ * because with them its solver couples every flow into one system (set
+ * GAIASIM_BENCH_SIMGRID_NICS=1 to include them; see docs/benchmarks.md). Every host runs one
  * actor that posts its sends and receives at their start times (one mailbox per transfer) and
  * waits for all. Reports the CPU time (getrusage, the whole child process: platform, actors,
  * simulation) and the peak resident memory (ru_maxrss) of the run.
@@ -47,8 +50,9 @@
 
 /*
  * Write the platform XML to a fresh temporary file; returns 0 and fills path, or -1. Without
- * t, the peer platform of benchutil.h; with t, its links and latencies, and per host an egress
- * and an ingress link (machines x NIC) that every route crosses, as sim/net.c builds it.
+ * t, the peer platform of benchutil.h; with t, its links and latencies, and, when the
+ * environment has GAIASIM_BENCH_SIMGRID_NICS=1, per host an egress and an ingress link
+ * (machines x NIC) that every route crosses, as sim/net.c builds it.
  */
 static int write_platform(char *path, size_t size, const struct topology *t)
 {
@@ -65,7 +69,8 @@ static int write_platform(char *path, size_t size, const struct topology *t)
 		    "<zone id=\"world\" routing=\"Full\">\n");
 	for (int i = 0; i < BENCH_REGIONS; i++)
 		fprintf(fp, "<host id=\"r%d\" speed=\"1Gf\"/>\n", i);
-	int nics = t != NULL;
+	const char *env = getenv("GAIASIM_BENCH_SIMGRID_NICS");
+	int nics = t != NULL && env && strcmp(env, "1") == 0;
 	for (int i = 0; i < BENCH_REGIONS; i++)
 		for (int j = 0; j < BENCH_REGIONS; j++)
 			if (i != j)

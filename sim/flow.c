@@ -56,6 +56,28 @@
  *    later is remembered as it was (snap_slot).
  * The first flow that crosses such a resource and another one turns it into an ordinary
  * resource for good: every flow gets its exact bits, rate and event (O(n), once).
+ *
+ * Bottleneck groups (the general path). Every flow of a component is fixed by the popped
+ * resource r whose level it gets, its bottleneck; the flows fixed by r share one rate and, r
+ * being tight, are always re-solved together. They form r's group: a small heap of their
+ * pending completions (time, handle), of which only the top is in the simulator's queue. A
+ * recompute still re-rates each flow of the component exactly as before (flow_set_rate: the
+ * same subtraction of bits at each change of its rate, the same finish time rounded to the ns,
+ * the same handle base + position), so times, bits and the order of events at one ns are
+ * those of one event per flow; what changes is where the events wait. Re-rating k flows used
+ * to cancel k events (left in the global heap as dead entries until they surfaced) and push k
+ * new ones into a heap of every pending event; now it costs k sifts in the groups' small
+ * heaps and, per group whose top changed, one cancel and one push (grp_flush). A flow that
+ * changes bottleneck moves to the new group with its pending completion unchanged. The same
+ * handle can then be queued again after a cancel (its group's top went and came back), always
+ * with the same time and flow: evq allows exactly that. Any partition of the flows into
+ * groups would give the same order (the queue's minimum is the minimum of the groups'
+ * minima); grouping by bottleneck makes a re-rated set of flows land in few groups.
+ * Unlike the processor-sharing queue, the per-flow arithmetic stays O(1) per re-rated flow,
+ * not O(1) per group: keeping results bit-identical needs each flow's bits advanced exactly
+ * as the per-flow path does at each change of its rate, and a flow here, unlike on a LAN, can
+ * change rate without its group (it moves between groups), so there is no single log to
+ * replay; the solve is O(k log k) in the component's flows anyway.
  */
 #include "sim/flow.h"
 
@@ -1576,9 +1598,16 @@ static int check_recompute(const struct flow_model *m)
 		return 0;
 	if (m->check_full)
 		return check_all(m);
-	for (int i = 0; i < m->ncomp_res; i++)
-		if (!check_res(m, m->comp_res[i]))
+	/* Resources the component covered whole: all of it. A mixing one (crossed by flows the
+	 * recompute kept; never tight, so no group) may carry far more flows than the recompute
+	 * touched: its load against its capacity only, to keep the check within the work done. */
+	for (int i = 0; i < m->ncomp_res; i++) {
+		const struct res *r = &m->res[m->comp_res[i]];
+		if (r->c_cnt == r->nflows ? !check_res(m, m->comp_res[i])
+					  : !(r->load <= r->cap * (1 + 1e-9) + 1e-6) ||
+					    r->tight || (r->grp && r->grp->n))
 			return 0;
+	}
 	for (uint32_t i = 0; i < m->ncomp_flows; i++) {
 		const struct flow *f = m->flows[m->comp_flows[i]];
 		if (f->active && !f->psq && f->grp != f->new_grp)
