@@ -279,10 +279,8 @@ static void dead_insert(struct evq *q, uint64_t h)
 	if ((q->dead_n + 1) * 2 > q->dead_cap)
 		dead_grow(q);
 	size_t i = dead_slot(h, q->dead_cap);
-	while (q->dead[i]) {
-		assert(q->dead[i] != h && "event cancelled twice");
+	while (q->dead[i])
 		i = (i + 1) & (q->dead_cap - 1);
-	}
 	q->dead[i] = h;
 	q->dead_n++;
 }
@@ -361,4 +359,33 @@ int evq_peek(struct evq *q, struct evq_item *out)
 size_t evq_size(const struct evq *q)
 {
 	return q->n - (size_t)q->hole - q->dead_n;
+}
+
+int evq_check(const struct evq *q)
+{
+	if (q->n > q->cap || (q->hole && q->n == 0) || q->next_seq == 0)
+		return 0;
+	/* Every cancellation still has an entry to discard. */
+	if (q->dead_n > q->n - (size_t)q->hole || (q->dead_cap && q->dead_n * 2 > q->dead_cap))
+		return 0;
+	size_t dead_seen = 0;
+	for (size_t i = 0; i < q->dead_cap; i++)
+		if (q->dead[i]) {
+			dead_seen++;
+			if (q->dead[i] >= q->next_seq)
+				return 0;
+		}
+	if (dead_seen != q->dead_n)
+		return 0;
+	for (size_t i = (size_t)q->hole; i < q->n; i++) {
+		uint64_t seq = key_seq(q->heap[i].key);
+		if (seq == 0 || seq >= q->next_seq || !q->heap[i].fn)
+			return 0;
+		/* Heap order: no entry before its parent (the hole's children head subheaps). */
+		size_t parent = (i - 1) / 4;
+		if (i > 0 && !(q->hole && parent == 0) &&
+		    key_before(q->heap[i].key, q->heap[parent].key))
+			return 0;
+	}
+	return 1;
 }

@@ -44,8 +44,10 @@ uint64_t evq_push(struct evq *q, sim_time_t t, evq_fn fn, void *arg);
 uint64_t evq_reserve(struct evq *q, uint64_t n);
 
 /*
- * Schedule fn(arg) at time t under a handle from evq_reserve; returns the handle. Each
- * reserved handle may be pushed at most once (so a cancelled handle is never reused).
+ * Schedule fn(arg) at time t under a handle from evq_reserve; returns the handle. A handle
+ * is live in at most one entry at a time. It may be pushed again after being cancelled, but
+ * only with the same t, fn and arg: the cancelled set then holds it once per cancellation and
+ * each cancellation discards one of the identical entries, whichever reaches the top first.
  */
 uint64_t evq_push_handle(struct evq *q, sim_time_t t, uint64_t handle, evq_fn fn, void *arg);
 
@@ -56,12 +58,19 @@ int evq_pop(struct evq *q, struct evq_item *out);
 int evq_peek(struct evq *q, struct evq_item *out);
 
 /*
- * Cancel a pending entry by handle. Cancelling an entry that already ran or was already
- * cancelled is a programmer error (checked by assert in debug builds when detectable).
+ * Cancel a pending entry by handle. Cancelling an entry that already ran, or cancelling a
+ * handle more often than it was pushed, is a programmer error (evq_check detects a cancelled
+ * handle with no entry left in the heap).
  */
 void evq_cancel(struct evq *q, uint64_t handle);
 
 /* Number of live (not cancelled) pending entries. */
 size_t evq_size(const struct evq *q);
+
+/*
+ * Sanity check, for assert() only: heap order, sizes and handles in range, the cancelled set
+ * consistent and no larger than the entries it can discard. Returns 1 if all hold. O(n).
+ */
+int evq_check(const struct evq *q);
 
 #endif

@@ -56,6 +56,28 @@
  *    later is remembered as it was (snap_slot).
  * The first flow that crosses such a resource and another one turns it into an ordinary
  * resource for good: every flow gets its exact bits, rate and event (O(n), once).
+ *
+ * Bottleneck groups (the general path). Every flow of a component is fixed by the popped
+ * resource r whose level it gets, its bottleneck; the flows fixed by r share one rate and, r
+ * being tight, are always re-solved together. They form r's group: a small heap of their
+ * pending completions (time, handle), of which only the top is in the simulator's queue. A
+ * recompute still re-rates each flow of the component exactly as before (flow_set_rate: the
+ * same subtraction of bits at each change of its rate, the same finish time rounded to the ns,
+ * the same handle base + position), so times, bits and the order of events at one ns are
+ * those of one event per flow; what changes is where the events wait. Re-rating k flows used
+ * to cancel k events (left in the global heap as dead entries until they surfaced) and push k
+ * new ones into a heap of every pending event; now it costs k sifts in the groups' small
+ * heaps and, per group whose top changed, one cancel and one push (grp_flush). A flow that
+ * changes bottleneck moves to the new group with its pending completion unchanged. The same
+ * handle can then be queued again after a cancel (its group's top went and came back), always
+ * with the same time and flow: evq allows exactly that. Any partition of the flows into
+ * groups would give the same order (the queue's minimum is the minimum of the groups'
+ * minima); grouping by bottleneck makes a re-rated set of flows land in few groups.
+ * Unlike the processor-sharing queue, the per-flow arithmetic stays O(1) per re-rated flow,
+ * not O(1) per group: keeping results bit-identical needs each flow's bits advanced exactly
+ * as the per-flow path does at each change of its rate, and a flow here, unlike on a LAN, can
+ * change rate without its group (it moves between groups), so there is no single log to
+ * replay; the solve is O(k log k) in the component's flows anyway.
  */
 #include "sim/flow.h"
 
@@ -93,6 +115,32 @@ struct res {
 	int popped;          /* progressive filling: popped from the heap (a bottleneck) */
 	int shared;          /* 1 once a flow crossing other resources too crossed it */
 	struct psq *psq;      /* processor-sharing state while !shared (NULL before any flow) */
+	struct grp *grp;      /* flows whose bottleneck it is (NULL before the first) */
+};
+
+/* A member of a bottleneck group: a flow's pending completion, (time, handle). */
+struct gent {
+	sim_time_t t; /* completion time, ns; SIMTIME_NEVER if none (stalled or unscheduled) */
+	uint64_t h;   /* handle it runs under (orders completions at one ns) */
+	uint32_t id;  /* flow id */
+};
+
+/*
+ * Bottleneck group of a resource r: the general-path flows whose rate the last solve covering
+ * them fixed at r's level (so all have one rate), in a min-heap on (t, h). Only the heap's top
+ * has an event in the simulator's queue; a recompute that re-rates k of the group's flows
+ * costs k sifts in this small heap (entries in one array) and at most one cancel and one push
+ * in the global queue, instead of k cancels and k pushes there.
+ */
+struct grp {
+	struct gent *h;      /* heap on (t, h) */
+	uint32_t n;          /* entries */
+	uint32_t cap;        /* allocated entries */
+	int ri;              /* its resource */
+	int dirty;           /* 1 while on the model's dirty list (its top may have changed) */
+	uint32_t armed_id;   /* flow whose completion is in the queue, if armed_h */
+	uint64_t armed_h;    /* handle of that event, 0 if none */
+	sim_time_t armed_t;  /* its time, ns */
 };
 
 /* A flow completing at the earliest time of its resource, with its handle. */
@@ -144,7 +192,7 @@ struct flow {
 	double new_rate;              /* progressive filling: rate being computed */
 	double bits_left;             /* bits still to move as of t_last */
 	sim_time_t t_last;            /* time bits_left refers to, ns */
-	uint64_t ev;                  /* pending completion event, 0 if none */
+	uint64_t ev;                  /* own completion event (not through a group), 0 if none */
 	flow_done_fn done;            /* completion callback */
 	void *arg;                    /* its argument */
 	uint64_t mark;                /* stamp: in the current component */
@@ -153,8 +201,11 @@ struct flow {
 	uint8_t seeded;               /* on the seed list */
 	uint8_t psq;                  /* 1: crosses one processor-sharing resource alone */
 	uint8_t joined;               /* ps: has the share (0 from start to the recompute) */
+	int grp;                      /* bottleneck group it is in (resource id), -1 if none */
+	uint32_t gpos;                /* its position in that group's heap */
 	/* Not cleared when a record is reused (flow_alloc): set before it is read. */
 	uint64_t pos;                 /* position in the current component (handle offset) */
+	int new_grp;                  /* progressive filling: resource that fixed its rate */
 };
 
 /* What a flow on a processor-sharing resource adds (m->psf[id]); set when it joins. */
@@ -207,9 +258,14 @@ struct flow_model {
 	int psq_list_cap;        /* allocated entries */
 	uint32_t *stack;        /* scratch: heap positions to visit when choosing a completion */
 	uint32_t stack_cap;     /* allocated entries */
+	int *dirty;             /* groups whose top may have changed since they were armed */
+	int ndirty;             /* entries in dirty */
+	int dirty_cap;          /* allocated entries */
+	int check_full;         /* 1: check the whole model after each recompute (tests) */
 };
 
 static void schedule_recompute(struct flow_model *m);
+static int check_recompute(const struct flow_model *m);
 static void flow_complete(struct sim *sim, void *arg);
 
 static inline struct psq_flow *psf_of(const struct flow_model *m, const struct flow *f)
@@ -245,6 +301,9 @@ void flow_model_free(struct flow_model *m)
 	for (int i = 0; i < m->nres; i++) {
 		free(m->res[i].flows);
 		psq_free(m->res[i].psq);
+		if (m->res[i].grp)
+			free(m->res[i].grp->h);
+		free(m->res[i].grp);
 	}
 	free(m->res);
 	for (uint32_t i = 0; i < m->nflows; i += FLOW_BLOCK)
@@ -259,6 +318,7 @@ void flow_model_free(struct flow_model *m)
 	free(m->heap);
 	free(m->psq_list);
 	free(m->stack);
+	free(m->dirty);
 	free(m);
 }
 
@@ -356,16 +416,175 @@ static sim_time_t finish_time(sim_time_t now, double bits, double rate)
 	return now + d;
 }
 
-/* (Re)schedule the completion of f from its current rate under a reserved handle. */
+/* ---- bottleneck groups (see struct grp) ---- */
+
+static inline int gent_before(const struct gent *a, const struct gent *b)
+{
+	return a->t < b->t || (a->t == b->t && a->h < b->h);
+}
+
+static struct grp *grp_of(struct flow_model *m, int ri)
+{
+	struct res *r = &m->res[ri];
+	if (!r->grp) {
+		r->grp = xcalloc(1, sizeof *r->grp);
+		r->grp->ri = ri;
+	}
+	return r->grp;
+}
+
+static inline void grp_set(struct flow_model *m, struct grp *g, uint32_t i, struct gent e)
+{
+	g->h[i] = e;
+	m->flows[e.id]->gpos = i;
+}
+
+static void grp_up(struct flow_model *m, struct grp *g, uint32_t i)
+{
+	struct gent e = g->h[i];
+	while (i > 0) {
+		uint32_t parent = (i - 1) / 2;
+		if (!gent_before(&e, &g->h[parent]))
+			break;
+		grp_set(m, g, i, g->h[parent]);
+		i = parent;
+	}
+	grp_set(m, g, i, e);
+}
+
+static void grp_down(struct flow_model *m, struct grp *g, uint32_t i)
+{
+	struct gent e = g->h[i];
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= g->n)
+			break;
+		if (c + 1 < g->n && gent_before(&g->h[c + 1], &g->h[c]))
+			c++;
+		if (!gent_before(&g->h[c], &e))
+			break;
+		grp_set(m, g, i, g->h[c]);
+		i = c;
+	}
+	grp_set(m, g, i, e);
+}
+
+/* Group ri's top may have changed: arm it at the next recompute's end. */
+static void grp_mark(struct flow_model *m, struct grp *g)
+{
+	if (g->dirty)
+		return;
+	g->dirty = 1;
+	if (m->ndirty == m->dirty_cap) {
+		m->dirty_cap = m->dirty_cap ? 2 * m->dirty_cap : 64;
+		m->dirty = xreallocarray(m->dirty, (size_t)m->dirty_cap, sizeof *m->dirty);
+	}
+	m->dirty[m->ndirty++] = g->ri;
+}
+
+/* Put f, with pending completion e, into the group of resource ri. */
+static void grp_insert(struct flow_model *m, int ri, struct flow *f, struct gent e)
+{
+	struct grp *g = grp_of(m, ri);
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 8;
+		g->h = xreallocarray(g->h, g->cap, sizeof *g->h);
+	}
+	f->grp = ri;
+	g->h[g->n] = e;
+	grp_up(m, g, g->n++);
+}
+
+/* Take f out of its group; returns its entry. */
+static struct gent grp_remove(struct flow_model *m, struct flow *f)
+{
+	struct grp *g = m->res[f->grp].grp;
+	uint32_t i = f->gpos;
+	assert(i < g->n && g->h[i].id == f->id);
+	struct gent e = g->h[i];
+	f->grp = -1;
+	struct gent last = g->h[--g->n];
+	if (i < g->n) {
+		grp_set(m, g, i, last);
+		grp_down(m, g, i);
+		grp_up(m, g, m->flows[last.id]->gpos);
+	}
+	return e;
+}
+
+/* Move f into the group of resource ri, keeping its pending completion. */
+static void grp_move(struct flow_model *m, struct flow *f, int ri)
+{
+	struct gent e = { SIMTIME_NEVER, 0, f->id };
+	if (f->grp >= 0) {
+		grp_mark(m, m->res[f->grp].grp);
+		e = grp_remove(m, f);
+	}
+	grp_insert(m, ri, f, e);
+	grp_mark(m, m->res[ri].grp);
+}
+
+static void grp_fire(struct sim *sim, void *arg);
+
+/* Make the queue hold exactly the completion of g's top (none if it has none). */
+static void grp_arm(struct flow_model *m, struct grp *g)
+{
+	const struct gent *top = g->n ? &g->h[0] : NULL;
+	int want = top && top->t != SIMTIME_NEVER;
+	if (g->armed_h) {
+		if (want && g->armed_h == top->h && g->armed_t == top->t && g->armed_id == top->id)
+			return;
+		sim_cancel(m->sim, g->armed_h);
+		g->armed_h = 0;
+	}
+	if (!want)
+		return;
+	/* The handle may have been pushed and cancelled before, always with this time and
+	 * flow (a flow's handle changes whenever its time does): the queue allows that. */
+	sim_at_handle(m->sim, top->t, top->h, grp_fire, m->flows[top->id]);
+	g->armed_h = top->h;
+	g->armed_t = top->t;
+	g->armed_id = top->id;
+}
+
+/* Arm every group marked since the last flush. */
+static void grp_flush(struct flow_model *m)
+{
+	for (int i = 0; i < m->ndirty; i++) {
+		struct grp *g = m->res[m->dirty[i]].grp;
+		g->dirty = 0;
+		grp_arm(m, g);
+	}
+	m->ndirty = 0;
+}
+
+/* The completion of a group's top is due. */
+static void grp_fire(struct sim *sim, void *arg)
+{
+	struct flow *f = arg;
+	struct grp *g = f->m->res[f->grp].grp;
+	assert(g->armed_h && g->armed_id == f->id && g->h[0].id == f->id);
+	g->armed_h = 0;
+	flow_complete(sim, f);
+}
+
+/* (Re)schedule the completion of f (in a group) from its current rate under a reserved handle. */
 static void flow_reschedule(struct flow_model *m, struct flow *f, sim_time_t now,
 			    uint64_t handle)
 {
 	if (f->ev)
-		sim_cancel(m->sim, f->ev);
+		sim_cancel(m->sim, f->ev); /* its own event from processor-sharing days */
 	f->ev = 0;
 	sim_time_t t = finish_time(now, f->bits_left, f->rate);
-	if (t != SIMTIME_NEVER)
-		f->ev = sim_at_handle(m->sim, t, handle, flow_complete, f);
+	struct grp *g = m->res[f->grp].grp;
+	uint32_t i = f->gpos;
+	struct gent old = g->h[i];
+	g->h[i] = (struct gent){ t, t != SIMTIME_NEVER ? handle : 0, f->id };
+	if (gent_before(&g->h[i], &old))
+		grp_up(m, g, i);
+	else
+		grp_down(m, g, i);
+	grp_mark(m, g);
 }
 
 /* ---- processor-sharing resources (see the top of the file) ---- */
@@ -796,6 +1015,7 @@ static struct flow *flow_alloc(struct flow_model *m)
 	memset(f, 0, offsetof(struct flow, pos));
 	f->m = m;
 	f->id = id;
+	f->grp = -1;
 	return f;
 }
 
@@ -912,6 +1132,9 @@ static void flow_complete(struct sim *sim, void *arg)
 		f->psq = 0;
 	}
 	f->ev = 0;
+	int gri = f->grp;
+	if (gri >= 0)
+		grp_remove(m, f);
 	flow_set_rate(m, f, 0, sim_now(sim));
 	f->bits_left = 0;
 	/* Only a tight resource's other flows may speed up: f was not the bottleneck of anyone
@@ -936,6 +1159,9 @@ static void flow_complete(struct sim *sim, void *arg)
 	 * the recompute this one triggers). */
 	if (psq_res >= 0 && m->res[psq_res].nflows)
 		psq_arm(m, psq_res);
+	/* Likewise the next completion of its group. */
+	if (gri >= 0)
+		grp_arm(m, m->res[gri].grp);
 	/* f stays allocated (ids are reused); the callback may start new flows. */
 	f->done(m->sim, f->arg);
 }
@@ -1102,9 +1328,10 @@ static void comp_close(struct flow_model *m, uint32_t *done)
 }
 
 /* Fix flow f at `level`; its other resources still in the heap give that much away. */
-static void wf_fix(struct flow_model *m, struct flow *f, double level)
+static void wf_fix(struct flow_model *m, struct flow *f, double level, int by)
 {
 	f->fixed = 1;
+	f->new_grp = by;
 	f->new_rate = level;
 	for (int k = 0; k < f->nres; k++) {
 		struct res *q = &m->res[f->res[k]];
@@ -1189,7 +1416,7 @@ static int wf_solve(struct flow_model *m)
 		for (uint32_t i = 0; i < r->nflows; i++) {
 			struct flow *f = m->flows[r->flows[i]];
 			if (!f->fixed)
-				wf_fix(m, f, level);
+				wf_fix(m, f, level, ri);
 		}
 	}
 	for (int i = 0; i < m->ncomp_res; i++) {
@@ -1215,6 +1442,8 @@ static void comp_apply(struct flow_model *m)
 			continue;
 		}
 		assert(f->fixed && f->new_rate >= 0);
+		if (f->grp != f->new_grp)
+			grp_move(m, f, f->new_grp);
 		if (f->new_rate != f->rate) {
 			flow_set_rate(m, f, f->new_rate, now);
 			flow_reschedule(m, f, now, base + f->pos);
@@ -1232,6 +1461,7 @@ static void comp_apply(struct flow_model *m)
 	}
 	for (int i = 0; i < m->nps_list; i++)
 		psq_end(m, m->psq_list[i]);
+	grp_flush(m);
 }
 
 static void recompute(struct sim *sim, void *arg)
@@ -1267,6 +1497,133 @@ static void recompute(struct sim *sim, void *arg)
 		comp_pull(m, grow);
 	}
 	comp_apply(m);
+	assert(check_recompute(m));
+}
+
+
+/* ---- sanity checks (for assert() only; see flow_model_check in flow.h) ---- */
+
+/* Rate of active flow f as the model stands (a processor-sharing flow has its resource's). */
+static double check_rate(const struct flow_model *m, const struct flow *f)
+{
+	if (f->psq)
+		return f->joined ? m->res[f->res[0]].psq->share : 0;
+	return f->rate;
+}
+
+/* Resource ri: its flow list, its rates against its capacity, its group. */
+static int check_res(const struct flow_model *m, int ri)
+{
+	const struct res *r = &m->res[ri];
+	double sum = 0;
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		uint32_t id = r->flows[i];
+		if (id >= m->nflows || !m->flows[id]->active)
+			return 0;
+		const struct flow *f = m->flows[id];
+		int k = 0;
+		while (k < f->nres && f->res[k] != ri)
+			k++;
+		if (k == f->nres || f->slot[k] != i)
+			return 0;
+		double rate = check_rate(m, f);
+		if (!(rate >= 0) || !isfinite(rate))
+			return 0;
+		sum += rate;
+	}
+	/* Feasible, up to the rounding of n additions. */
+	if (sum > r->cap * (1 + 1e-9) + 1e-6)
+		return 0;
+	if (r->nflows == 0 && r->load != 0)
+		return 0;
+	const struct grp *g = r->grp;
+	if (!g)
+		return 1;
+	if (g->ri != ri || g->n > r->nflows || (g->n && r->psq && !r->shared))
+		return 0;
+	for (uint32_t i = 0; i < g->n; i++) {
+		const struct gent *e = &g->h[i];
+		if (e->id >= m->nflows)
+			return 0;
+		const struct flow *f = m->flows[e->id];
+		/* A member crosses r, points back here, and has the group's one rate. */
+		if (!f->active || f->psq || f->grp != ri || f->gpos != i || f->rate != m->flows[g->h[0].id]->rate)
+			return 0;
+		if (i > 0 && gent_before(e, &g->h[(i - 1) / 2]))
+			return 0;
+		if ((e->t == SIMTIME_NEVER) != (e->h == 0) || (e->t != SIMTIME_NEVER && f->ev))
+			return 0;
+	}
+	/* The queue holds the top's completion unless the group waits to be re-armed. */
+	if (!g->dirty) {
+		int want = g->n && g->h[0].t != SIMTIME_NEVER;
+		if (want != (g->armed_h != 0))
+			return 0;
+		if (want && (g->armed_h != g->h[0].h || g->armed_t != g->h[0].t ||
+			     g->armed_id != g->h[0].id))
+			return 0;
+	}
+	return 1;
+}
+
+/* Every flow in a group, the groups covering all solved general-path flows; the queue. */
+static int check_all(const struct flow_model *m)
+{
+	size_t active = 0, grouped = 0, members = 0;
+	for (uint32_t id = 0; id < m->nflows; id++) {
+		const struct flow *f = m->flows[id];
+		if (!f->active)
+			continue;
+		active++;
+		if (f->grp >= 0)
+			grouped++;
+		if (f->grp >= 0 && (f->psq || f->grp >= m->nres))
+			return 0;
+	}
+	if (active != m->active)
+		return 0;
+	for (int ri = 0; ri < m->nres; ri++) {
+		if (!check_res(m, ri))
+			return 0;
+		if (m->res[ri].grp)
+			members += m->res[ri].grp->n;
+	}
+	return members == grouped && sim_check(m->sim);
+}
+
+/* At the end of a recompute: the resources it solved (all of them when check_full). */
+static int check_recompute(const struct flow_model *m)
+{
+	if (m->ndirty || m->nseeds || m->ntouched)
+		return 0;
+	if (m->check_full)
+		return check_all(m);
+	/* Resources the component covered whole: all of it. A mixing one (crossed by flows the
+	 * recompute kept; never tight, so no group) may carry far more flows than the recompute
+	 * touched: its load against its capacity only, to keep the check within the work done. */
+	for (int i = 0; i < m->ncomp_res; i++) {
+		const struct res *r = &m->res[m->comp_res[i]];
+		if (r->c_cnt == r->nflows ? !check_res(m, m->comp_res[i])
+					  : !(r->load <= r->cap * (1 + 1e-9) + 1e-6) ||
+					    r->tight || (r->grp && r->grp->n))
+			return 0;
+	}
+	for (uint32_t i = 0; i < m->ncomp_flows; i++) {
+		const struct flow *f = m->flows[m->comp_flows[i]];
+		if (f->active && !f->psq && f->grp != f->new_grp)
+			return 0;
+	}
+	return 1;
+}
+
+int flow_model_check(const struct flow_model *m)
+{
+	return check_all(m);
+}
+
+void flow_model_check_always(struct flow_model *m, int on)
+{
+	m->check_full = on;
 }
 
 static void schedule_recompute(struct flow_model *m)

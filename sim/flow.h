@@ -13,11 +13,22 @@
  * Cost: a start or end re-solves only the flows coupled to it through resources that are
  * bottlenecks of the current allocation (or that the change saturates; see sim/flow.c), in
  * O(k log k) for k such flows and resources: a resource with spare capacity (an egress that
- * is not full) does not couple the flows behind it. A resource whose flows never cross
- * another resource (a LAN) is served as one processor-sharing queue: a start or end there
- * costs O(log n) for its n flows, plus an exact replay of the rate changes a flow lived
- * through (a subtraction each) when it completes; results are identical to the general path.
- * Memory: ~210 bytes per flow, ~120 bytes per resource plus 4 bytes per flow crossing it; a
+ * is not full) does not couple the flows behind it. The flows whose rate one bottleneck sets
+ * form a group holding their completions in a small heap (g flows): re-rating them costs
+ * O(log g) each there and one event-queue update per group whose earliest completion changed,
+ * not a cancelled and a new event per flow. A resource whose flows never cross another
+ * resource (a LAN) is served as one processor-sharing queue: a start or end there costs
+ * O(log n) for its n flows, plus an exact replay of the rate changes a flow lived through (a
+ * subtraction each) when it completes. Results are identical to one event per flow.
+ *
+ * Memory per flow in flight: its record (160 bytes), its processor-sharing part (64, kept for
+ * every flow), 20 in the model's id and scratch arrays, 4 per resource crossed, and 24 for its
+ * entry in its bottleneck group: about 280 bytes for a WAN flow (3 resources), up to twice
+ * that in arrays that have just doubled. The event queue holds one 32-byte event per group
+ * instead of one per flow (plus the caller's own events, such as sim/net.c's latency). Measured
+ * by bench_flow (resident memory growth over flows in flight, closed loop through sim/net.c,
+ * events included): see docs/benchmarks.md; the target is <= 1 KiB per flow. Per resource: 136
+ * bytes plus 4 per flow crossing it, and a 48-byte group once it has been a bottleneck; a
  * processor-sharing resource adds 4 bytes per flow and 24 bytes per change of its flows' rate
  * since its oldest flow started.
  */
@@ -64,5 +75,18 @@ double flow_bytes_left(struct flow_model *m, uint32_t id);
 size_t flow_active(const struct flow_model *m);
 /* Number of rate recomputations run (for benchmarks). */
 uint64_t flow_recomputes(const struct flow_model *m);
+
+/*
+ * Sanity check of the whole model, for assert() only (SQLite's and libevent's check style):
+ * every rate non-negative and finite; on every resource the flows' rates sum to at most its
+ * capacity (up to rounding) and its flow list matches the flows' records; every bottleneck
+ * group's heap ordered, its members crossing its resource with one common rate, and its top's
+ * completion (only it) in the event queue; the event queue's own check (sim_check). Returns 1
+ * if all hold. O(flows + resources + queue). At the end of every recompute, debug builds
+ * assert the same checks on the resources that recompute solved (O(its work)), or on the
+ * whole model after flow_model_check_always(m, 1) (tests).
+ */
+int flow_model_check(const struct flow_model *m);
+void flow_model_check_always(struct flow_model *m, int on);
 
 #endif

@@ -96,6 +96,11 @@ size_t sim_pending(const struct sim *sim)
 	return evq_size(sim->q);
 }
 
+int sim_check(const struct sim *sim)
+{
+	return evq_check(sim->q);
+}
+
 uint64_t sim_events_run(const struct sim *sim)
 {
 	return sim->events_run;

@@ -28,7 +28,8 @@ uint64_t sim_after(struct sim *sim, sim_time_t delay, evq_fn fn, void *arg);
 /*
  * Reserve n consecutive handles now (returns the first) for sim_at_handle: an event scheduled
  * later under one of them runs, among events at its time, where an event scheduled at the
- * moment of the reservation would have run. Each handle may be scheduled at most once.
+ * moment of the reservation would have run. A handle is pending at most once at a time; it
+ * may be scheduled again after sim_cancel only with the same time, fn and arg (evq.h).
  */
 uint64_t sim_reserve(struct sim *sim, uint64_t n);
 /* Schedule fn(sim, arg) at absolute time `at` (>= now) under a reserved handle; returns it. */
@@ -48,5 +49,8 @@ void sim_stop(struct sim *sim);
 size_t sim_pending(const struct sim *sim);
 /* Total events run since creation. */
 uint64_t sim_events_run(const struct sim *sim);
+
+/* Sanity check of the event queue, for assert() only (evq_check). */
+int sim_check(const struct sim *sim);
 
 #endif

@@ -347,6 +347,35 @@ static void test_growth(void)
 	evq_free(q);
 }
 
+/*
+ * A reserved handle pushed, cancelled and pushed again with the same time, fn and arg (as the
+ * flow model's bottleneck groups do): each cancellation discards one identical entry, so the
+ * event pops exactly once per push not cancelled, in its place among the others.
+ */
+static void test_repush_cancelled(void)
+{
+	struct evq *q = evq_new();
+	int x = 0;
+	uint64_t h = evq_reserve(q, 1);
+	evq_push(q, 5, fn_a, NULL); /* handle h + 1: after h among events at time 5 */
+	evq_push_handle(q, 5, h, fn_a, &x);
+	evq_cancel(q, h);
+	evq_push_handle(q, 5, h, fn_a, &x);
+	evq_cancel(q, h);
+	evq_push_handle(q, 5, h, fn_a, &x);
+	CU_ASSERT(evq_check(q));
+	CU_ASSERT_EQUAL(evq_size(q), 2);
+	struct evq_item it;
+	CU_ASSERT(evq_pop(q, &it));
+	CU_ASSERT(it.seq == h && it.arg == &x && it.time == 5);
+	CU_ASSERT(evq_check(q));
+	CU_ASSERT(evq_pop(q, &it));
+	CU_ASSERT(it.seq == h + 1 && it.arg == NULL);
+	CU_ASSERT(!evq_pop(q, &it));
+	CU_ASSERT(evq_check(q));
+	evq_free(q);
+}
+
 int main(void)
 {
 	static const struct testutil_case cases[] = {
@@ -359,6 +388,7 @@ int main(void)
 		{ "interleaved vs reference (monotone)", test_interleaved_monotone },
 		{ "interleaved vs reference (any time)", test_interleaved_any },
 		{ "growth", test_growth },
+		{ "cancelled handle pushed again", test_repush_cancelled },
 		{ NULL, NULL },
 	};
 	testutil_suite("evq", cases);

@@ -8,6 +8,7 @@
 #include "sim/flow.h"
 #include "lib/rng.h"
 #include "sim/sim.h"
+#include "tests/maxmin_ref.h"
 #include "tests/testutil.h"
 
 #define MBIT 1e6
@@ -34,6 +35,7 @@ static void test_single(void)
 {
 	struct sim *sim = sim_new(1);
 	struct flow_model *m = flow_model_new(sim);
+	flow_model_check_always(m, 1);
 	int r = flow_resource_new(m, 100 * MBIT);
 	struct rec a = { -1 };
 	flow_start(m, &r, 1, 1e6, on_done, &a);
@@ -54,6 +56,7 @@ static void test_shared_egress(void)
 {
 	struct sim *sim = sim_new(1);
 	struct flow_model *m = flow_model_new(sim);
+	flow_model_check_always(m, 1);
 	int E = flow_resource_new(m, 100 * MBIT);
 	int L1 = flow_resource_new(m, 80 * MBIT);
 	int L2 = flow_resource_new(m, 30 * MBIT);
@@ -81,6 +84,7 @@ static void test_moving_bottleneck(void)
 {
 	struct sim *sim = sim_new(1);
 	struct flow_model *m = flow_model_new(sim);
+	flow_model_check_always(m, 1);
 	int X = flow_resource_new(m, 10 * MBIT);
 	int Y = flow_resource_new(m, 12 * MBIT);
 	struct rec a = { -1 }, b = { -1 }, c = { -1 };
@@ -110,6 +114,7 @@ static void test_three_levels(void)
 {
 	struct sim *sim = sim_new(1);
 	struct flow_model *m = flow_model_new(sim);
+	flow_model_check_always(m, 1);
 	int R1 = flow_resource_new(m, 12 * MBIT);
 	int R2 = flow_resource_new(m, 20 * MBIT);
 	int R3 = flow_resource_new(m, 3 * MBIT);
@@ -155,6 +160,7 @@ static void test_capacity_change(void)
 {
 	struct sim *sim = sim_new(1);
 	struct flow_model *m = flow_model_new(sim);
+	flow_model_check_always(m, 1);
 	int r = flow_resource_new(m, 100 * MBIT);
 	struct rec a = { -1 };
 	flow_start(m, &r, 1, 80e6 / 8, on_done, &a);
@@ -180,6 +186,7 @@ static void test_zero_and_equal(void)
 {
 	struct sim *sim = sim_new(1);
 	struct flow_model *m = flow_model_new(sim);
+	flow_model_check_always(m, 1);
 	int r = flow_resource_new(m, 40 * MBIT);
 	struct rec z = { -1 }, x[4];
 	flow_start(m, &r, 1, 0, on_done, &z);
@@ -201,52 +208,7 @@ static void test_zero_and_equal(void)
 #define RN_RES 8
 #define RN_FLOWS 24
 
-/* Textbook progressive filling: all unfrozen flows grow together by the largest step that
- * keeps every resource within capacity; flows on a saturated resource freeze. */
-static void reference_maxmin(int nres, const double *cap, int nflows, const int nr[],
-                             int res[][3], const int *alive, double *rate)
-{
-	int frozen[RN_FLOWS] = { 0 };
-	for (int f = 0; f < nflows; f++) {
-		rate[f] = 0;
-		frozen[f] = !alive[f];
-	}
-	for (;;) {
-		double step = INFINITY;
-		int any = 0;
-		for (int r = 0; r < nres; r++) {
-			double used = 0;
-			int n = 0;
-			for (int f = 0; f < nflows; f++)
-				for (int k = 0; k < nr[f]; k++)
-					if (alive[f] && res[f][k] == r) {
-						used += rate[f];
-						n += !frozen[f];
-					}
-			if (n > 0 && (cap[r] - used) / n < step)
-				step = (cap[r] - used) / n;
-		}
-		for (int f = 0; f < nflows; f++)
-			if (!frozen[f]) {
-				rate[f] += step;
-				any = 1;
-			}
-		if (!any)
-			return;
-		for (int r = 0; r < nres; r++) {
-			double used = 0;
-			for (int f = 0; f < nflows; f++)
-				for (int k = 0; k < nr[f]; k++)
-					if (alive[f] && res[f][k] == r)
-						used += rate[f];
-			if (used >= cap[r] * (1 - 1e-12))
-				for (int f = 0; f < nflows; f++)
-					for (int k = 0; k < nr[f]; k++)
-						if (alive[f] && res[f][k] == r)
-							frozen[f] = 1;
-		}
-	}
-}
+/* reference_maxmin: tests/maxmin_ref.h (shared with test_flow_groups). */
 
 static void test_random_vs_reference(void)
 {
@@ -255,6 +217,7 @@ static void test_random_vs_reference(void)
 	for (int trial = 0; trial < 200; trial++) {
 		struct sim *sim = sim_new(1);
 		struct flow_model *m = flow_model_new(sim);
+		flow_model_check_always(m, 1);
 		double cap[RN_RES];
 		for (int r = 0; r < RN_RES; r++) {
 			cap[r] = (1 + (double)rng_below(&rng, 100)) * MBIT;
@@ -329,6 +292,7 @@ static void test_egress_saturates(void)
 {
 	struct sim *sim = sim_new(1);
 	struct flow_model *m = flow_model_new(sim);
+	flow_model_check_always(m, 1);
 	int E = flow_resource_new(m, 100 * MBIT);
 	int L1 = flow_resource_new(m, 60 * MBIT);
 	int L2 = flow_resource_new(m, 30 * MBIT);
@@ -363,6 +327,7 @@ static void test_flows_per_link(void)
 {
 	struct sim *sim = sim_new(1);
 	struct flow_model *m = flow_model_new(sim);
+	flow_model_check_always(m, 1);
 	int E = flow_resource_new(m, 1000 * MBIT);
 	int L1 = flow_resource_new(m, 90 * MBIT);
 	int L2 = flow_resource_new(m, 40 * MBIT);
@@ -460,6 +425,7 @@ static void test_random_benchmark_shape(void)
 	for (int trial = 0; trial < 150 && failures < 5; trial++) {
 		struct sim *sim = sim_new(1);
 		struct flow_model *m = flow_model_new(sim);
+		flow_model_check_always(m, 1);
 		double cap[BN_RES];
 		for (int r = 0; r < BN_REG * BN_REG; r++)
 			cap[r] = (1 + (double)rng_below(&rng, 100)) * MBIT;
@@ -572,6 +538,7 @@ static void test_random_dynamic(void)
 	for (int trial = 0; trial < 150 && failures < 5; trial++) {
 		struct sim *sim = sim_new(1);
 		struct flow_model *m = flow_model_new(sim);
+		flow_model_check_always(m, 1);
 		enum { NRES = 10 };
 		double cap[BN_RES];
 		for (int r = 0; r < NRES; r++) {

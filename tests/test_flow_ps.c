@@ -60,6 +60,7 @@ static void test_together_closed_form(void)
 	const double C = 1000 * MBIT;
 	struct sim *sim = sim_new(1);
 	struct flow_model *m = flow_model_new(sim);
+	flow_model_check_always(m, 1);
 	int r = flow_resource_new(m, C);
 	static struct rec rec[N];
 	int counter = 0;
@@ -96,6 +97,7 @@ static void test_staggered_by_hand(void)
 {
 	struct sim *sim = sim_new(1);
 	struct flow_model *m = flow_model_new(sim);
+	flow_model_check_always(m, 1);
 	int r = flow_resource_new(m, 100 * MBIT);
 	int counter = 0;
 	struct rec a = { -1, -1, &counter }, b = { -1, -1, &counter }, d = { -1, -1, &counter };
@@ -204,6 +206,7 @@ static void test_random_vs_reference(void)
 		static const double sizes[] = { 8e3, 8e3, 1e6, 1e6, 4e6, 1.6e7, 3.3e7, 1e8 };
 		struct sim *sim = sim_new(1);
 		struct flow_model *m = flow_model_new(sim);
+		flow_model_check_always(m, 1);
 		int r = flow_resource_new(m, C);
 		int counter = 0;
 		sim_time_t at = 0;
@@ -246,6 +249,7 @@ static void test_tie_order(void)
 {
 	struct sim *sim = sim_new(1);
 	struct flow_model *m = flow_model_new(sim);
+	flow_model_check_always(m, 1);
 	int r = flow_resource_new(m, 80 * MBIT);
 	int counter = 0;
 	struct rec x[8];
@@ -293,6 +297,7 @@ static void test_capacity_and_stall(void)
 {
 	struct sim *sim = sim_new(1);
 	struct flow_model *m = flow_model_new(sim);
+	flow_model_check_always(m, 1);
 	int r = flow_resource_new(m, 40 * MBIT);
 	int counter = 0;
 	struct rec x[5];
@@ -330,6 +335,7 @@ static void test_switch_to_per_flow(void)
 {
 	struct sim *sim = sim_new(1);
 	struct flow_model *m = flow_model_new(sim);
+	flow_model_check_always(m, 1);
 	int L = flow_resource_new(m, 100 * MBIT);
 	int W = flow_resource_new(m, 10 * MBIT);
 	int counter = 0;
