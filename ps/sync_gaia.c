@@ -74,7 +74,8 @@ static void *parse(const char *arg, struct runcfg *cfg)
 	const char *local;
 	static const char *const applies[] = { "immediate", "significant", NULL };
 	static const char *const onoff[] = { "off", "on", NULL };
-	static const char *const schedules[] = { "constant", "sqrt", "lr", "adaptive", NULL };
+	static const char *const schedules[] = { "constant", "sqrt", "lr", "adaptive", "sqrt_epoch",
+	                                          NULL };
 	int sch;
 	if (arg) {
 		diag_error("sync model 'gaia' takes its parameters from gaia.* keys, not 'gaia:%s'", arg);
@@ -84,7 +85,8 @@ static void *parse(const char *arg, struct runcfg *cfg)
 	if (runcfg_string(cfg, "gaia.local", "bsp", &local) < 0 ||
 	    runcfg_int(cfg, "gaia.slack", 0, 0, 1000000, &p->slack) < 0 ||
 	    runcfg_double(cfg, "gaia.threshold", 0.01, 0, 1e6, &p->sig.v) < 0 ||
-	    runcfg_choice(cfg, "gaia.schedule", "sqrt", schedules, &sch) < 0 ||
+	    runcfg_choice(cfg, "gaia.schedule", "lr", schedules, &sch) < 0 ||
+	    runcfg_int(cfg, "gaia.clocks_per_epoch", 0, 0, INT64_MAX, &p->sig.clocks_per_epoch) < 0 ||
 	    runcfg_int(cfg, "gaia.flush_every", 0, 0, INT64_MAX, &p->sig.flush_every) < 0 ||
 	    runcfg_double(cfg, "gaia.budget_bps", p->sig.budget_bps, 0, 1e15, &p->sig.budget_bps) < 0 ||
 	    runcfg_choice(cfg, "gaia.apply", "immediate", applies, &p->apply) < 0 ||
@@ -93,6 +95,13 @@ static void *parse(const char *arg, struct runcfg *cfg)
 	    runcfg_choice(cfg, "gaia.hubs", "off", onoff, &p->hubs) < 0)
 		goto fail;
 	p->sig.schedule = (enum sig_schedule)sigfilter_schedule_parse(schedules[sch]);
+	if (p->sig.schedule == SIG_SQRT_EPOCH && p->sig.clocks_per_epoch < 1) {
+		long line;
+		const char *where = runcfg_where(cfg, "gaia.schedule", &line);
+		diag_at(where, line, "gaia.schedule = sqrt_epoch needs gaia.clocks_per_epoch >= 1 "
+		        "(the workload's clocks per epoch; MF: ceil(1 / mf.batch_fraction))");
+		goto fail;
+	}
 	if (!strcmp(local, "bsp")) {
 		p->local_staleness = 0;
 	} else if (!strncmp(local, "ssp:", 4) && parse_int64(local + 4, &p->local_staleness) == 0 &&
