@@ -69,6 +69,7 @@ int sigfilter_schedule_parse(const char *s);
  * value, at which single-clock updates are counted (0.01%, 0.05%, 0.1%, 0.5%, 1%, 5%, 10%).
  */
 #define SIG_NLEVELS 7
+#define SIG_LEVEL_1PCT 4 /* index of 1% (the paper's level) in sigfilter_levels */
 extern const double sigfilter_levels[SIG_NLEVELS];
 
 /*

@@ -194,7 +194,7 @@ static void test_count_levels(void)
 	CU_ASSERT_EQUAL(updates, 8);
 	CU_ASSERT_EQUAL(below[0], 2);
 	CU_ASSERT_EQUAL(below[1], 4);
-	CU_ASSERT_DOUBLE_EQUAL(sigfilter_levels[4], 0.01, 0); /* the paper's 1% */
+	CU_ASSERT_DOUBLE_EQUAL(sigfilter_levels[SIG_LEVEL_1PCT], 0.01, 0); /* the paper's 1% */
 }
 
 static void test_lr(void)
