@@ -1051,6 +1051,65 @@ static void test_gaia_barrier_window_slack2(void)
 	run_free(r);
 }
 
+/*
+ * The paper's significance statistic on known updates. Every worker adds `delta` to each of
+ * the row_len values of its own row every clock; the model starts at all ones, so at its
+ * clock boundary for clock c a shard sees, per value of each of its workers' rows, the update
+ * delta and the value 1 + c x delta (every earlier update of that row applied: the worker's
+ * own region under gaia, the one global model under bsp). So the ratio is
+ * delta / (1 + c delta), within (delta / (1 + 9 delta), delta] over 10 clocks:
+ *  - delta 0.003: 0.29% .. 0.3%: below 0.5%, 1%, 5%, 10%, not 0.01%, 0.05%, 0.1% (first level 3)
+ *  - delta 0.0002: 0.0199% .. 0.02%: below every level from 0.05% (first level 1)
+ * Per clock: 4 workers x row_len 3 = 12 updates in all; gaia: 6 per region (its 2 workers'
+ * rows). async sums no clock and counts nothing.
+ */
+static void sig_case(const char *sync, double delta, int first)
+{
+	enum { C = 10, RL = 3 };
+	struct setup su = {
+		.topo = "two.topo", .machines = 2, .sync = sync, .clocks = C, .delta = delta,
+		.row_len = RL, .drain = 1,
+	};
+	struct run *r = run_new(&su);
+	size_t n;
+	const struct ps_sig_rec *sr = cluster_sig_recs(r->c, &n);
+	uint64_t upd[C] = { 0 }, below[C][SIG_NLEVELS] = { { 0 } };
+	for (size_t i = 0; i < n; i++) {
+		CU_ASSERT_FATAL(sr[i].clock >= 0 && sr[i].clock < C);
+		if (!strcmp(sync, "gaia"))
+			CU_ASSERT_EQUAL(sr[i].updates, 2 * RL); /* a region's 2 workers' rows */
+		upd[sr[i].clock] += sr[i].updates;
+		for (int l = 0; l < SIG_NLEVELS; l++)
+			below[sr[i].clock][l] += sr[i].below[l];
+	}
+	for (int c = 0; c < C; c++) {
+		CU_ASSERT_EQUAL(upd[c], 4 * RL);
+		for (int l = 0; l < SIG_NLEVELS; l++)
+			CU_ASSERT_EQUAL(below[c][l], l >= first ? 4 * RL : 0);
+	}
+	const struct ps_stats *st = cluster_stats(r->c);
+	CU_ASSERT_EQUAL(st->sig_updates, (uint64_t)C * 4 * RL);
+	CU_ASSERT_EQUAL(st->sig_below[SIG_LEVEL_1PCT], (uint64_t)C * 4 * RL);
+	run_free(r);
+}
+
+static void test_significance_counts(void)
+{
+	sig_case("gaia", 0.003, 3);
+	sig_case("bsp", 0.003, 3);
+	sig_case("gaia", 0.0002, 1);
+	sig_case("bsp", 0.0002, 1);
+	/* async: pushes are applied on receipt, no clock sum: nothing counted */
+	struct setup su = { .topo = "two.topo", .machines = 2, .sync = "async", .clocks = 5,
+	                    .delta = 0.003, .drain = 1 };
+	struct run *r = run_new(&su);
+	size_t n;
+	cluster_sig_recs(r->c, &n);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(cluster_stats(r->c)->sig_updates, 0);
+	run_free(r);
+}
+
 /* ---- determinism ---- */
 
 static void same_runs(const struct run *a, const struct run *b)
@@ -1138,6 +1197,7 @@ int main(void)
 		{ "gaia: barrier window rule", test_gaia_barrier_window_rule },
 		{ "gaia: barrier, fast region ahead, slack 0", test_gaia_barrier_ahead_slack0 },
 		{ "gaia: barrier window, slack 2", test_gaia_barrier_window_slack2 },
+		{ "significance counts on known updates (gaia, bsp, async)", test_significance_counts },
 		{ "determinism", test_determinism },
 		{ NULL, NULL },
 	};
