@@ -3,12 +3,13 @@
  * The per-node code (ps/ps.c and the sync models) reports events through a `const struct
  * observer_ops` table: a worker finished a clock or stopped, a shard's clock advanced, a
  * message was sent or delivered, a wait ended with its reason, compute time was spent, a
- * filter record was made. The observer turns them into the run's bookkeeping and answers one
+ * filter record was made, a shard counted a clock's updates by significance. The observer turns them into the run's bookkeeping and answers one
  * question back: whether the run's stop rule has fired (workers then stop at their next clock).
  *
  * The standard observer (observer_std_new) keeps what a simulated run reports: objective (and
  * held-out metric) evaluations of every replica, the target rule, finish detection (every
- * worker stopped and every push delivered), per-run statistics and the filter records. A
+ * worker stopped and every push delivered), per-run statistics, the filter records and the
+ * significance records. A
  * simulated run installs one for the whole cluster; the processes of an emulated run can each
  * install their own for the nodes they host.
  */

@@ -173,6 +173,7 @@ expect_err "bad value" "bad-value.conf:2:.*eight" run "$DATA/bad-value.conf"
 expect_err "unknown sync model" "bad-sync.conf:2:.*paxos" run "$DATA/bad-sync.conf"
 expect_err "unknown topology" "bad-topo.conf:1:.*no-such-topology" run "$DATA/bad-topo.conf"
 expect_err "ssp without a bound" "ssp" run "$CONF" --set sync=ssp
+expect_err "sqrt_epoch without clocks per epoch" "command line.*gaia.clocks_per_epoch" run "$CONF" --set gaia.schedule=sqrt_epoch
 expect_err "bad --set value" "command line.*mf.rank" run "$CONF" --set mf.rank=-3
 expect_err "malformed --set" "nokey" run "$CONF" --set nokey
 expect_err "bad gaia.slack" "gaia.slack" run "$CONF" --set gaia.slack=-1
