@@ -264,6 +264,11 @@ const struct ps_eval *cluster_evals(const struct cluster *c, size_t *n)
 	return observer_std_evals(c->obs, n);
 }
 
+const struct ps_sig_rec *cluster_sig_recs(const struct cluster *c, size_t *n)
+{
+	return observer_std_sig_recs(c->obs, n);
+}
+
 const struct ps_filter_rec *cluster_filter_recs(const struct cluster *c, size_t *n)
 {
 	return observer_std_filter_recs(c->obs, n);

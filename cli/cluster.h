@@ -83,6 +83,7 @@ int cluster_finished(const struct cluster *c);
 const struct ps_stats *cluster_stats(const struct cluster *c);
 const struct ps_eval *cluster_evals(const struct cluster *c, size_t *n);
 const struct ps_filter_rec *cluster_filter_recs(const struct cluster *c, size_t *n);
+const struct ps_sig_rec *cluster_sig_recs(const struct cluster *c, size_t *n);
 /* Time the target was reached, or -1. */
 sim_time_t cluster_target_time(const struct cluster *c);
 /* Current time of the run, ns. */

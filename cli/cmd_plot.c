@@ -60,6 +60,7 @@ struct plot_ctx {
 	int made;                 /* figure files written */
 	int has_test_metric;      /* clocks has a test_metric column */
 	int has_threshold;        /* filter_updates has a threshold column */
+	int has_significance;     /* the significance table exists (schema 3 and later) */
 };
 
 /* Result of one figure's maker. */
@@ -1054,6 +1055,52 @@ static int fig_filter(struct plot_ctx *c, const struct figure *f)
 	return rc;
 }
 
+/*
+ * significance-distribution: the paper's statistic per level, one line per run (sync model):
+ * the share of single-clock updates whose |update / value| is below each level.
+ */
+static int fig_significance(struct plot_ctx *c, const struct figure *f)
+{
+	if (!c->has_significance)
+		return no_data(f, "the database has no significance table (written before schema 3)");
+	struct run_row *runs;
+	int nr = load_runs(c, "run_id IN (SELECT run_id FROM plot_significance WHERE updates > 0)", &runs);
+	if (nr < 0)
+		return FIG_ERROR;
+	if (nr == 0)
+		return no_data(f, "no significance counts (table significance is empty for the selected runs)");
+	char *data = tmp_file(c, "dat");
+	FILE *d = open_w(data);
+	int bad = !d;
+	struct strlist labels = { 0 };
+	for (int i = 0; i < nr && !bad && i < PLOT_MAX_SERIES; i++) {
+		char *lab = run_label(runs, nr, i, " ");
+		list_add(&labels, lab);
+		free(lab);
+		char *sql = xasprintf("SELECT 100.0 * level, share_below FROM plot_significance "
+		                      "WHERE run_id = %lld AND updates > 0 ORDER BY level",
+		                      (long long)runs[i].run_id);
+		bad = dump_rows(c, d, sql) < 0;
+		free(sql);
+		fputs("\n\n", d);
+	}
+	if (d && close_w(d, data))
+		bad = 1;
+	char *vp, *of;
+	FILE *v = bad ? NULL : vars_begin(c, "significance-distribution", &vp, &of);
+	int rc = FIG_ERROR;
+	if (v) {
+		gp_var_s(v, "datafile", data);
+		fprintf(v, "nseries = %d\n", labels.n);
+		gp_array(v, "labels", labels.v, labels.n);
+		rc = run_gnuplot(c, v, vp, of, "significance") ? FIG_ERROR : FIG_MADE;
+	}
+	free_list(&labels);
+	free(data);
+	free_runs(runs, nr);
+	return rc;
+}
+
 /* The directed pair (src, dst, src != dst) with the most changes in tr; -1 when none. */
 static int busiest_pair(const struct trace *tr, int n, int *src, int *dst)
 {
@@ -1174,8 +1221,9 @@ static const struct figure figures[] = {
 	  fig_filter, NULL },
 	{ "trace-replay", "plot_runs, plot_convergence, plot_link_rate",
 	  "a link's bandwidth over time from the run's trace, above the run's progress", fig_trace, NULL },
-	{ "significance-distribution", "-", "distribution of update significance", NULL,
-	  "the significance values are not stored (filter_updates holds counts only)" },
+	{ "significance-distribution", "plot_significance",
+	  "share of single-clock updates changing their parameter by less than 0.01% .. 10% of its "
+	  "value (the paper's '>95% below 1%'), one line per run", fig_significance, NULL },
 	{ "sensitivity", "-", "time to target across sweeps of a parameter (threshold, bandwidth)", NULL,
 	  "runs do not record which parameter a sweep varied (no sweep table yet)" },
 	{ "emulated-vs-simulated", "-", "the same run emulated and simulated", NULL,
@@ -1220,10 +1268,16 @@ static int create_views(struct plot_ctx *c)
 	static const char key[] = "CREATE VIEW IF NOT EXISTS ";
 	const char *p = store_schema_sql();
 	int rc = 0;
+	c->has_significance = has_column(c->db, "significance", "level");
 	while (rc == 0 && (p = strstr(p, key))) {
 		const char *end = strchr(p, ';');
 		if (!end)
 			break;
+		static const char sigview[] = "plot_significance ";
+		if (!c->has_significance && !strncmp(p + sizeof key - 1, sigview, sizeof sigview - 1)) {
+			p = end; /* its table is newer than the database */
+			continue;
+		}
 		char *sql = xasprintf("CREATE TEMP VIEW %.*s", (int)(end - p - (sizeof key - 1)), p + sizeof key - 1);
 		char *err = NULL;
 		if (sqlite3_exec(c->db, sql, NULL, NULL, &err) != SQLITE_OK)

@@ -125,8 +125,21 @@ static struct runcfg *load_config(const struct cli *c)
 	return cfg;
 }
 
+/* A share (a fraction) with 4 decimals, or `none` when it is undefined (NAN). */
+static void fmt_share(char *buf, size_t n, double v, const char *none)
+{
+	if (isnan(v))
+		snprintf(buf, n, "%s", none);
+	else
+		snprintf(buf, n, "%.4f", v);
+}
+
 static void print_result(const struct run_result *r)
 {
+	char pw[32], fs[32], b1[32];
+	fmt_share(pw, sizeof pw, r->share_pushed_wan, "-");
+	fmt_share(fs, sizeof fs, r->share_filter_sent, "-");
+	fmt_share(b1, sizeof b1, r->share_below_1pct, "-");
 	printf("sync                  %s\n", r->sync);
 	printf("machines              %d\n", r->machines);
 	printf("clocks                %lld\n", (long long)r->clocks);
@@ -145,7 +158,9 @@ static void print_result(const struct run_result *r)
 		printf("final_%-16s%.6f\n", r->test_metric_name, r->final_test_metric);
 	printf("wan_bytes             %.0f\n", r->wan_bytes);
 	printf("lan_bytes             %.0f\n", r->lan_bytes);
-	printf("share_updates_wan     %.4f\n", r->share_updates_wan);
+	printf("share_pushed_wan      %s\n", pw);
+	printf("share_filter_sent     %s\n", fs);
+	printf("share_below_1pct      %s\n", b1);
 	printf("cost_machine_usd      %.6f\n", r->cost_machine_usd);
 	printf("cost_transfer_usd     %.6f\n", r->cost_transfer_usd);
 	printf("cost_total_usd        %.6f\n", r->cost_machine_usd + r->cost_transfer_usd);
@@ -230,31 +245,35 @@ static void print_table(const struct run_result *res, int n, int csv, double tar
 	const char *tm = n > 0 ? res[0].test_metric_name : NULL;
 	if (csv)
 		printf("sync,time_to_target_s,speedup_vs_bsp,ratio_to_lan,wan_bytes,"
-		       "share_updates_wan,cost_usd,final_objective,clocks%s%s\n", tm ? "," : "",
-		       tm ? tm : "");
+		       "share_pushed_wan,share_filter_sent,share_below_1pct,cost_usd,final_objective,"
+		       "clocks%s%s\n", tm ? "," : "", tm ? tm : "");
 	else
-		printf("target %s %.6f\n%-10s %16s %14s %12s %14s %17s %12s %15s %8s%*s\n",
+		printf("target %s %.6f\n%-10s %16s %14s %12s %14s %16s %17s %16s %12s %15s %8s%*s\n",
 		       target_on_test ? tm : "objective", target, "sync", "time_to_target_s",
-		       "speedup_vs_bsp", "ratio_to_lan", "wan_bytes", "share_updates_wan", "cost_usd",
-		       "final_objective", "clocks", tm ? 16 : 0, tm ? tm : "");
+		       "speedup_vs_bsp", "ratio_to_lan", "wan_bytes", "share_pushed_wan",
+		       "share_filter_sent", "share_below_1pct", "cost_usd", "final_objective", "clocks",
+		       tm ? 16 : 0, tm ? tm : "");
 	for (int i = 0; i < n; i++) {
 		const struct run_result *r = &res[i];
-		char t[32], sp[32], rl[32];
+		char t[32], sp[32], rl[32], pw[32], fs[32], b1[32];
+		fmt_share(pw, sizeof pw, r->share_pushed_wan, csv ? "" : "-");
+		fmt_share(fs, sizeof fs, r->share_filter_sent, csv ? "" : "-");
+		fmt_share(b1, sizeof b1, r->share_below_1pct, csv ? "" : "-");
 		fmt_time(t, sizeof t, r->time_to_target_s);
 		fmt_ratio(sp, sizeof sp, t_bsp, r->time_to_target_s);
 		fmt_ratio(rl, sizeof rl, r->time_to_target_s, t_lan);
 		double cost = r->cost_machine_usd + r->cost_transfer_usd;
 		if (csv) {
-			printf("%s,%s,%s,%s,%.0f,%.4f,%.6f,%.6f,%lld", r->sync,
+			printf("%s,%s,%s,%s,%.0f,%s,%s,%s,%.6f,%.6f,%lld", r->sync,
 			       isnan(r->time_to_target_s) ? "" : t, strcmp(sp, "-") ? sp : "",
-			       strcmp(rl, "-") ? rl : "", r->wan_bytes, r->share_updates_wan, cost,
+			       strcmp(rl, "-") ? rl : "", r->wan_bytes, pw, fs, b1, cost,
 			       r->final_objective, (long long)r->clocks);
 			if (tm)
 				printf(",%.6f", r->final_test_metric);
 			putchar('\n');
 		} else {
-			printf("%-10s %16s %14s %12s %14.0f %17.4f %12.4f %15.6f %8lld", r->sync, t, sp,
-			       rl, r->wan_bytes, r->share_updates_wan, cost, r->final_objective,
+			printf("%-10s %16s %14s %12s %14.0f %16s %17s %16s %12.4f %15.6f %8lld", r->sync,
+			       t, sp, rl, r->wan_bytes, pw, fs, b1, cost, r->final_objective,
 			       (long long)r->clocks);
 			if (tm)
 				printf(" %15.6f", r->final_test_metric);

@@ -401,6 +401,13 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 		if (store_filter(st, run, t->regions[fr[i].region].name, fr[i].clock, fr[i].produced,
 		                 fr[i].sent, fr[i].threshold) < 0)
 			goto fail;
+	size_t ns;
+	const struct ps_sig_rec *sr = cluster_sig_recs(c, &ns);
+	for (size_t i = 0; i < ns; i++)
+		for (int l = 0; l < SIG_NLEVELS; l++)
+			if (store_significance(st, run, t->regions[sr[i].region].name, sr[i].clock,
+			                       sigfilter_levels[l], sr[i].below[l], sr[i].updates) < 0)
+				goto fail;
 	struct store_summary sum = {
 		.sync_model = s->sync_spec,
 		.workload = s->wl_ops->name,
@@ -414,8 +421,13 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 		.final_test_metric = res->final_test_metric,
 		.wan_bytes = res->wan_bytes,
 		.lan_bytes = res->lan_bytes,
-		.updates_produced = stt->updates_pushed,
-		.updates_sent = s->sync->per_region ? stt->updates_sent : stt->updates_pushed_wan,
+		.values_pushed = stt->updates_pushed,
+		.values_pushed_wan = stt->updates_pushed_wan,
+		.has_filter = s->sync->per_region,
+		.filter_produced = stt->updates_produced,
+		.filter_sent = stt->updates_sent,
+		.sig_updates = stt->sig_updates,
+		.sig_below_1pct = stt->sig_below[SIG_LEVEL_1PCT],
 		.cost_machine_usd = res->cost_machine_usd,
 		.cost_transfer_usd = res->cost_transfer_usd,
 	};
@@ -565,9 +577,12 @@ static void collect(const struct setup *s, const struct cluster *c, struct run_r
 			res->clocks = st->clocks[w];
 	final_quality(s, cluster_ps(c), res);
 	traffic(s, st, res);
-	res->share_updates_wan = s->sync->per_region
-		? (st->updates_produced ? (double)st->updates_sent / (double)st->updates_produced : 0)
-		: (st->updates_pushed ? (double)st->updates_pushed_wan / (double)st->updates_pushed : 0);
+	res->share_pushed_wan = st->updates_pushed
+		? (double)st->updates_pushed_wan / (double)st->updates_pushed : NAN;
+	res->share_filter_sent = s->sync->per_region && st->updates_produced
+		? (double)st->updates_sent / (double)st->updates_produced : NAN;
+	res->share_below_1pct = st->sig_updates
+		? (double)st->sig_below[SIG_LEVEL_1PCT] / (double)st->sig_updates : NAN;
 	double hours = (isnan(res->time_to_target_s) ? res->end_s : res->time_to_target_s) / 3600;
 	res->machines = s->nnodes;
 	res->cost_machine_usd = hours * s->nnodes * s->usd_per_machine_hour;

@@ -27,7 +27,12 @@ struct run_result {
 	int test_higher_better;    /* 1 if a larger held-out metric is better */
 	double wan_bytes;          /* bytes sent between regions */
 	double lan_bytes;          /* bytes sent inside regions (between machines) */
-	double share_updates_wan;  /* share of parameter updates that crossed regions */
+	/* The three shares (docs/sync-models.md, "What the shares count"), NAN where undefined: */
+	double share_pushed_wan;   /* values pushed to a shard in another region / values pushed */
+	double share_filter_sent;  /* Gaia: updates its filters sent / nonzero single-clock
+	                            * updates entering them (NAN for other models) */
+	double share_below_1pct;   /* single-clock updates with |update / value| < 1% / all of them
+	                            * (the paper's statistic) */
 	double cost_machine_usd;   /* machine-hours x hourly price, USD */
 	double cost_transfer_usd;  /* inter-region bytes x the topology's prices, USD */
 	int machines;              /* machines in the run */

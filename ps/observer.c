@@ -37,6 +37,8 @@ struct observer_std {
 	size_t nevals, evals_cap;        /* used / allocated */
 	struct ps_filter_rec *frecs;     /* filter records, sorted by (clock, region) */
 	size_t nfrecs, frecs_cap;        /* used / allocated */
+	struct ps_sig_rec *srecs;        /* significance records, sorted by (clock, region) */
+	size_t nsrecs, srecs_cap;        /* used / allocated */
 	struct tally *tallies;           /* per evaluated clock */
 	size_t ntallies;                 /* entries */
 	int stopping;                    /* target reached: workers stop at their next clock */
@@ -91,6 +93,7 @@ void observer_std_free(struct observer_std *o)
 	free(o->stats.clocks);
 	free(o->evals);
 	free(o->frecs);
+	free(o->srecs);
 	free(o->tallies);
 	free(o);
 }
@@ -279,6 +282,41 @@ static void std_filter(void *ctx, int region, int64_t clock, uint64_t produced, 
 	o->stats.updates_sent += sent;
 }
 
+/* Like std_filter: one record per (region, clock), the shards' parts summed. */
+static void std_significance(void *ctx, int region, int64_t clock, const uint64_t *below,
+                             uint64_t updates)
+{
+	struct observer_std *o = ctx;
+	size_t lo = 0, hi = o->nsrecs; /* first record after (clock, region) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ps_sig_rec *f = &o->srecs[mid];
+		if (f->clock < clock || (f->clock == clock && f->region <= region))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	struct ps_sig_rec *r;
+	if (lo > 0 && o->srecs[lo - 1].clock == clock && o->srecs[lo - 1].region == region) {
+		r = &o->srecs[lo - 1];
+	} else {
+		if (o->nsrecs == o->srecs_cap) {
+			o->srecs_cap = o->srecs_cap ? 2 * o->srecs_cap : 256;
+			o->srecs = xreallocarray(o->srecs, o->srecs_cap, sizeof *o->srecs);
+		}
+		memmove(o->srecs + lo + 1, o->srecs + lo, (o->nsrecs - lo) * sizeof *o->srecs);
+		r = &o->srecs[lo];
+		*r = (struct ps_sig_rec){ .region = region, .clock = clock };
+		o->nsrecs++;
+	}
+	r->updates += updates;
+	o->stats.sig_updates += updates;
+	for (int l = 0; l < SIG_NLEVELS; l++) {
+		r->below[l] += below[l];
+		o->stats.sig_below[l] += below[l];
+	}
+}
+
 static int std_stopping(void *ctx)
 {
 	const struct observer_std *o = ctx;
@@ -296,6 +334,7 @@ static const struct observer_ops std_ops = {
 	.msg_delivered = std_msg_delivered,
 	.filter = std_filter,
 	.stopping = std_stopping,
+	.significance = std_significance,
 };
 
 struct observer observer_std_as(struct observer_std *o)
@@ -323,6 +362,12 @@ const struct ps_eval *observer_std_evals(const struct observer_std *o, size_t *n
 {
 	*n = o->nevals;
 	return o->evals;
+}
+
+const struct ps_sig_rec *observer_std_sig_recs(const struct observer_std *o, size_t *n)
+{
+	*n = o->nsrecs;
+	return o->srecs;
 }
 
 const struct ps_filter_rec *observer_std_filter_recs(const struct observer_std *o, size_t *n)

@@ -3,12 +3,13 @@
  * The per-node code (ps/ps.c and the sync models) reports events through a `const struct
  * observer_ops` table: a worker finished a clock or stopped, a shard's clock advanced, a
  * message was sent or delivered, a wait ended with its reason, compute time was spent, a
- * filter record was made. The observer turns them into the run's bookkeeping and answers one
+ * filter record was made, a shard counted a clock's updates by significance. The observer turns them into the run's bookkeeping and answers one
  * question back: whether the run's stop rule has fired (workers then stop at their next clock).
  *
  * The standard observer (observer_std_new) keeps what a simulated run reports: objective (and
  * held-out metric) evaluations of every replica, the target rule, finish detection (every
- * worker stopped and every push delivered), per-run statistics and the filter records. A
+ * worker stopped and every push delivered), per-run statistics, the filter records and the
+ * significance records. A
  * simulated run installs one for the whole cluster; the processes of an emulated run can each
  * install their own for the nodes they host.
  */
@@ -19,6 +20,7 @@
 #include <stdint.h>
 
 #include "lib/simtime.h"
+#include "ps/sigfilter.h"
 #include "workloads/workload.h"
 
 /* Per-run counters (read after the run). */
@@ -28,10 +30,15 @@ struct ps_stats {
 	double *wait_s;        /* nworkers*PS_WAIT_NKINDS seconds waited, by reason */
 	double *compute_s;     /* nworkers: seconds computing */
 	int64_t *clocks;       /* nworkers: clocks completed */
-	uint64_t updates_produced; /* Gaia: nonzero parameter updates reaching shards' filters */
-	uint64_t updates_sent;     /* Gaia: of those, sent to other data centers */
+	uint64_t updates_produced; /* Gaia: nonzero single-clock updates entering the shards'
+	                            * filters (one per parameter and clock per region) */
+	uint64_t updates_sent;     /* Gaia: accumulated updates the filters sent to other data
+	                            * centers (one per parameter and batch, not per destination) */
 	uint64_t updates_pushed;   /* parameter values pushed by workers to shards */
 	uint64_t updates_pushed_wan; /* of those, pushed to a shard in another region */
+	uint64_t sig_updates;      /* nonzero single-clock updates counted for significance */
+	uint64_t sig_below[SIG_NLEVELS]; /* of those, |update / value| below each level
+	                                  * (sigfilter_levels) */
 };
 
 /* One evaluation of a replica's objective. */
@@ -51,6 +58,19 @@ struct ps_filter_rec {
 	uint64_t produced;     /* nonzero parameter updates accumulated this clock */
 	uint64_t sent;         /* significant ones sent */
 	double threshold;      /* threshold in force (of the first shard to report) */
+};
+
+/*
+ * Per clock and region: the paper's significance statistic (ps/sigfilter.h). A shard, at its
+ * clock boundary, counts the nonzero parameter updates of the clock (its workers' pushes
+ * summed) and how many change their parameter's value (before the update) by less than each
+ * level; the shards of a region are summed.
+ */
+struct ps_sig_rec {
+	int region;            /* region of the shards' machines */
+	int64_t clock;         /* clock whose updates these are */
+	uint64_t updates;      /* nonzero single-clock parameter updates */
+	uint64_t below[SIG_NLEVELS]; /* of those, |update / value| < sigfilter_levels[l] */
 };
 
 /* What a message event says about the message (not the message: its payload stays private). */
@@ -91,6 +111,10 @@ struct observer_ops {
 	               double threshold);
 	/* 1 once the run's stop rule fired: workers stop at their next clock. */
 	int (*stopping)(void *ctx);
+	/* A shard's significance counts of a clock (below: SIG_NLEVELS entries); may be NULL
+	 * (nothing is counted then). */
+	void (*significance)(void *ctx, int region, int64_t clock, const uint64_t *below,
+	                     uint64_t updates);
 };
 
 /* An observer: its table and context. */
@@ -134,6 +158,8 @@ const struct ps_stats *observer_std_stats(const struct observer_std *o);
 const struct ps_eval *observer_std_evals(const struct observer_std *o, size_t *n);
 /* Filter records, sorted by (clock, region), one per pair (shards' parts summed). */
 const struct ps_filter_rec *observer_std_filter_recs(const struct observer_std *o, size_t *n);
+/* Significance records, sorted by (clock, region), one per pair (shards' parts summed). */
+const struct ps_sig_rec *observer_std_sig_recs(const struct observer_std *o, size_t *n);
 /* Time the target was reached (every replica at or past it at one clock), or -1. */
 sim_time_t observer_std_target_time(const struct observer_std *o);
 

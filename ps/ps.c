@@ -14,6 +14,7 @@
 
 #include "lib/diag.h"
 #include "lib/xmalloc.h"
+#include "ps/sigfilter.h"
 
 const char *const ps_wait_names[PS_WAIT_NKINDS] = {
 	"network", "bsp_barrier", "ssp_bound", "mirror_clock", "selective_barrier",
@@ -69,7 +70,7 @@ static int null_stopping(void *c)
 }
 static const struct observer_ops null_observer = {
 	null_replica_start, null_shard_clock, null_clock_done, null_worker_stop, null_wait_end,
-	null_compute, null_msg, null_msg, null_filter, null_stopping,
+	null_compute, null_msg, null_msg, null_filter, null_stopping, NULL, /* nothing counted */
 };
 
 /* What the observer is told about message m. */
@@ -385,6 +386,24 @@ static void apply_rows(struct ps *ps, double *params, const struct msg *m)
 	}
 }
 
+/*
+ * The paper's significance statistic for a clock's summed update a, taken at the clock boundary
+ * where both the update and the value it changes (the shard's copy, before the update) are
+ * known; reported per region of the shard's machine (ps/observer.h, struct ps_sig_rec).
+ */
+static void significance_count(struct ps *ps, struct ps_shard *s, const struct ps_accum *a)
+{
+	const struct ps_replica *rep = &ps->replicas[s->replica];
+	size_t rl = ps->row_len;
+	uint64_t below[SIG_NLEVELS] = { 0 }, updates = 0;
+	for (size_t i = 0; i < a->nrows; i++) {
+		size_t local = a->rows[i];
+		const double *x = rep->params + (size_t)ps_row_global(s, rep->nshards, local) * rl;
+		sigfilter_count_levels(a->val + local * rl, x, rl, below, &updates);
+	}
+	ps->obs.ops->significance(ps->obs.ctx, ps->node_region[s->node], a->clock, below, updates);
+}
+
 static void shard_push(struct ps *ps, struct ps_shard *s, struct msg *m)
 {
 	struct ps_replica *rep = &ps->replicas[s->replica];
@@ -421,6 +440,8 @@ static void shard_push(struct ps *ps, struct ps_shard *s, struct msg *m)
 			a = s->accs;
 			s->accs = a->next;
 		}
+		if (a && ps->obs.ops->significance)
+			significance_count(ps, s, a);
 		ps->sync->on_clock(ps, s, s->clock, a);
 		if (a)
 			accum_recycle(ps, s, a);

@@ -1,4 +1,8 @@
-/* Significance filter thresholds: constant, v/sqrt(t), learning-rate coupled, bandwidth-adaptive. */
+/*
+ * Significance filter thresholds: constant, v/sqrt(t) per clock or per epoch, learning-rate
+ * coupled (the default, as in the authors' code), bandwidth-adaptive; and the per-level counts
+ * of the paper's significance statistic.
+ */
 #include "ps/sigfilter.h"
 
 #include <math.h>
@@ -6,9 +10,10 @@
 
 void sigfilter_defaults(struct sig_params *p)
 {
-	p->schedule = SIG_SQRT;
+	p->schedule = SIG_LR; /* the authors' code's default (GAIA.md) */
 	p->v = 0.01;
 	p->flush_every = 0;
+	p->clocks_per_epoch = 1;
 	p->budget_bps = 16.76e6; /* per-machine budget in every config Gaia's authors shipped */
 	p->step = 0.005;
 	p->band_lo = 0.9;
@@ -34,6 +39,10 @@ double sigfilter_threshold(const struct sigfilter *f, int64_t t, double lr_t, do
 		return lr_0 > 0 ? f->p.v * lr_t / lr_0 : f->p.v;
 	case SIG_ADAPTIVE:
 		return f->adaptive;
+	case SIG_SQRT_EPOCH: {
+		int64_t e = f->p.clocks_per_epoch > 0 ? t / f->p.clocks_per_epoch : t;
+		return f->p.v / sqrt((double)e + 1);
+	}
 	}
 	return f->p.v;
 }
@@ -50,9 +59,32 @@ void sigfilter_adapt(struct sigfilter *f, double used_bps)
 
 int sigfilter_schedule_parse(const char *s)
 {
-	static const char *const names[] = { "constant", "sqrt", "lr", "adaptive" };
-	for (int i = 0; i < 4; i++)
+	static const char *const names[] = { "constant", "sqrt", "lr", "adaptive", "sqrt_epoch" };
+	for (int i = 0; i < 5; i++)
 		if (!strcmp(s, names[i]))
 			return i;
 	return -1;
+}
+
+const double sigfilter_levels[SIG_NLEVELS] = { 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1 };
+
+void sigfilter_count_levels(const double *u, const double *x, size_t n,
+                            uint64_t below[SIG_NLEVELS], uint64_t *updates)
+{
+	uint64_t cnt = 0, b[SIG_NLEVELS] = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		if (u[i] == 0)
+			continue;
+		cnt++;
+		if (x[i] == 0)
+			continue;
+		double r = fabs(u[i] / x[i]);
+		if (!(r < sigfilter_levels[SIG_NLEVELS - 1]))
+			continue; /* the common large case, and NaN */
+		for (int l = 0; l < SIG_NLEVELS; l++)
+			b[l] += r < sigfilter_levels[l];
+	}
+	*updates += cnt;
+	for (int l = 0; l < SIG_NLEVELS; l++)
+		below[l] += b[l];
 }

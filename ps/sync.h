@@ -101,4 +101,11 @@ int sync_check_keys(struct runcfg *cfg);
 
 extern const struct sync_ops sync_bsp, sync_ssp, sync_async, sync_lan, sync_gaia;
 
+/*
+ * Gaia's selective-barrier window (ps/sync_gaia.c, docs/sync-models.md): 1 if a barrier of the
+ * batch sent at clock boundary k (updates of clocks < k) holds a read for clock c under
+ * mirror-clock slack `slack`, i.e. c - slack < k <= c.
+ */
+int sync_gaia_barrier_window(int64_t k, int64_t c, int64_t slack);
+
 #endif

@@ -11,7 +11,9 @@
  *  - selective barrier: when a batch would wait in the data channel longer than
  *    gaia.barrier_drain_s to drain at the path's current bandwidth, a short control message
  *    listing the batch's rows goes first on the control lane; the receiver holds reads of
- *    exactly those rows until the batch arrives.
+ *    exactly those rows until the batch arrives, but only reads whose staleness window holds
+ *    the batch's clock (barrier_window below): a read never waits for updates of its own clock
+ *    or later, which a faster region may already be sending.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -44,8 +46,9 @@ struct gaia_params {
 struct gaia_barrier {
 	int from;                 /* sender replica */
 	uint64_t batch;           /* batch id */
+	int64_t clock;            /* clock boundary k of the batch: it holds updates of clocks < k */
 	size_t n;                 /* rows (local indices) */
-	uint32_t *rows;           /* rows held */
+	uint32_t *rows;           /* rows held, ascending */
 	struct gaia_barrier *next;
 };
 
@@ -71,7 +74,8 @@ static void *parse(const char *arg, struct runcfg *cfg)
 	const char *local;
 	static const char *const applies[] = { "immediate", "significant", NULL };
 	static const char *const onoff[] = { "off", "on", NULL };
-	static const char *const schedules[] = { "constant", "sqrt", "lr", "adaptive", NULL };
+	static const char *const schedules[] = { "constant", "sqrt", "lr", "adaptive", "sqrt_epoch",
+	                                          NULL };
 	int sch;
 	if (arg) {
 		diag_error("sync model 'gaia' takes its parameters from gaia.* keys, not 'gaia:%s'", arg);
@@ -81,7 +85,8 @@ static void *parse(const char *arg, struct runcfg *cfg)
 	if (runcfg_string(cfg, "gaia.local", "bsp", &local) < 0 ||
 	    runcfg_int(cfg, "gaia.slack", 0, 0, 1000000, &p->slack) < 0 ||
 	    runcfg_double(cfg, "gaia.threshold", 0.01, 0, 1e6, &p->sig.v) < 0 ||
-	    runcfg_choice(cfg, "gaia.schedule", "sqrt", schedules, &sch) < 0 ||
+	    runcfg_choice(cfg, "gaia.schedule", "lr", schedules, &sch) < 0 ||
+	    runcfg_int(cfg, "gaia.clocks_per_epoch", 0, 0, INT64_MAX, &p->sig.clocks_per_epoch) < 0 ||
 	    runcfg_int(cfg, "gaia.flush_every", 0, 0, INT64_MAX, &p->sig.flush_every) < 0 ||
 	    runcfg_double(cfg, "gaia.budget_bps", p->sig.budget_bps, 0, 1e15, &p->sig.budget_bps) < 0 ||
 	    runcfg_choice(cfg, "gaia.apply", "immediate", applies, &p->apply) < 0 ||
@@ -90,6 +95,13 @@ static void *parse(const char *arg, struct runcfg *cfg)
 	    runcfg_choice(cfg, "gaia.hubs", "off", onoff, &p->hubs) < 0)
 		goto fail;
 	p->sig.schedule = (enum sig_schedule)sigfilter_schedule_parse(schedules[sch]);
+	if (p->sig.schedule == SIG_SQRT_EPOCH && p->sig.clocks_per_epoch < 1) {
+		long line;
+		const char *where = runcfg_where(cfg, "gaia.schedule", &line);
+		diag_at(where, line, "gaia.schedule = sqrt_epoch needs gaia.clocks_per_epoch >= 1 "
+		        "(the workload's clocks per epoch; MF: ceil(1 / mf.batch_fraction))");
+		goto fail;
+	}
 	if (!strcmp(local, "bsp")) {
 		p->local_staleness = 0;
 	} else if (!strncmp(local, "ssp:", 4) && parse_int64(local + 4, &p->local_staleness) == 0 &&
@@ -197,6 +209,53 @@ static int64_t served_clock(const struct ps *ps, const struct ps_shard *s)
 	return k;
 }
 
+/*
+ * Whether a barrier of the batch sent at clock boundary k (the sender's updates of clock k - 1)
+ * may hold a read for clock c (a worker with c clocks completed). The mirror-clock rule admits
+ * READ(c) once every other region's mirror clock is >= c - slack, which guarantees every
+ * significant update of clocks < c - slack; the read may miss those of clocks c - slack .. c - 1
+ * (its staleness window), and needs none of clock c or later (not even under BSP). A barrier
+ * announces an update the window would otherwise let the read miss, so it holds READ(c) iff
+ * the batch's update clock k - 1 lies in the window: c - slack <= k - 1 < c, i.e.
+ * c - slack < k <= c. With slack 0 the window is empty: once the mirror clock admits a read
+ * every update it needs is in, and a pending barrier belongs to a faster region's later clock.
+ * (A barrier with k <= c - slack is never pending once the mirror clock admits the read: its
+ * batch came before MIRROR_CLOCK(k) on the same ordered channel.)
+ */
+int sync_gaia_barrier_window(int64_t k, int64_t c, int64_t slack)
+{
+	return k <= c && k > c - slack;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* 1 if a pending barrier whose window holds read r lists one of its rows. */
+static int barrier_holds(const struct ps *ps, const struct ps_shard *s, const struct ps_read *r)
+{
+	const struct gaia_params *p = ps->sp;
+	const struct gaia_shard *g = s->model;
+	size_t S = (size_t)ps->replicas[s->replica].nshards;
+	int any = 0;
+	for (const struct gaia_barrier *b = g->barriers; b && !any; b = b->next)
+		any = sync_gaia_barrier_window(b->clock, r->clock, p->slack);
+	if (!any)
+		return 0;
+	for (size_t i = 0; i < r->n; i++) {
+		uint32_t local = (uint32_t)(r->rows[i] / S);
+		if (!g->blocked[local])
+			continue;
+		for (const struct gaia_barrier *b = g->barriers; b; b = b->next)
+			if (sync_gaia_barrier_window(b->clock, r->clock, p->slack) &&
+			    bsearch(&local, b->rows, b->n, sizeof *b->rows, cmp_u32))
+				return 1;
+	}
+	return 0;
+}
+
 static int read_block(struct ps *ps, struct ps_shard *s, const struct ps_read *r)
 {
 	const struct gaia_params *p = ps->sp;
@@ -211,10 +270,8 @@ static int read_block(struct ps *ps, struct ps_shard *s, const struct ps_read *r
 			if (q != s->replica && g->mirror_clock[q] < r->clock - p->slack)
 				return PS_WAIT_MIRROR;
 	}
-	size_t S = (size_t)ps->replicas[s->replica].nshards;
-	for (size_t i = 0; i < r->n; i++)
-		if (g->blocked[r->rows[i] / S])
-			return PS_WAIT_BARRIER;
+	if (g->barriers && barrier_holds(ps, s, r))
+		return PS_WAIT_BARRIER;
 	return 0;
 }
 
@@ -420,9 +477,11 @@ static void on_message(struct ps *ps, struct ps_shard *s, struct msg *m)
 		struct gaia_barrier *b = xmalloc(sizeof *b);
 		b->from = m->replica;
 		b->batch = m->batch;
+		b->clock = m->clock;
 		b->n = m->n;
 		b->rows = m->idx;
 		m->idx = NULL;
+		qsort(b->rows, b->n, sizeof *b->rows, cmp_u32); /* for barrier_holds' search */
 		for (size_t i = 0; i < b->n; i++)
 			g->blocked[b->rows[i]]++;
 		b->next = g->barriers;

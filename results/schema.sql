@@ -8,7 +8,8 @@
 --   * Every quantity carries its unit in its column name: _s seconds, _bytes bytes, _bps bits
 --     per second, _usd US dollars, _sha256 a 64-character lowercase hex SHA-256 digest,
 --     _utc an ISO-8601 UTC timestamp. Counts are named after what they count (messages,
---     episodes, updates_sent, clock); dimensionless values say so in their comment.
+--     episodes, values_pushed, filter_sent, clock); dimensionless values say so in their
+--     comment, and a share_* column says what it divides by what.
 --   * Times ending in _s are simulated time, seconds since the run's start, unless the
 --     column comment says wall-clock.
 --   * Regions are named by their short topology name (e.g. 'virginia'); a directed pair is
@@ -153,8 +154,9 @@ CREATE TABLE IF NOT EXISTS wan_bytes (
 	PRIMARY KEY (run_id, src_region, dst_region, kind)
 ) WITHOUT ROWID;
 
--- The significance filter: parameter updates produced by a region's workers vs. those its
--- parameter server sent to other regions, per clock. One update is one parameter value.
+-- Gaia's significance filter: nonzero single-clock updates entering a region's filters
+-- (updates_produced) vs. accumulated updates its parameter servers sent to other regions
+-- (updates_sent), per clock. One update is one parameter value.
 -- Per clock updates_sent may exceed updates_produced: an accumulated update made of earlier,
 -- individually insignificant updates can become significant later.
 CREATE TABLE IF NOT EXISTS filter_updates (
@@ -170,6 +172,29 @@ CREATE TABLE IF NOT EXISTS filter_updates (
 		CHECK (updates_sent >= 0),
 	threshold REAL,                            -- significance threshold in force for this clock (|update / value| above it is significant), dimensionless; NULL if unknown
 	PRIMARY KEY (run_id, region, clock)
+) WITHOUT ROWID;
+
+-- The paper's significance statistic as a per-clock distribution: for each clock and region,
+-- the nonzero single-clock parameter updates (a shard's workers' pushes of the clock summed,
+-- one per parameter) and how many change their parameter by less than `level` of its value
+-- before the update. Counted by every shard at its clock boundary, for every sync model that
+-- sums a clock's pushes (not async); region is that of the shard's machine (lan: the first
+-- region). A parameter whose value is 0 is below no level. Levels: 0.0001, 0.0005, 0.001,
+-- 0.005, 0.01, 0.05, 0.1 (ps/sigfilter.h).
+CREATE TABLE IF NOT EXISTS significance (
+	run_id INTEGER NOT NULL                    -- the run (runs.run_id)
+		REFERENCES runs (run_id) ON DELETE CASCADE,
+	region TEXT NOT NULL                       -- region of the shards that counted
+		CHECK (region <> ''),
+	clock INTEGER NOT NULL                     -- clock whose updates these are
+		CHECK (clock >= 0),
+	level REAL NOT NULL                        -- |update / value| bound, a fraction (0.01 = 1%)
+		CHECK (level > 0),
+	updates_below INTEGER NOT NULL             -- updates with |update / value| < level
+		CHECK (updates_below >= 0 AND updates_below <= updates),
+	updates INTEGER NOT NULL                   -- nonzero single-clock parameter updates of the region in the clock
+		CHECK (updates >= 0),
+	PRIMARY KEY (run_id, region, clock, level)
 ) WITHOUT ROWID;
 
 -- One summary row per training run: the numbers a comparison plots.
@@ -195,14 +220,31 @@ CREATE TABLE IF NOT EXISTS summary (
 		CHECK (wan_bytes >= 0),
 	lan_bytes REAL NOT NULL                    -- total bytes sent within regions
 		CHECK (lan_bytes >= 0),
-	updates_produced INTEGER NOT NULL          -- parameter values updated by all workers over the run
-		CHECK (updates_produced >= 0),
-	updates_sent INTEGER NOT NULL              -- parameter values sent over the WAN after the significance filter, over the run
-		CHECK (updates_sent >= 0),
-	-- share_updates_sent: updates_sent / updates_produced, a fraction, normally in [0, 1]; NULL
-	-- when nothing was produced (derived)
-	share_updates_sent REAL GENERATED ALWAYS AS
-		(CASE WHEN updates_produced > 0 THEN CAST(updates_sent AS REAL) / updates_produced END) VIRTUAL,
+	values_pushed INTEGER NOT NULL             -- parameter values workers pushed to shards over the run (rows x values per row, per PUSH), every model
+		CHECK (values_pushed >= 0),
+	values_pushed_wan INTEGER NOT NULL         -- of values_pushed, those pushed to a shard in another region (the baseline; 0 under gaia and lan)
+		CHECK (values_pushed_wan >= 0 AND values_pushed_wan <= values_pushed),
+	-- share_pushed_wan: values_pushed_wan / values_pushed, a fraction in [0, 1]; NULL when
+	-- nothing was pushed (derived)
+	share_pushed_wan REAL GENERATED ALWAYS AS
+		(CASE WHEN values_pushed > 0 THEN CAST(values_pushed_wan AS REAL) / values_pushed END) VIRTUAL,
+	filter_produced INTEGER                    -- Gaia: nonzero single-clock updates entering the significance filters (one per parameter, clock and region), over the run; NULL for models without the filter
+		CHECK (filter_produced IS NULL OR filter_produced >= 0),
+	filter_sent INTEGER                        -- Gaia: accumulated updates the filters sent to other regions (one per parameter and batch, not per destination), over the run; NULL exactly when filter_produced is
+		CHECK ((filter_sent IS NULL) = (filter_produced IS NULL) AND (filter_sent IS NULL OR filter_sent >= 0)),
+	-- share_filter_sent: filter_sent / filter_produced, a fraction, normally in [0, 1] (an
+	-- accumulated update can go after several clocks' single updates); NULL without the filter
+	-- or when nothing was produced (derived)
+	share_filter_sent REAL GENERATED ALWAYS AS
+		(CASE WHEN filter_produced > 0 THEN CAST(filter_sent AS REAL) / filter_produced END) VIRTUAL,
+	sig_updates INTEGER NOT NULL               -- nonzero single-clock parameter updates counted for the significance statistic over the run (table significance; 0 for async, which applies pushes on receipt)
+		CHECK (sig_updates >= 0),
+	sig_below_1pct INTEGER NOT NULL            -- of sig_updates, those with |update / value| < 1% (the paper's statistic)
+		CHECK (sig_below_1pct >= 0 AND sig_below_1pct <= sig_updates),
+	-- share_below_1pct: sig_below_1pct / sig_updates, a fraction in [0, 1], the paper's ">95% of
+	-- updates change a parameter by <1%"; NULL when nothing was counted (derived)
+	share_below_1pct REAL GENERATED ALWAYS AS
+		(CASE WHEN sig_updates > 0 THEN CAST(sig_below_1pct AS REAL) / sig_updates END) VIRTUAL,
 	cost_machine_usd REAL NOT NULL             -- cost of the machines for the run's duration, USD
 		CHECK (cost_machine_usd >= 0),
 	cost_transfer_usd REAL NOT NULL            -- cost of the WAN data transfer, USD
@@ -292,6 +334,16 @@ SELECT f.run_id, coalesce(r.label, s.sync_model, r.kind) AS label, f.clock,
             THEN CAST(sum(f.updates_sent) AS REAL) / sum(f.updates_produced) END AS share_sent
 FROM filter_updates f JOIN runs r USING (run_id) LEFT JOIN summary s USING (run_id)
 GROUP BY f.run_id, f.clock;
+
+-- The significance distribution per run and level, summed over regions and clocks:
+-- share_below is updates_below / updates (a fraction; NULL when nothing was counted).
+CREATE VIEW IF NOT EXISTS plot_significance AS
+SELECT g.run_id, coalesce(r.label, s.sync_model, r.kind) AS label, s.sync_model, g.level,
+       sum(g.updates_below) AS updates_below, sum(g.updates) AS updates,
+       CASE WHEN sum(g.updates) > 0
+            THEN CAST(sum(g.updates_below) AS REAL) / sum(g.updates) END AS share_below
+FROM significance g JOIN runs r USING (run_id) LEFT JOIN summary s USING (run_id)
+GROUP BY g.run_id, g.level;
 
 -- Throughput of each directed link per time interval (gaiasim net runs), bits/s.
 CREATE VIEW IF NOT EXISTS plot_link_rate AS

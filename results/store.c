@@ -38,6 +38,7 @@ enum stmt_id {
 	ST_BLOCKED,
 	ST_WAN_BYTES,
 	ST_FILTER,
+	ST_SIGNIFICANCE,
 	ST_SUMMARY,
 	ST_COUNT
 };
@@ -81,12 +82,20 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" ON CONFLICT (run_id, region, clock) DO UPDATE SET"
 		" updates_produced = updates_produced + excluded.updates_produced,"
 		" updates_sent = updates_sent + excluded.updates_sent",
+	[ST_SIGNIFICANCE] =
+		"INSERT INTO significance (run_id, region, clock, level, updates_below, updates)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (run_id, region, clock, level) DO UPDATE SET"
+		" updates_below = updates_below + excluded.updates_below,"
+		" updates = updates + excluded.updates",
 	[ST_SUMMARY] =
 		"INSERT INTO summary (run_id, sync_model, workload, metric_name, target_objective,"
 		" time_to_target_s, clocks_completed, final_objective, final_metric, wan_bytes,"
-		" lan_bytes, updates_produced, updates_sent, cost_machine_usd, cost_transfer_usd,"
+		" lan_bytes, values_pushed, values_pushed_wan, filter_produced, filter_sent,"
+		" sig_updates, sig_below_1pct, cost_machine_usd, cost_transfer_usd,"
 		" test_metric_name, final_test_metric)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+		" ?18, ?19, ?20, ?21)",
 };
 
 struct store {
@@ -567,6 +576,31 @@ int store_filter(struct store *s, int64_t run_id, const char *region, int64_t cl
 	return 0;
 }
 
+int store_significance(struct store *s, int64_t run_id, const char *region, int64_t clock,
+                       double level, uint64_t updates_below, uint64_t updates)
+{
+	if (check_run(s, run_id, "significance counts") != 0)
+		return -1;
+	sqlite3_stmt *st = stmt_get(s, ST_SIGNIFICANCE);
+	if (!st)
+		return row_failed(s, run_id, 0, "significance counts");
+	int brc = sqlite3_bind_int64(st, 1, run_id) | bind_text(st, 2, region) |
+	          sqlite3_bind_int64(st, 3, clock) | bind_real(st, 4, level) |
+	          bind_count(st, 5, updates_below) | bind_count(st, 6, updates);
+	int rc = insert_row(st, brc);
+	if (rc != 0)
+		return row_failed(s, run_id, rc, "significance counts of region %s clock %" PRId64
+		                  " level %g (%" PRIu64 " of %" PRIu64 " below)",
+		                  region ? region : "(null)", clock, level, updates_below, updates);
+	return 0;
+}
+
+/* A count that is NULL without the filter. */
+static int bind_filter_count(sqlite3_stmt *st, int i, int has_filter, uint64_t v)
+{
+	return has_filter ? bind_count(st, i, v) : sqlite3_bind_null(st, i);
+}
+
 int store_summary(struct store *s, int64_t run_id, const struct store_summary *sum)
 {
 	if (check_run(s, run_id, "the summary") != 0)
@@ -580,9 +614,12 @@ int store_summary(struct store *s, int64_t run_id, const struct store_summary *s
 	          sqlite3_bind_int64(st, 7, sum->clocks_completed) |
 	          bind_real(st, 8, sum->final_objective) | bind_real(st, 9, sum->final_metric) |
 	          bind_real(st, 10, sum->wan_bytes) | bind_real(st, 11, sum->lan_bytes) |
-	          bind_count(st, 12, sum->updates_produced) | bind_count(st, 13, sum->updates_sent) |
-	          bind_real(st, 14, sum->cost_machine_usd) | bind_real(st, 15, sum->cost_transfer_usd) |
-	          bind_text(st, 16, sum->test_metric_name) | bind_real(st, 17, sum->final_test_metric);
+	          bind_count(st, 12, sum->values_pushed) | bind_count(st, 13, sum->values_pushed_wan) |
+	          bind_filter_count(st, 14, sum->has_filter, sum->filter_produced) |
+	          bind_filter_count(st, 15, sum->has_filter, sum->filter_sent) |
+	          bind_count(st, 16, sum->sig_updates) | bind_count(st, 17, sum->sig_below_1pct) |
+	          bind_real(st, 18, sum->cost_machine_usd) | bind_real(st, 19, sum->cost_transfer_usd) |
+	          bind_text(st, 20, sum->test_metric_name) | bind_real(st, 21, sum->final_test_metric);
 	int rc = insert_row(st, brc);
 	if (rc != 0)
 		return row_failed(s, run_id, rc, "the summary (sync model %s, workload %s)",

@@ -51,7 +51,8 @@ void store_run_abort(struct store *s);
 struct sqlite3 *store_db(struct store *s);
 
 /*
- * Sync-model measurements (tables clocks, blocked, wan_bytes, filter_updates, summary; every
+ * Sync-model measurements (tables clocks, blocked, wan_bytes, filter_updates, significance,
+ * summary; every
  * column is documented in results/schema.sql). Like the writers above they add to the open
  * run and return 0, or -1 with a message. Any writer, or store_run_commit(), that returns -1
  * has already rolled the open run back: the caller only reports the failure.
@@ -79,7 +80,12 @@ int store_wan_bytes(struct store *s, int64_t run_id, const char *src, const char
 int store_filter(struct store *s, int64_t run_id, const char *region, int64_t clock,
                  uint64_t updates_produced, uint64_t updates_sent, double threshold);
 
-/* The run's summary row; reached_target, share_updates_sent and cost_total_usd are derived. */
+/* Significance statistic of `region` during `clock` at `level` (a fraction): adds the updates
+ * below the level and all the updates counted. */
+int store_significance(struct store *s, int64_t run_id, const char *region, int64_t clock,
+                       double level, uint64_t updates_below, uint64_t updates);
+
+/* The run's summary row; reached_target, the share_* columns and cost_total_usd are derived. */
 struct store_summary {
 	const char *sync_model;     /* e.g. "gaia" */
 	const char *workload;       /* e.g. "mf" */
@@ -93,8 +99,13 @@ struct store_summary {
 	double final_test_metric;   /* held-out metric of the final model (NAN: none) */
 	double wan_bytes;           /* bytes sent between regions */
 	double lan_bytes;           /* bytes sent within regions */
-	uint64_t updates_produced;  /* parameter values updated by all workers */
-	uint64_t updates_sent;      /* parameter values sent over the WAN after the filter */
+	uint64_t values_pushed;     /* parameter values workers pushed to shards */
+	uint64_t values_pushed_wan; /* of those, pushed to a shard in another region */
+	int has_filter;             /* 1: the model has Gaia's filter (else the filter_* are NULL) */
+	uint64_t filter_produced;   /* nonzero single-clock updates entering the filters */
+	uint64_t filter_sent;       /* accumulated updates the filters sent to other regions */
+	uint64_t sig_updates;       /* nonzero single-clock updates counted for significance */
+	uint64_t sig_below_1pct;    /* of those, |update / value| < 1% */
 	double cost_machine_usd;    /* machine cost, USD */
 	double cost_transfer_usd;   /* WAN transfer cost, USD */
 };

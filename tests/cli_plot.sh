@@ -75,6 +75,7 @@ wan-by-pair-run2-gaia 640 560
 wan-by-pair-run4-gaia 640 560
 cost 640 420
 filter 640 760
+significance-distribution 640 420
 trace-replay-run4-gaia 640 640
 trace-replay-run5-net 640 640"
 
@@ -124,10 +125,11 @@ gs pdf plot "$DB" --out "$TMP/pdf" --format pdf --only cost
 # ---- plot --list: every figure and its view; the later ones unavailable with a reason ----
 gs list plot --list
 good=1
-for fig in topology convergence time-to-target wan-by-kind wan-by-pair cost filter trace-replay; do
+for fig in topology convergence time-to-target wan-by-kind wan-by-pair cost filter trace-replay \
+	significance-distribution; do
 	grep -q "^$fig  *available " "$TMP/list.out" || good=0
 done
-for fig in sensitivity emulated-vs-simulated significance-distribution; do
+for fig in sensitivity emulated-vs-simulated; do
 	grep -q "^$fig  *unavailable .*unavailable: ." "$TMP/list.out" || good=0
 done
 for view in $(sed -n 's/^CREATE VIEW IF NOT EXISTS \(plot_[a-z_]*\) AS.*/\1/p' "$TOPDIR/results/schema.sql"); do
@@ -181,9 +183,16 @@ if command -v sqlite3 >/dev/null 2>&1; then
 	same "plot_cost: machine + transfer = total" \
 		"SELECT run_id, printf('%.12f', cost_machine_usd + cost_transfer_usd) FROM plot_cost ORDER BY run_id" \
 		"SELECT run_id, printf('%.12f', cost_total_usd) FROM summary ORDER BY run_id"
-	same "plot_filter_share: updates sent over all clocks = summary.updates_sent" \
+	same "plot_filter_share: updates sent over all clocks = summary.filter_sent" \
 		"SELECT run_id, sum(updates_sent) FROM plot_filter_share GROUP BY run_id ORDER BY run_id" \
-		"SELECT run_id, updates_sent FROM summary WHERE run_id IN (SELECT run_id FROM filter_updates) ORDER BY run_id"
+		"SELECT run_id, filter_sent FROM summary WHERE run_id IN (SELECT run_id FROM filter_updates) ORDER BY run_id"
+	same "plot_significance: updates below 1% over all clocks = summary.sig_below_1pct" \
+		"SELECT run_id, updates_below, updates FROM plot_significance WHERE level = 0.01 ORDER BY run_id" \
+		"SELECT run_id, sig_below_1pct, sig_updates FROM summary WHERE run_id IN (SELECT run_id FROM significance) ORDER BY run_id"
+	same "plot_significance: shares grow with the level (a cumulative distribution)" \
+		"SELECT count(*) FROM plot_significance a JOIN plot_significance b USING (run_id)
+		 WHERE a.level < b.level AND a.updates_below > b.updates_below" \
+		"SELECT 0"
 	same "plot_filter_share: share = sent / produced per clock" \
 		"SELECT run_id, clock, printf('%.9f', share_sent) FROM plot_filter_share ORDER BY run_id, clock" \
 		"SELECT DISTINCT f.run_id, f.clock, printf('%.9f',
@@ -205,6 +214,7 @@ if [ "$(rc net_only)" = 0 ] && grep -q "figure 'convergence' not made: no traini
 	grep -q "figure 'time-to-target' not made: .*BSP" "$TMP/net_only.err" &&
 	grep -q "figure 'cost' not made: no training runs (table summary is empty" "$TMP/net_only.err" &&
 	grep -q "figure 'filter' not made: .*filter_updates" "$TMP/net_only.err" &&
+	grep -q "figure 'significance-distribution' not made: .*table significance" "$TMP/net_only.err" &&
 	[ -s "$TMP/netonly/trace-replay-run5-net.png" ] && [ -s "$TMP/netonly/topology-rtt-vc.png" ] &&
 	[ ! -e "$TMP/netonly/cost.png" ]; then
 	ok "a net run only: missing figures named with their data, topology and trace still drawn"

@@ -111,6 +111,26 @@ if awk -F, 'NR > 1 && $1 == "bsp" { tb = $2 } NR > 1 { t[$1] = $2; s[$1] = $3 }
 else
 	bad "speedups agree with the times" "$(cat "$TMP/cmp.out")"
 fi
+# The three shares, each named for what it counts (docs/sync-models.md): the CSV's columns 6-8
+# are share_pushed_wan, share_filter_sent, share_below_1pct. Properties: gaia and lan push only
+# inside a region (0), the filter's share exists for gaia only, every share is in [0, 1].
+if head -1 "$TMP/cmp.out" | grep -q '^sync,[a-z_]*,[a-z_]*,[a-z_]*,wan_bytes,share_pushed_wan,share_filter_sent,share_below_1pct,' &&
+	awk -F, 'NR > 1 { if ($1 != "bsp" && $6 != "0.0000") exit 1
+		if (($1 == "gaia") != ($7 != "")) exit 1
+		for (i = 6; i <= 8; i++) if ($i != "" && ($i < 0 || $i > 1)) exit 1
+		if ($8 == "") exit 1 }' "$TMP/cmp.out"; then
+	ok "compare's shares: pushed across regions, filter sent (gaia only), below 1%"
+else
+	bad "compare's shares" "$(cat "$TMP/cmp.out")"
+fi
+run_gs shares run "$CONF" --set sync=gaia --set stop.clocks=3
+if [ "$(field "$TMP/shares.out" share_pushed_wan)" = 0.0000 ] && [ -n "$(field "$TMP/shares.out" share_filter_sent)" ] &&
+	[ "$(field "$TMP/shares.out" share_filter_sent)" != - ] && [ -n "$(field "$TMP/shares.out" share_below_1pct)" ] &&
+	! grep -q share_updates_wan "$TMP/shares.out"; then
+	ok "run prints share_pushed_wan, share_filter_sent and share_below_1pct"
+else
+	bad "run prints the three shares" "$(cat "$TMP/shares.out" "$TMP/shares.err")"
+fi
 if command -v sqlite3 >/dev/null 2>&1; then
 	n=$(sqlite3 "$TMP/cmp.db" "select count(*) from runs where kind = 'compare' and status = 'complete'")
 	[ "$n" = 3 ] && ok "compare stores one run per model" || bad "compare stores one run per model" "runs=$n"
@@ -118,6 +138,10 @@ if command -v sqlite3 >/dev/null 2>&1; then
 	[ "$n" = 1 ] && ok "the stored lan summary has no WAN bytes" || bad "the stored lan summary has no WAN bytes"
 	n=$(sqlite3 "$TMP/cmp.db" "select count(*) from wan_bytes w join runs r using (run_id) where r.label = 'gaia' and w.kind in ('mirror', 'mirror_clock')")
 	[ "$n" -gt 0 ] && ok "gaia's mirror traffic is stored by kind" || bad "gaia's mirror traffic is stored by kind" "rows=$n"
+	n=$(sqlite3 "$TMP/cmp.db" "select count(*) from summary s join runs r using (run_id) where
+		(r.label = 'gaia') = (s.filter_sent is not null) and s.sig_updates > 0 and s.values_pushed > 0")
+	[ "$n" = 3 ] && ok "summary: filter counts for gaia only, significance and pushes for all" ||
+		bad "summary: filter counts for gaia only" "rows=$n"
 	n=$(sqlite3 "$TMP/cmp.db" "select count(*) from clocks c join runs r using (run_id) where r.label = 'gaia' and c.region in ('virginia', 'california')")
 	[ "$n" -gt 0 ] && ok "gaia's objective is stored per region" || bad "gaia's objective is stored per region"
 	# a failing command adds nothing
@@ -158,6 +182,7 @@ expect_err "bad value" "bad-value.conf:2:.*eight" run "$DATA/bad-value.conf"
 expect_err "unknown sync model" "bad-sync.conf:2:.*paxos" run "$DATA/bad-sync.conf"
 expect_err "unknown topology" "bad-topo.conf:1:.*no-such-topology" run "$DATA/bad-topo.conf"
 expect_err "ssp without a bound" "ssp" run "$CONF" --set sync=ssp
+expect_err "sqrt_epoch without clocks per epoch" "command line.*gaia.clocks_per_epoch" run "$CONF" --set gaia.schedule=sqrt_epoch
 expect_err "bad --set value" "command line.*mf.rank" run "$CONF" --set mf.rank=-3
 expect_err "malformed --set" "nokey" run "$CONF" --set nokey
 expect_err "bad gaia.slack" "gaia.slack" run "$CONF" --set gaia.slack=-1

@@ -23,7 +23,7 @@ static void test_defaults(void)
 {
 	struct sig_params p;
 	sigfilter_defaults(&p);
-	CU_ASSERT_EQUAL(p.schedule, SIG_SQRT);     /* the paper's v/sqrt(t) */
+	CU_ASSERT_EQUAL(p.schedule, SIG_LR);       /* the authors' code: follows the learning rate */
 	CU_ASSERT_DOUBLE_EQUAL(p.v, 0.01, 1e-15);  /* 1%: code and paper */
 	CU_ASSERT_EQUAL(p.flush_every, 0);
 	CU_ASSERT_DOUBLE_EQUAL(p.budget_bps, 16.76e6, 1e-3);
@@ -34,6 +34,7 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(sigfilter_schedule_parse("sqrt"), SIG_SQRT);
 	CU_ASSERT_EQUAL(sigfilter_schedule_parse("lr"), SIG_LR);
 	CU_ASSERT_EQUAL(sigfilter_schedule_parse("adaptive"), SIG_ADAPTIVE);
+	CU_ASSERT_EQUAL(sigfilter_schedule_parse("sqrt_epoch"), SIG_SQRT_EPOCH);
 	CU_ASSERT_EQUAL(sigfilter_schedule_parse("Constant"), -1);
 	CU_ASSERT_EQUAL(sigfilter_schedule_parse(""), -1);
 	CU_ASSERT_EQUAL(sigfilter_schedule_parse("sqrt "), -1);
@@ -149,6 +150,53 @@ static void test_sqrt(void)
 	}
 }
 
+/* v / sqrt(e + 1) with e the epoch: constant within an epoch of 20 clocks. */
+static void test_sqrt_epoch(void)
+{
+	struct sig_params p = params(SIG_SQRT_EPOCH, 0.03);
+	p.clocks_per_epoch = 20;
+	struct sigfilter f;
+	sigfilter_init(&f, &p);
+	CU_ASSERT_DOUBLE_EQUAL(sigfilter_threshold(&f, 0, 1, 1), 0.03, 1e-15);
+	CU_ASSERT_DOUBLE_EQUAL(sigfilter_threshold(&f, 19, 1, 1), 0.03, 1e-15);
+	CU_ASSERT_DOUBLE_EQUAL(sigfilter_threshold(&f, 20, 1, 1), 0.03 / sqrt(2), 1e-15);
+	CU_ASSERT_DOUBLE_EQUAL(sigfilter_threshold(&f, 79, 1, 1), 0.03 / 2, 1e-15); /* epoch 3 */
+	/* the per-clock sqrt schedule at clock 79 is 0.03 / sqrt(80) instead */
+	p.schedule = SIG_SQRT;
+	sigfilter_init(&f, &p);
+	CU_ASSERT_DOUBLE_EQUAL(sigfilter_threshold(&f, 79, 1, 1), 0.03 / sqrt(80), 1e-15);
+}
+
+/*
+ * The paper's statistic per level, on hand vectors: values x, single-clock updates u, ratios
+ * |u / x| (levels 0.01%, 0.05%, 0.1%, 0.5%, 1%, 5%, 10%):
+ *   u = 0.00005, x = 1    -> 0.005%: below all 7 levels
+ *   u = -0.0003, x = 1    -> 0.03%:  below 6 (not 0.01%)
+ *   u = 0.008,  x = -2    -> 0.4%:   below 4 (0.5%, 1%, 5%, 10%)
+ *   u = 0.01,   x = 1     -> 1%:     exactly 1% is not below 1%: below 2 (5%, 10%)
+ *   u = 0.5,    x = 1     -> 50%:    below none
+ *   u = 1,      x = 0     -> value 0: below none, still an update
+ *   u = 0,      x = 1     -> no update: not counted
+ * updates 6; below per level: 1, 2, 2, 3, 3, 4, 4.
+ */
+static void test_count_levels(void)
+{
+	static const double u[] = { 0.00005, -0.0003, 0.008, 0.01, 0.5, 1, 0 };
+	static const double x[] = { 1, 1, -2, 1, 1, 0, 1 };
+	uint64_t below[SIG_NLEVELS] = { 0 }, updates = 0;
+	sigfilter_count_levels(u, x, 7, below, &updates);
+	static const uint64_t expect[SIG_NLEVELS] = { 1, 2, 2, 3, 3, 4, 4 };
+	CU_ASSERT_EQUAL(updates, 6);
+	for (int l = 0; l < SIG_NLEVELS; l++)
+		CU_ASSERT_EQUAL(below[l], expect[l]);
+	/* counts add up over calls */
+	sigfilter_count_levels(u, x, 2, below, &updates);
+	CU_ASSERT_EQUAL(updates, 8);
+	CU_ASSERT_EQUAL(below[0], 2);
+	CU_ASSERT_EQUAL(below[1], 4);
+	CU_ASSERT_DOUBLE_EQUAL(sigfilter_levels[SIG_LEVEL_1PCT], 0.01, 0); /* the paper's 1% */
+}
+
 static void test_lr(void)
 {
 	struct sig_params p = params(SIG_LR, 0.01);
@@ -258,6 +306,8 @@ int main(void)
 		{ "constant schedule", test_constant },
 		{ "sqrt schedule", test_sqrt },
 		{ "learning-rate schedule", test_lr },
+		{ "sqrt per epoch schedule", test_sqrt_epoch },
+		{ "significance levels on hand vectors", test_count_levels },
 		{ "adaptive schedule", test_adaptive },
 		{ "flush every k clocks", test_flush },
 		{ NULL, NULL },

@@ -26,7 +26,8 @@
 
 /* The measurement tables: each holds run_id, and a run's rows must vanish with it. */
 static const char *const child_tables[] = {
-	"transfers", "link_bytes", "clocks", "blocked", "wan_bytes", "filter_updates", "summary",
+	"transfers", "link_bytes", "clocks", "blocked", "wan_bytes", "filter_updates",
+	"significance", "summary",
 };
 #define NCHILD (sizeof child_tables / sizeof child_tables[0])
 
@@ -163,8 +164,13 @@ static struct store_summary a_summary(void)
 		.final_metric = 0.8,
 		.wan_bytes = 1e9,
 		.lan_bytes = 4e9,
-		.updates_produced = 1000,
-		.updates_sent = 250,
+		.values_pushed = 4000,
+		.values_pushed_wan = 1000,
+		.has_filter = 1,
+		.filter_produced = 1000,
+		.filter_sent = 250,
+		.sig_updates = 800,
+		.sig_below_1pct = 760,
 		.cost_machine_usd = 3.25,
 		.cost_transfer_usd = 0.5,
 		.final_test_metric = NAN, /* no held-out metric (test_metric_name NULL) */
@@ -183,6 +189,7 @@ static int write_every_table(struct store *s, int64_t id)
 	rc |= store_blocked(s, id, 0, "virginia", "ssp_bound", 0.3);
 	rc |= store_wan_bytes(s, id, "virginia", "tokyo", "update", 5e5, 3);
 	rc |= store_filter(s, id, "virginia", 1, 100, 10, NAN);
+	rc |= store_significance(s, id, "virginia", 1, 0.01, 90, 100);
 	rc |= store_summary(s, id, &sum);
 	return rc;
 }
@@ -292,6 +299,10 @@ static void test_sync_tables(void)
 	/* Filter counts reported by two workers of virginia in clock 1. */
 	CU_ASSERT_EQUAL(store_filter(s, id, "virginia", 1, 600, 40, 0.01), 0);
 	CU_ASSERT_EQUAL(store_filter(s, id, "virginia", 1, 400, 60, 0.02), 0);
+	/* two shards' significance counts of one (region, clock, level) add up */
+	CU_ASSERT_EQUAL(store_significance(s, id, "virginia", 1, 0.01, 30, 50), 0);
+	CU_ASSERT_EQUAL(store_significance(s, id, "virginia", 1, 0.01, 45, 50), 0);
+	CU_ASSERT_EQUAL(store_significance(s, id, "virginia", 1, 0.1, 50, 50), 0);
 	struct store_summary sum = a_summary();
 	sum.test_metric_name = "test_rmse";
 	sum.final_test_metric = 0.5;
@@ -305,8 +316,11 @@ static void test_sync_tables(void)
 	sum.time_to_target_s = NAN;
 	sum.test_metric_name = NULL;
 	sum.final_test_metric = NAN;
-	sum.updates_produced = 0;
-	sum.updates_sent = 0;
+	sum.values_pushed = 0;
+	sum.values_pushed_wan = 0;
+	sum.has_filter = 0; /* a model without Gaia's filter: its counts are NULL */
+	sum.sig_updates = 0;
+	sum.sig_below_1pct = 0;
 	CU_ASSERT_EQUAL(store_summary(s, id2, &sum), 0);
 	CU_ASSERT_EQUAL(store_run_commit(s, id2, 600.0, 2.0), 0);
 
@@ -343,7 +357,13 @@ static void test_sync_tables(void)
 	                          "FROM summary WHERE run_id = 2"), 1);
 	/* Summary: derived columns from the inputs (250 / 1000; 3.25 + 0.5). */
 	CU_ASSERT_EQUAL(q_int(db, "SELECT reached_target FROM summary WHERE run_id = 1"), 1);
-	CU_ASSERT_EQUAL(q_real(db, "SELECT share_updates_sent FROM summary WHERE run_id = 1"), 0.25);
+	CU_ASSERT_EQUAL(q_real(db, "SELECT share_filter_sent FROM summary WHERE run_id = 1"), 0.25);
+	CU_ASSERT_EQUAL(q_real(db, "SELECT share_pushed_wan FROM summary WHERE run_id = 1"), 0.25);
+	CU_ASSERT_EQUAL(q_real(db, "SELECT share_below_1pct FROM summary WHERE run_id = 1"), 0.95);
+	CU_ASSERT_EQUAL(q_int(db, "SELECT updates_below FROM significance WHERE level = 0.01"), 75);
+	CU_ASSERT_EQUAL(q_int(db, "SELECT updates FROM significance WHERE level = 0.01"), 100);
+	CU_ASSERT_EQUAL(q_real(db, "SELECT share_below FROM plot_significance WHERE level = 0.01"),
+	                0.75);
 	CU_ASSERT_EQUAL(q_real(db, "SELECT cost_total_usd FROM summary WHERE run_id = 1"), 3.75);
 	CU_ASSERT_EQUAL(q_real(db, "SELECT time_to_target_s FROM summary WHERE run_id = 1"), 120.0);
 	CU_ASSERT_EQUAL(q_int(db, "SELECT clocks_completed FROM summary WHERE run_id = 1"), 40);
@@ -351,7 +371,9 @@ static void test_sync_tables(void)
 	                                  "metric_name FROM summary WHERE run_id = 1",
 	                              buf, sizeof buf), "gaia/mf/rmse");
 	CU_ASSERT_EQUAL(q_int(db, "SELECT reached_target FROM summary WHERE run_id = 2"), 0);
-	CU_ASSERT_EQUAL(q_int(db, "SELECT time_to_target_s IS NULL AND share_updates_sent IS NULL "
+	CU_ASSERT_EQUAL(q_int(db, "SELECT time_to_target_s IS NULL AND share_filter_sent IS NULL "
+	                          "AND share_pushed_wan IS NULL AND share_below_1pct IS NULL "
+	                          "AND filter_produced IS NULL AND filter_sent IS NULL "
 	                          "FROM summary WHERE run_id = 2"), 1);
 	sqlite3_close(db);
 	store_close(s);
@@ -862,7 +884,8 @@ static int has_unit(const char *name)
 static int dimensionless(const char *name)
 {
 	static const char *const ok[] = { "objective", "metric", "target_objective",
-		                           "final_objective", "final_metric", "share_updates_sent",
+		                           "final_objective", "final_metric", "share_pushed_wan",
+		                           "share_filter_sent", "share_below_1pct", "level",
 		                           "test_metric", "final_test_metric", "threshold" };
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
 		if (!strcmp(name, ok[i]))

@@ -911,6 +911,205 @@ static void test_gaia_barrier(void)
 	}
 }
 
+/*
+ * The barrier's window (docs/sync-models.md): a barrier of the batch sent at clock boundary k
+ * (updates of clock k - 1) holds READ(c) iff c - slack <= k - 1 < c. Worked from the
+ * mirror-clock rule: READ(c) is admitted with every update of clocks < c - slack, may miss
+ * those of c - slack .. c - 1, and never needs those of clock c or later.
+ */
+static void test_gaia_barrier_window_rule(void)
+{
+	/* slack 0: empty window */
+	for (int64_t k = 0; k < 6; k++)
+		CU_ASSERT_EQUAL(sync_gaia_barrier_window(k, 3, 0), 0);
+	/* slack 2, read for clock 3: batches k = 2 and 3 (updates of clocks 1 and 2) */
+	CU_ASSERT_EQUAL(sync_gaia_barrier_window(1, 3, 2), 0);
+	CU_ASSERT_EQUAL(sync_gaia_barrier_window(2, 3, 2), 1);
+	CU_ASSERT_EQUAL(sync_gaia_barrier_window(3, 3, 2), 1);
+	CU_ASSERT_EQUAL(sync_gaia_barrier_window(4, 3, 2), 0);
+}
+
+/*
+ * A fast region running ahead at slack 0 (slow.topo, 1 Mb/s, 10 ms one way; one machine per
+ * region; rows of 5000 values; threshold 0, constant; trigger 0.05 s). Worker 0 (region a)
+ * updates the extra row 2 at clocks 0 and 1; worker 1 (region b) updates nothing and reads rows
+ * {1, 2} at clock 1, its own row otherwise. Worked by hand (sizes as in the test above: a batch
+ * of row 2 is 40064 bytes, a barrier 68, a mirror clock 72):
+ *  - t = 10 ms: a sends BARRIER(k=1) on the control lane and batch 1 then MIRROR_CLOCK(1) on the
+ *    data lane; b sends MIRROR_CLOCK(1) (576 bits, arrives at a at 20.576 ms). The barrier and
+ *    batch 1 share the link for 1.088 ms.
+ *  - worker 0 may read for clock 1 once b's mirror clock is 1 (20.576 ms), computes until
+ *    30.576 ms: a sends BARRIER(k=2) (batch 2 holds clock 1's update), again sharing the link
+ *    with batch 1 for 1.088 ms; it reaches b at 41.664 ms.
+ *  - batch 1 has moved 544 + 19488 + 544 bits by 31.664 ms; its last bit leaves at 331.600 ms,
+ *    MIRROR_CLOCK(1) at 332.176 ms (arrives 342.176 ms), batch 2 at 652.688 ms (arrives
+ *    662.688 ms).
+ *  - worker 1's READ(1) (at 10 ms) needs a's mirror clock 1: held by the mirror clock until
+ *    342.176 ms. Barrier k=2 is then pending on row 2, but clock 1's update is not part of
+ *    READ(1)'s bound: the read is served at 342.176 ms and sees batch 1 (one update of row 2).
+ *    (Holding it for barrier k=2 would delay it to 662.688 ms.)
+ */
+static int ahead_reads(int w, int64_t c, size_t row)
+{
+	if (w == 1 && c == 1)
+		return row == 1 || row == 2;
+	return row == (size_t)w;
+}
+
+static int ahead_updates(int w, int64_t c)
+{
+	return w == 0 && c <= 1 ? 2 : -1;
+}
+
+static void test_gaia_barrier_ahead_slack0(void)
+{
+	struct setup su = {
+		.topo = "slow.topo", .machines = 1, .sync = "gaia", .clocks = 4, .row_len = 5000,
+		.extra_rows = 1, .delta = 1, .upd_row = ahead_updates, .reads = ahead_reads,
+		.drain = 1,
+		.keys = { "gaia.threshold=0", "gaia.schedule=constant", "gaia.slack=0",
+		          "gaia.barrier=on", "gaia.barrier_drain_s=0.05" },
+	};
+	struct run *r = run_new(&su);
+	const double ms = 1e6;
+	CU_ASSERT_EQUAL(wan_msgs(r, 0, 1, MSG_BARRIER), 2);
+	CU_ASSERT(llabs(start_at(r, 0, 1) - llround(20.576 * ms)) <= 2);
+	CU_ASSERT(llabs(start_at(r, 1, 1) - llround(342.176 * ms)) <= 2);
+	CU_ASSERT_EQUAL(wait_of(r, 1, PS_WAIT_BARRIER), 0);
+	/* mirror waits: READ(1) 10 -> 342.176 ms; READ(2) at 352.176 ms needs MIRROR_CLOCK(2),
+	 * which leaves behind batch 2 at 653.264 ms and arrives at 663.264 ms; READ(3) at
+	 * 673.264 ms finds MIRROR_CLOCK(3) in (a sent it at 372.752 ms, right behind). */
+	CU_ASSERT_DOUBLE_EQUAL(wait_of(r, 1, PS_WAIT_MIRROR), 0.332176 + 0.311088, 3e-9);
+	CU_ASSERT_EQUAL(count_in(r, 1, 1, 2), 1);
+	run_free(r);
+}
+
+/*
+ * Slack 2: the barrier holds exactly the reads whose window holds its clock. slow.topo as
+ * above; worker 0 (region a, 10 ms per clock) updates row 2 at clock 1 only; worker 1 (region
+ * b) is 4 times slower (40 ms per clock) and reads row 2 at the clocks `w1_row2` lists. Worked
+ * by hand:
+ *  - t = 20 ms: a's shard reaches clock 2 and sends BARRIER(k=2) (the update of clock 1) and
+ *    batch 2 (nothing else on the link: a's earlier mirror clock left by 10.576 ms). The barrier
+ *    arrives at 31.088 ms; batch 2's last bit leaves at 21.088 + 319.968 = 341.056 ms, it
+ *    arrives at 351.056 ms.
+ *  - worker 1 reads for clock c at 40c ms while not held. The mirror rule needs a's mirror
+ *    clock >= c - 2 (a runs ahead: never binding here). Barrier k=2 holds READ(c) iff
+ *    c - 2 <= 1 < c: c = 2 and c = 3, not c = 1 (whose read at 40 ms comes after the barrier).
+ *  - reading row 2 at clocks 1 and 2: READ(1) at 40 ms is served at once without the update;
+ *    READ(2) at 80 ms is held until 351.056 ms (0.271056 s of barrier wait) and sees it.
+ *  - reading row 2 at clocks 1 and 3 (own row only at 2): READ(2) at 80 ms is served, READ(3)
+ *    at 120 ms is held until 351.056 ms (0.231056 s) and sees it.
+ */
+static int64_t w1_row2[2];
+
+static int window_reads(int w, int64_t c, size_t row)
+{
+	if (w == 1 && (c == w1_row2[0] || c == w1_row2[1]))
+		return row == 1 || row == 2;
+	return row == (size_t)w;
+}
+
+static int window_updates(int w, int64_t c)
+{
+	return w == 0 && c == 1 ? 2 : -1;
+}
+
+static struct run *window_run(int64_t c1, int64_t c2)
+{
+	w1_row2[0] = c1;
+	w1_row2[1] = c2;
+	struct setup su = {
+		.topo = "slow.topo", .machines = 1, .sync = "gaia", .clocks = 5, .row_len = 5000,
+		.extra_rows = 1, .delta = 1, .upd_row = window_updates, .reads = window_reads,
+		.drain = 1,
+		.keys = { "gaia.threshold=0", "gaia.schedule=constant", "gaia.slack=2",
+		          "gaia.barrier=on", "gaia.barrier_drain_s=0.05" },
+	};
+	su.speed[1] = 4;
+	return run_new(&su);
+}
+
+static void test_gaia_barrier_window_slack2(void)
+{
+	const double ms = 1e6;
+	struct run *r = window_run(1, 2);
+	CU_ASSERT_EQUAL(wan_msgs(r, 0, 1, MSG_BARRIER), 1);
+	CU_ASSERT_EQUAL(start_at(r, 1, 1), 4 * NS_PER_CLOCK);
+	CU_ASSERT_EQUAL(count_in(r, 1, 1, 2), 0);
+	CU_ASSERT(llabs(start_at(r, 1, 2) - llround(351.056 * ms)) <= 2);
+	CU_ASSERT_DOUBLE_EQUAL(wait_of(r, 1, PS_WAIT_BARRIER), 0.271056, 3e-9);
+	CU_ASSERT_EQUAL(count_in(r, 1, 2, 2), 1);
+	run_free(r);
+
+	r = window_run(1, 3);
+	CU_ASSERT_EQUAL(start_at(r, 1, 1), 4 * NS_PER_CLOCK);
+	CU_ASSERT_EQUAL(start_at(r, 1, 2), 8 * NS_PER_CLOCK);
+	CU_ASSERT(llabs(start_at(r, 1, 3) - llround(351.056 * ms)) <= 2);
+	CU_ASSERT_DOUBLE_EQUAL(wait_of(r, 1, PS_WAIT_BARRIER), 0.231056, 3e-9);
+	CU_ASSERT_EQUAL(count_in(r, 1, 3, 2), 1);
+	run_free(r);
+}
+
+/*
+ * The paper's significance statistic on known updates. Every worker adds `delta` to each of
+ * the row_len values of its own row every clock; the model starts at all ones, so at its
+ * clock boundary for clock c a shard sees, per value of each of its workers' rows, the update
+ * delta and the value 1 + c x delta (every earlier update of that row applied: the worker's
+ * own region under gaia, the one global model under bsp). So the ratio is
+ * delta / (1 + c delta), within (delta / (1 + 9 delta), delta] over 10 clocks:
+ *  - delta 0.003: 0.29% .. 0.3%: below 0.5%, 1%, 5%, 10%, not 0.01%, 0.05%, 0.1% (first level 3)
+ *  - delta 0.0002: 0.0199% .. 0.02%: below every level from 0.05% (first level 1)
+ * Per clock: 4 workers x row_len 3 = 12 updates in all; gaia: 6 per region (its 2 workers'
+ * rows). async sums no clock and counts nothing.
+ */
+static void sig_case(const char *sync, double delta, int first)
+{
+	enum { C = 10, RL = 3 };
+	struct setup su = {
+		.topo = "two.topo", .machines = 2, .sync = sync, .clocks = C, .delta = delta,
+		.row_len = RL, .drain = 1,
+	};
+	struct run *r = run_new(&su);
+	size_t n;
+	const struct ps_sig_rec *sr = cluster_sig_recs(r->c, &n);
+	uint64_t upd[C] = { 0 }, below[C][SIG_NLEVELS] = { { 0 } };
+	for (size_t i = 0; i < n; i++) {
+		CU_ASSERT_FATAL(sr[i].clock >= 0 && sr[i].clock < C);
+		if (!strcmp(sync, "gaia"))
+			CU_ASSERT_EQUAL(sr[i].updates, 2 * RL); /* a region's 2 workers' rows */
+		upd[sr[i].clock] += sr[i].updates;
+		for (int l = 0; l < SIG_NLEVELS; l++)
+			below[sr[i].clock][l] += sr[i].below[l];
+	}
+	for (int c = 0; c < C; c++) {
+		CU_ASSERT_EQUAL(upd[c], 4 * RL);
+		for (int l = 0; l < SIG_NLEVELS; l++)
+			CU_ASSERT_EQUAL(below[c][l], l >= first ? 4 * RL : 0);
+	}
+	const struct ps_stats *st = cluster_stats(r->c);
+	CU_ASSERT_EQUAL(st->sig_updates, (uint64_t)C * 4 * RL);
+	CU_ASSERT_EQUAL(st->sig_below[SIG_LEVEL_1PCT], (uint64_t)C * 4 * RL);
+	run_free(r);
+}
+
+static void test_significance_counts(void)
+{
+	sig_case("gaia", 0.003, 3);
+	sig_case("bsp", 0.003, 3);
+	sig_case("gaia", 0.0002, 1);
+	sig_case("bsp", 0.0002, 1);
+	/* async: pushes are applied on receipt, no clock sum: nothing counted */
+	struct setup su = { .topo = "two.topo", .machines = 2, .sync = "async", .clocks = 5,
+	                    .delta = 0.003, .drain = 1 };
+	struct run *r = run_new(&su);
+	size_t n;
+	cluster_sig_recs(r->c, &n);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(cluster_stats(r->c)->sig_updates, 0);
+	run_free(r);
+}
+
 /* ---- determinism ---- */
 
 static void same_runs(const struct run *a, const struct run *b)
@@ -1026,6 +1225,10 @@ int main(void)
 		{ "gaia: significance filter", test_gaia_filter },
 		{ "gaia: filter with apply=significant", test_gaia_filter_apply_significant },
 		{ "gaia: selective barrier", test_gaia_barrier },
+		{ "gaia: barrier window rule", test_gaia_barrier_window_rule },
+		{ "gaia: barrier, fast region ahead, slack 0", test_gaia_barrier_ahead_slack0 },
+		{ "gaia: barrier window, slack 2", test_gaia_barrier_window_slack2 },
+		{ "significance counts on known updates (gaia, bsp, async)", test_significance_counts },
 		{ "determinism", test_determinism },
 		{ NULL, NULL },
 	};

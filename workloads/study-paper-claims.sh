@@ -19,9 +19,9 @@ for k in 1 100 1000 10000; do
 done
 echo "== 3. share of updates below 1% of their parameter (gaia, constant 1% threshold)"
 for lr in 0.1 0.03 0.01; do
-	share=$("$G" run "$here/mf-ec2-11.conf" --set gaia.schedule=constant --set mf.lr="$lr" |
-		awk '$1 == "share_updates_wan" { print $2 }')
-	awk -v lr="$lr" -v s="$share" 'BEGIN { printf "mf.lr=%s: sent %.3f, below the threshold %.3f\n", lr, s, 1 - s }'
+	"$G" run "$here/mf-ec2-11.conf" --set gaia.schedule=constant --set mf.lr="$lr" |
+		awk -v lr="$lr" '$1 == "share_filter_sent" { s = $2 } $1 == "share_below_1pct" { b = $2 }
+			END { printf "mf.lr=%s: filter sent %s, single-clock updates below 1%% %s\n", lr, s, b }'
 done
 echo "== 4. gaia with hubs on ec2-11"
 "$G" compare "$here/mf-ec2-11.conf" --sync gaia,lan --set gaia.hubs=on
