@@ -355,73 +355,112 @@ static void filter(struct ps *ps, struct ps_shard *s, double thr, struct msg *m,
 	g->ndirty = keep;
 }
 
-static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_accum *acc)
+/* The significant updates of one clock boundary, ready to send to the mirrors. */
+struct gaia_batch {
+	struct msg *msg;          /* MIRROR payload (element ids and values), shared by every copy */
+	uint32_t *rows;           /* local rows with at least one element in it (barrier list) */
+	size_t nrows;             /* entries in rows */
+	uint64_t produced;        /* nonzero updates the clock added to the accumulators */
+	double threshold;         /* threshold in force */
+};
+
+/* Step 1: fold the clock's pushes in and run the significance filter over dirty rows. */
+static void batch_build(struct ps *ps, struct ps_shard *s, int64_t c, const struct ps_accum *acc,
+                        struct gaia_batch *b)
 {
-	const struct gaia_params *p = ps->sp;
 	struct gaia_shard *g = G(s);
-	struct transport *t = ps->t;
-	uint64_t produced = acc ? accumulate(ps, s, acc) : 0;
+	b->produced = acc ? accumulate(ps, s, acc) : 0;
 	/* Threshold of the clock whose updates these are (c - 1). */
-	double thr = sigfilter_threshold(&g->filter, c - 1, ps_learning_rate(ps, c - 1), ps->lr0);
-	size_t cap = 0;
-	for (size_t i = 0; i < g->ndirty; i++)
-		cap += ps->row_len;
-	struct msg *batch = msg_new(MSG_MIRROR, cap, 1);
-	batch->n = 0;
-	uint32_t *rows = xmalloc((g->ndirty + 1) * sizeof *rows);
-	size_t nrows;
-	filter(ps, s, thr, batch, &nrows, rows);
-	uint64_t sent = batch->n;
-	batch->wire_bytes = ps_wire_bytes(ps, s, batch);
-	if (batch->n) { /* every mirror shares the batch's payload: trim it to size */
-		batch->idx = xreallocarray(batch->idx, batch->n, sizeof *batch->idx);
-		batch->val = xreallocarray(batch->val, batch->n, sizeof *batch->val);
+	b->threshold = sigfilter_threshold(&g->filter, c - 1, ps_learning_rate(ps, c - 1), ps->lr0);
+	b->msg = msg_new(MSG_MIRROR, g->ndirty * ps->row_len, 1);
+	b->msg->n = 0;
+	b->rows = xmalloc((g->ndirty + 1) * sizeof *b->rows);
+	filter(ps, s, b->threshold, b->msg, &b->nrows, b->rows);
+	b->msg->wire_bytes = ps_wire_bytes(ps, s, b->msg);
+	if (b->msg->n) { /* every mirror shares the batch's payload: trim it to size */
+		b->msg->idx = xreallocarray(b->msg->idx, b->msg->n, sizeof *b->msg->idx);
+		b->msg->val = xreallocarray(b->msg->val, b->msg->n, sizeof *b->msg->val);
 	}
 	g->batch_seq++;
-	const int *dests = NULL; /* hubs: only the shard's group */
-	int ndests = g->hub ? gaia_hub_dests(g->hub, &dests) : ps->nreplicas;
-	for (int j = 0; j < ndests; j++) {
-		int q = dests ? dests[j] : j;
-		if (q == s->replica)
-			continue;
-		struct ps_shard *to = ps->replicas[q].shards[s->index];
-		if (batch->n) {
-			if (p->barrier) {
-				double queued = t->ops->queued_bytes(t, s->node, to->node) + batch->wire_bytes;
-				double bps = t->ops->path_bps(t, s->node, to->node);
-				if (bps <= 0 || queued * 8 / bps > p->barrier_drain_s) {
-					struct msg *b = ps_shard_msg(s, to, MSG_BARRIER, c);
-					b->n = nrows;
-					b->idx = xmalloc((nrows + 1) * sizeof *b->idx);
-					memcpy(b->idx, rows, nrows * sizeof *rows);
-					b->batch = g->batch_seq;
-					b->lane = 1;
-					b->wire_bytes = ps_wire_bytes(ps, s, b);
-					ps_send(ps, b);
-				}
-			}
-			struct msg *d = ps_shard_msg(s, to, MSG_MIRROR, c);
-			msg_share(d, batch);
-			d->batch = g->batch_seq;
-			d->wire_bytes = batch->wire_bytes;
-			g->wan_bytes_clock += d->wire_bytes;
-			ps_send(ps, d);
-		}
-		struct msg *mc = ps_shard_msg(s, to, MSG_MCLOCK, c);
-		mc->batch = g->batch_seq;
-		mc->wire_bytes = ps_wire_bytes(ps, s, mc);
-		ps_send(ps, mc);
+}
+
+/* The selective barrier's trigger: the batch would wait in the data channel to `to` longer
+ * than gaia.barrier_drain_s at the path's current bandwidth. */
+static int barrier_needed(struct ps *ps, const struct ps_shard *s, const struct ps_shard *to,
+                          const struct gaia_batch *b)
+{
+	const struct gaia_params *p = ps->sp;
+	struct transport *t = ps->t;
+	if (!p->barrier || !b->msg->n)
+		return 0;
+	double queued = t->ops->queued_bytes(t, s->node, to->node) + b->msg->wire_bytes;
+	double bps = t->ops->path_bps(t, s->node, to->node);
+	return bps <= 0 || queued * 8 / bps > p->barrier_drain_s;
+}
+
+/* Step 2, per mirror: the barrier (control lane) if needed, the batch, then the mirror clock
+ * on the same ordered data channel. */
+static void batch_send(struct ps *ps, struct ps_shard *s, struct ps_shard *to, int64_t c,
+                       const struct gaia_batch *b)
+{
+	struct gaia_shard *g = G(s);
+	if (barrier_needed(ps, s, to, b)) {
+		struct msg *m = ps_shard_msg(s, to, MSG_BARRIER, c);
+		m->n = b->nrows;
+		m->idx = xmalloc((b->nrows + 1) * sizeof *m->idx);
+		memcpy(m->idx, b->rows, b->nrows * sizeof *b->rows);
+		m->batch = g->batch_seq;
+		m->lane = 1;
+		m->wire_bytes = ps_wire_bytes(ps, s, m);
+		ps_send(ps, m);
 	}
-	if (g->hub) /* a hub sums its own batch into the group's and sends complete group clocks */
-		gaia_hub_own_batch(ps, s, g->hub, c, batch);
-	ps_filter_record(ps, ps->replicas[s->replica].region, c - 1, produced, sent, thr);
-	sim_time_t now = t->ops->now(t);
+	if (b->msg->n) {
+		struct msg *d = ps_shard_msg(s, to, MSG_MIRROR, c);
+		msg_share(d, b->msg);
+		d->batch = g->batch_seq;
+		d->wire_bytes = b->msg->wire_bytes;
+		g->wan_bytes_clock += d->wire_bytes;
+		ps_send(ps, d);
+	}
+	struct msg *mc = ps_shard_msg(s, to, MSG_MCLOCK, c);
+	mc->batch = g->batch_seq;
+	mc->wire_bytes = ps_wire_bytes(ps, s, mc);
+	ps_send(ps, mc);
+}
+
+/* Step 3: report the filter's counts and let the bandwidth-adaptive schedule see the rate the
+ * shard sent at since its last clock boundary. */
+static void clock_account(struct ps *ps, struct ps_shard *s, int64_t c, const struct gaia_batch *b)
+{
+	struct gaia_shard *g = G(s);
+	ps_filter_record(ps, ps->replicas[s->replica].region, c - 1, b->produced, b->msg->n,
+	                 b->threshold);
+	sim_time_t now = ps->t->ops->now(ps->t);
 	if (now > g->last_clock_at)
 		sigfilter_adapt(&g->filter, g->wan_bytes_clock * 8 / simtime_to_s(now - g->last_clock_at));
 	g->last_clock_at = now;
 	g->wan_bytes_clock = 0;
-	msg_free(batch);
-	free(rows);
+}
+
+/* A clock boundary of shard s: build the batch, send it to every mirror (or, with hubs, to the
+ * group only and into the hub's sum), account. */
+static void on_clock(struct ps *ps, struct ps_shard *s, int64_t c, struct ps_accum *acc)
+{
+	struct gaia_shard *g = G(s);
+	struct gaia_batch b;
+	batch_build(ps, s, c, acc, &b);
+	const int *dests = NULL; /* hubs: only the shard's group */
+	int ndests = g->hub ? gaia_hub_dests(g->hub, &dests) : ps->nreplicas;
+	for (int j = 0; j < ndests; j++) {
+		int q = dests ? dests[j] : j;
+		if (q != s->replica)
+			batch_send(ps, s, ps->replicas[q].shards[s->index], c, &b);
+	}
+	if (g->hub) /* a hub sums its own batch into the group's and sends complete group clocks */
+		gaia_hub_own_batch(ps, s, g->hub, c, b.msg);
+	clock_account(ps, s, c, &b);
+	msg_free(b.msg);
+	free(b.rows);
 }
 
 static void release_barrier(struct ps *ps, struct ps_shard *s, int from, uint64_t batch)
