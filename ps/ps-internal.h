@@ -113,6 +113,13 @@ void ps_filter_record(struct ps *ps, int region, int64_t clock, uint64_t produce
 /* Learning rate at clock c. */
 double ps_learning_rate(const struct ps *ps, int64_t c);
 
+/*
+ * Validate the baseline models' own keys (ps.refetch) in cfg: 0, or -1 after a message naming
+ * the key. Meant for a model-table key check, so that a run of another model (Gaia) accepts
+ * them as read.
+ */
+int sync_ps_check_keys(struct runcfg *cfg);
+
 /* Global row of a shard's local row index, and back. */
 static inline uint32_t ps_row_global(const struct ps_shard *s, int nshards, size_t local)
 {

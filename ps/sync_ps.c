@@ -27,12 +27,29 @@ struct ps_params {
 	int refetch;       /* ps.refetch: PS_REFETCH_STALE or PS_REFETCH_ALWAYS */
 };
 
+/* Read (so validate) the baseline models' keys: ps.refetch into *refetch (may be NULL). */
+static int read_keys(struct runcfg *cfg, int *refetch)
+{
+	static const char *const modes[] = { "stale", "always", NULL };
+	int r = PS_REFETCH_STALE;
+	if (cfg && runcfg_choice(cfg, "ps.refetch", "stale", modes, &r) < 0)
+		return -1;
+	if (refetch)
+		*refetch = r;
+	return 0;
+}
+
+/* The baseline's keys are checked whatever the model (a key check hook for the model table). */
+int sync_ps_check_keys(struct runcfg *cfg)
+{
+	return read_keys(cfg, NULL);
+}
+
 /* The parameters, with ps.refetch read from cfg (NULL: the default, `stale`). */
 static void *params_new(int64_t staleness, struct runcfg *cfg)
 {
-	static const char *const modes[] = { "stale", "always", NULL };
-	int refetch = PS_REFETCH_STALE;
-	if (cfg && runcfg_choice(cfg, "ps.refetch", "stale", modes, &refetch) < 0)
+	int refetch;
+	if (read_keys(cfg, &refetch) < 0)
 		return NULL;
 	struct ps_params *p = xmalloc(sizeof *p);
 	p->staleness = staleness;
