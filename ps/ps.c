@@ -188,6 +188,10 @@ struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 	size_t np = ps->nrows * ps->row_len;
 	/* The initial model is deterministic: compute it once, copy it into every view and replica. */
 	double *init = xmalloc((np + 1) * sizeof *init);
+	/* A workload with worker-local state (workloads/workload.h) starts it afresh for this run,
+	 * so a workload instance may serve several runs one after the other. */
+	if (cfg->wl_ops->reset_local)
+		cfg->wl_ops->reset_local(cfg->wl);
 	cfg->wl_ops->init_model(cfg->wl, init);
 
 	ps->workers = xcalloc((size_t)ps->nnodes, sizeof *ps->workers);
@@ -661,7 +665,10 @@ static void worker_begin(struct ps *ps, struct ps_worker *w)
 	size_t n = ps->cfg.wl_ops->rows_needed(ps->cfg.wl, w->id, w->clock, &rows);
 	struct ps_replica *rep = &ps->replicas[w->replica];
 	size_t S = (size_t)rep->nshards;
-	int64_t fresh = w->clock - ps->sync->cache_staleness(ps);
+	/* A cached row is reused when its stamp is >= fresh; a negative cache bound means never
+	 * (the model refetches every row each clock, the first included: ps.refetch = always). */
+	int64_t bound = ps->sync->cache_staleness(ps);
+	int64_t fresh = bound < 0 ? INT64_MAX : w->clock - bound;
 	size_t *count = xcalloc(2 * S, sizeof *count), *fill = count + S;
 	for (size_t i = 0; i < n; i++)
 		if (w->stamp[rows[i]] < fresh)

@@ -589,3 +589,65 @@ uint32_t *mf_data_partition(const struct mf_data *d, enum mf_partition how, doub
 	free(dealt);
 	return owner;
 }
+
+/* Sift heap entry i (workers ordered by load, then id) down. */
+static void load_sift(uint32_t *heap, size_t n, const uint64_t *load, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && (load[heap[l]] < load[heap[m]] ||
+			      (load[heap[l]] == load[heap[m]] && heap[l] < heap[m])))
+			m = l;
+		if (r < n && (load[heap[r]] < load[heap[m]] ||
+			      (load[heap[r]] == load[heap[m]] && heap[r] < heap[m])))
+			m = r;
+		if (m == i)
+			return;
+		uint32_t t = heap[i];
+		heap[i] = heap[m];
+		heap[m] = t;
+		i = m;
+	}
+}
+
+uint32_t *mf_data_partition_users(const struct mf_data *d, int nworkers, uint64_t seed)
+{
+	assert(nworkers > 0);
+	size_t U = d->nusers;
+	uint64_t *per_user = xcalloc(U ? U : 1, sizeof *per_user);
+	for (size_t k = 0; k < d->n; k++)
+		per_user[d->ratings[k].user]++;
+	uint32_t *order = xmalloc((U ? U : 1) * sizeof *order);
+	for (size_t u = 0; u < U; u++)
+		order[u] = (uint32_t)u;
+	struct rng r;
+	rng_init(&r, seed, rng_stream_id("mf-partition-users", 0, 0));
+	for (size_t j = U; j > 1; j--) {
+		size_t t = rng_below(&r, j);
+		uint32_t x = order[j - 1];
+		order[j - 1] = order[t];
+		order[t] = x;
+	}
+	/* A min-heap of workers by (ratings so far, id); ids ascending is already a heap. */
+	size_t W = (size_t)nworkers;
+	uint64_t *load = xcalloc(W, sizeof *load);
+	uint32_t *heap = xmalloc(W * sizeof *heap);
+	for (size_t k = 0; k < W; k++)
+		heap[k] = (uint32_t)k;
+	uint32_t *user_owner = xmalloc((U ? U : 1) * sizeof *user_owner);
+	for (size_t j = 0; j < U; j++) {
+		uint32_t u = order[j], wk = heap[0];
+		user_owner[u] = wk;
+		load[wk] += per_user[u];
+		load_sift(heap, W, load, 0);
+	}
+	uint32_t *owner = xmalloc((d->n ? d->n : 1) * sizeof *owner);
+	for (size_t k = 0; k < d->n; k++)
+		owner[k] = user_owner[d->ratings[k].user];
+	free(user_owner);
+	free(heap);
+	free(load);
+	free(order);
+	free(per_user);
+	return owner;
+}

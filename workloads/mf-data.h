@@ -102,4 +102,14 @@ enum mf_partition {
 uint32_t *mf_data_partition(const struct mf_data *d, enum mf_partition how, double skew,
 			    int nworkers, const int *worker_region, int nregions, uint64_t seed);
 
+/*
+ * Owner worker of every rating (array of d->n, caller frees) such that all the ratings of a user
+ * go to one worker (mf.placement = local: the user's factors live on that worker): the users,
+ * in an order shuffled with stream rng_stream_id("mf-partition-users", 0, 0) of `seed`, are
+ * dealt one at a time to the worker with the fewest ratings so far (the lowest id on a tie).
+ * Users without a rating are dealt too (they add nothing). IterStore's MF likewise partitions
+ * the rows of the rating matrix (the users) over its workers (docs GAIA.md).
+ */
+uint32_t *mf_data_partition_users(const struct mf_data *d, int nworkers, uint64_t seed);
+
 #endif

@@ -1,9 +1,15 @@
 /*
  * Biased matrix factorization by SGD (docs/workload-mf.md): ratings r(u,i) ~ mu + b_u + b_i +
  * <L_u, R_i> with L2 regularisation per rating; mu is the training data's mean rating, fixed.
- * Parameter rows 0..U-1 are the users (L_u, then b_u), rows U..U+I-1 the items (R_i, then b_i),
- * each rank + 1 doubles. An optional held-out set (mf.test_data or mf.test_fraction) gives the
- * test RMSE (test_metric).
+ * Every row is rank + 1 doubles (the factors, then the bias). Where they live is mf.placement:
+ *  - `ps` (default): users and items are all shared rows of the parameter server, users 0..U-1,
+ *    items U..U+I-1;
+ *  - `local` (IterStore's MF, docs/workload-mf.md "Placement"): only the items are shared rows,
+ *    0..I-1; each user belongs to one worker (mf_data_partition_users) whose step() updates
+ *    the user's row in place in `users`, never sent.
+ * Internally a row id indexes every row, shared ones first: ps users 0..U-1 then items, local
+ * items 0..I-1 then users I..I+U-1, so a minibatch's shared rows are a prefix of its ascending
+ * row list. An optional held-out set (mf.test_data or mf.test_fraction) gives the test RMSE.
  *
  * Each worker keeps its ratings with LOCAL row ids (the rows its ratings touch, numbered densely
  * in ascending global order). At the first clock of an epoch it shuffles them and makes the
@@ -51,7 +57,7 @@ struct mf_rec {
 
 /* A parameter row as a worker sees it. */
 struct mf_row {
-	uint32_t global; /* global row id */
+	uint32_t global; /* row id (internal: shared rows first, see the top of the file) */
 	uint32_t count;  /* n_row: ratings of the row in the whole data set */
 };
 
@@ -75,10 +81,10 @@ struct mf_worker {
 	double *srate;         /* per slot: learning-rate factor of its row */
 };
 
-/* A held-out rating with global row ids; MF_UNSEEN for a user or item without training data. */
+/* A held-out rating with row ids; MF_UNSEEN for a user or item without training data. */
 struct mf_test {
-	uint32_t u; /* user row, or MF_UNSEEN */
-	uint32_t i; /* item row (U + item), or MF_UNSEEN */
+	uint32_t u; /* user row id, or MF_UNSEEN */
+	uint32_t i; /* item row id, or MF_UNSEEN */
 	float r;    /* rating */
 };
 
@@ -102,6 +108,10 @@ struct workload {
 	double ns_per_rating;     /* simulated compute cost of one rating, ns */
 	int nworkers;             /* workers */
 	struct mf_worker *w;      /* nworkers workers */
+	int placement;            /* mf.placement: MF_PLACE_PS or MF_PLACE_LOCAL */
+	size_t nshared;           /* shared rows (the parameter server's): U + I, or I (local) */
+	double *users;            /* local placement: U rows of user factors, user u at row u,
+	                           * each updated only by its owner worker; NULL under ps */
 	size_t ntest;             /* held-out ratings (0: no held-out set) */
 	struct mf_test *test;     /* ntest held-out ratings */
 	size_t nunseen;           /* held-out ratings whose user or item has no training rating */
@@ -120,16 +130,41 @@ struct mf_params {
 	int lr_scaling;               /* mf.lr_scaling: MF_SCALE_CLOCK or MF_SCALE_NONE */
 	double batch_fraction;        /* mf.batch_fraction */
 	int partition;                /* mf.partition as an enum mf_partition */
+	int placement;                /* mf.placement: MF_PLACE_PS or MF_PLACE_LOCAL */
 	double skew;                  /* mf.skew */
 	double ns_per_rating;         /* mf.ns_per_rating */
 };
 
 enum { MF_SCALE_CLOCK, MF_SCALE_NONE };
+enum { MF_PLACE_PS, MF_PLACE_LOCAL };
+
+/* Row id of user u and of item i (see the top of the file). */
+static inline uint32_t user_row(const struct workload *w, uint32_t u)
+{
+	return w->placement == MF_PLACE_LOCAL ? w->nitems + u : u;
+}
+static inline uint32_t item_row(const struct workload *w, uint32_t i)
+{
+	return w->placement == MF_PLACE_LOCAL ? i : w->nusers + i;
+}
+
+/* All rows, shared and local. */
+static inline size_t all_rows(const struct workload *w)
+{
+	return (size_t)w->nusers + w->nitems;
+}
+
+/* Row g's values: in `model` for a shared row, in the local user store otherwise. */
+static inline const double *row_at(const struct workload *w, const double *model, size_t g)
+{
+	return g < w->nshared ? model + g * w->row_len : w->users + (g - w->nshared) * w->row_len;
+}
 
 static int read_params(struct runcfg *cfg, struct mf_params *p)
 {
 	static const char *const partitions[] = { "random", "skewed", NULL };
 	static const char *const scalings[] = { "clock", "none", NULL };
+	static const char *const placements[] = { "ps", "local", NULL };
 	int bad = 0;
 	bad |= runcfg_string(cfg, "mf.data", "synthetic", &p->data);
 	/* The generator's keys are read (so validated, and not reported unknown) when the data is
@@ -169,6 +204,7 @@ static int read_params(struct runcfg *cfg, struct mf_params *p)
 	bad |= runcfg_choice(cfg, "mf.lr_scaling", "clock", scalings, &p->lr_scaling);
 	bad |= runcfg_double(cfg, "mf.batch_fraction", 0.05, 1e-6, 1, &p->batch_fraction);
 	bad |= runcfg_choice(cfg, "mf.partition", "random", partitions, &p->partition);
+	bad |= runcfg_choice(cfg, "mf.placement", "ps", placements, &p->placement);
 	p->skew = 0;
 	if (!bad && (p->partition == MF_PARTITION_SKEWED || runcfg_has(cfg, "mf.skew")))
 		bad |= runcfg_double(cfg, "mf.skew", 0.8, 0, 1, &p->skew);
@@ -228,12 +264,12 @@ static void *alloc_n(size_t n, size_t size)
 static void worker_build(struct workload *w, struct mf_worker *k, const struct mf_data *d,
 			 const uint32_t *mine, size_t n, const uint32_t *count, uint32_t *local)
 {
-	size_t nrows = (size_t)w->nusers + w->nitems;
+	size_t nrows = all_rows(w);
 	k->n = n;
 	for (size_t j = 0; j < n; j++) {
 		const struct mf_rating *x = &d->ratings[mine[j]];
-		local[x->user] = 0;
-		local[(size_t)w->nusers + x->item] = 0;
+		local[user_row(w, x->user)] = 0;
+		local[item_row(w, x->item)] = 0;
 	}
 	for (size_t g = 0; g < nrows; g++)
 		if (local[g] == 0)
@@ -248,7 +284,8 @@ static void worker_build(struct workload *w, struct mf_worker *k, const struct m
 	k->base = alloc_n(k->n, sizeof *k->base);
 	for (size_t j = 0; j < n; j++) {
 		const struct mf_rating *x = &d->ratings[mine[j]];
-		k->base[j] = (struct mf_rec){ local[x->user], local[(size_t)w->nusers + x->item], x->r };
+		k->base[j] = (struct mf_rec){ local[user_row(w, x->user)], local[item_row(w, x->item)],
+					      x->r };
 	}
 	for (uint32_t l = 0; l < k->nrows; l++)
 		local[k->rows[l].global] = UINT32_MAX;
@@ -331,9 +368,10 @@ static void build_test(struct workload *w, const struct mf_data *t, const char *
 	w->test = alloc_n(t->n, sizeof *w->test);
 	for (size_t j = 0; j < t->n; j++) {
 		const struct mf_rating *x = &t->ratings[j];
-		size_t irow = (size_t)w->nusers + x->item;
-		uint32_t u = x->user < w->nusers && w->count[x->user] ? x->user : MF_UNSEEN;
-		uint32_t i = x->item < w->nitems && w->count[irow] ? (uint32_t)irow : MF_UNSEEN;
+		uint32_t u = x->user < w->nusers && w->count[user_row(w, x->user)]
+			     ? user_row(w, x->user) : MF_UNSEEN;
+		uint32_t i = x->item < w->nitems && w->count[item_row(w, x->item)]
+			     ? item_row(w, x->item) : MF_UNSEEN;
 		w->test[j] = (struct mf_test){ u, i, x->r };
 		if (u == MF_UNSEEN || i == MF_UNSEEN)
 			w->nunseen++;
@@ -343,6 +381,8 @@ static void build_test(struct workload *w, const struct mf_data *t, const char *
 			   "(predicted from the global mean plus the known bias)", key, w->nunseen,
 			   w->ntest);
 }
+
+static void mf_reset_local(struct workload *w);
 
 static struct workload *mf_create(struct runcfg *cfg, int nworkers, const int *worker_region,
 				  int nregions, uint64_t seed)
@@ -354,6 +394,12 @@ static struct workload *mf_create(struct runcfg *cfg, int nworkers, const int *w
 	}
 	if (read_params(cfg, &p) < 0)
 		return NULL;
+	if (p.placement == MF_PLACE_LOCAL && p.partition == MF_PARTITION_SKEWED) {
+		KEY_ERR(cfg, "mf.partition", "mf.partition: 'skewed' spreads a user's ratings over "
+			"regions, but mf.placement = local keeps every user on one worker (use "
+			"mf.partition = random, which then deals whole users)");
+		return NULL;
+	}
 	struct mf_data *test;
 	struct mf_data *d = get_data(cfg, &p, seed, &test);
 	if (!d)
@@ -375,17 +421,23 @@ static struct workload *mf_create(struct runcfg *cfg, int nworkers, const int *w
 	w->clocks_per_epoch = (int64_t)ceil(1.0 / p.batch_fraction - 1e-9);
 	w->ns_per_rating = p.ns_per_rating;
 	w->nworkers = nworkers;
+	w->placement = p.placement;
+	w->nshared = p.placement == MF_PLACE_LOCAL ? d->nitems : (size_t)d->nusers + d->nitems;
+	if (p.placement == MF_PLACE_LOCAL)
+		w->users = alloc_n((size_t)d->nusers * w->row_len, sizeof *w->users);
 
-	size_t nrows = (size_t)d->nusers + d->nitems;
+	size_t nrows = all_rows(w);
 	uint32_t *count = w->count = xcalloc(nrows, sizeof *count);
 	for (size_t j = 0; j < d->n; j++) {
-		count[d->ratings[j].user]++;
-		count[(size_t)d->nusers + d->ratings[j].item]++;
+		count[user_row(w, d->ratings[j].user)]++;
+		count[item_row(w, d->ratings[j].item)]++;
 	}
 	if (test)
 		build_test(w, test, p.test_data[0] ? "mf.test_data" : "mf.test_fraction");
-	uint32_t *owner = mf_data_partition(d, (enum mf_partition)p.partition, p.skew, nworkers,
-					    worker_region, nregions, seed);
+	uint32_t *owner = p.placement == MF_PLACE_LOCAL
+		? mf_data_partition_users(d, nworkers, seed)
+		: mf_data_partition(d, (enum mf_partition)p.partition, p.skew, nworkers,
+				    worker_region, nregions, seed);
 	/* Ratings grouped by owner, in data order within each worker (a counting sort). */
 	size_t *start = xcalloc((size_t)nworkers + 1, sizeof *start);
 	for (size_t j = 0; j < d->n; j++)
@@ -409,6 +461,7 @@ static struct workload *mf_create(struct runcfg *cfg, int nworkers, const int *w
 	free(owner);
 	mf_data_free(d);
 	mf_data_free(test);
+	mf_reset_local(w);
 	return w;
 }
 
@@ -420,13 +473,15 @@ static void mf_destroy(struct workload *w)
 		worker_free(&w->w[k]);
 	free(w->w);
 	free(w->count);
+	free(w->users);
 	free(w->test);
 	free(w);
 }
 
+/* The shared rows: the parameter server's model. */
 static size_t mf_nrows(const struct workload *w)
 {
-	return (size_t)w->nusers + w->nitems;
+	return w->nshared;
 }
 
 static size_t mf_row_len(const struct workload *w)
@@ -435,20 +490,44 @@ static size_t mf_row_len(const struct workload *w)
 }
 
 /*
- * Initial model from stream rng_stream_id("mf-init", 0, 0): every factor entry drawn from
- * N(0, MF_INIT_SD^2), every bias 0, so a prediction starts near the global mean mu.
+ * Initial rows from stream rng_stream_id("mf-init", 0, 0): every factor entry drawn from
+ * N(0, MF_INIT_SD^2), every bias 0, so a prediction starts near the global mean mu. The rows are
+ * drawn in the order users then items whatever the placement (so a user or item starts from
+ * the same values under both); users go to `users` (U rows) and items to `items` (I rows), each
+ * skipped when NULL.
  */
-static void mf_init_model(const struct workload *w, double *params)
+static void init_rows(const struct workload *w, double *users, double *items)
 {
 	struct rng r;
 	rng_init(&r, w->seed, rng_stream_id("mf-init", 0, 0));
-	size_t n = mf_nrows(w);
-	for (size_t row = 0; row < n; row++) {
-		double *x = params + row * w->row_len;
+	double *skip = xmalloc(w->row_len * sizeof *skip);
+	for (size_t row = 0; row < all_rows(w); row++) {
+		double *x = skip;
+		if (row < w->nusers && users)
+			x = users + row * w->row_len;
+		else if (row >= w->nusers && items)
+			x = items + (row - w->nusers) * w->row_len;
 		for (size_t t = 0; t < w->rank; t++)
 			x[t] = MF_INIT_SD * rng_normal(&r);
 		x[w->rank] = 0;
 	}
+	free(skip);
+}
+
+/* The shared rows' initial values: users then items (ps), or the items (local). */
+static void mf_init_model(const struct workload *w, double *params)
+{
+	if (w->placement == MF_PLACE_LOCAL)
+		init_rows(w, NULL, params);
+	else
+		init_rows(w, params, params + (size_t)w->nusers * w->row_len);
+}
+
+/* Local placement: every worker's user rows back to their initial values. */
+static void mf_reset_local(struct workload *w)
+{
+	if (w->placement == MF_PLACE_LOCAL)
+		init_rows(w, w->users, NULL);
 }
 
 /* lr(clock) = mf.lr / (1 + mf.lr_decay * clock / clocks_per_epoch). */
@@ -591,17 +670,37 @@ static struct mf_batch batch_of(const struct workload *w, struct mf_worker *k, i
 				  k->slot_count + first };
 }
 
-/* Copy the minibatch's rows in from the model, with their per-row coefficients. */
+/*
+ * Copy the minibatch's rows in (shared rows from the model, local ones from the user store),
+ * with their per-row coefficients. The `clock` scaling damps rows whose updates the parameter
+ * server sums over workers; a local row is updated by its one worker only, sequentially, so
+ * its factor is 1 (docs/workload-mf.md, "Placement").
+ */
 static void load_rows(const struct workload *w, struct mf_worker *k, const struct mf_batch *bt,
 		      const double *model)
 {
 	size_t rl = w->row_len;
 	for (uint32_t s = 0; s < bt->m; s++) {
 		double per_clock = bt->count[s] * w->batch_fraction;
-		k->srate[s] = w->lr_scaling == MF_SCALE_CLOCK && per_clock > 1 ? 1.0 / per_clock : 1.0;
-		memcpy(k->scratch + (size_t)s * rl, model + (size_t)bt->row[s] * rl,
+		k->srate[s] = w->lr_scaling == MF_SCALE_CLOCK && per_clock > 1 &&
+			      bt->row[s] < w->nshared ? 1.0 / per_clock : 1.0;
+		memcpy(k->scratch + (size_t)s * rl, row_at(w, model, bt->row[s]),
 		       rl * sizeof *k->scratch);
 	}
+}
+
+/* Slots of the minibatch that are shared rows: a prefix of its ascending rows. */
+static uint32_t shared_slots(const struct workload *w, const struct mf_batch *bt)
+{
+	uint32_t lo = 0, hi = bt->m;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (bt->row[mid] < w->nshared)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /*
@@ -649,12 +748,20 @@ static void sgd(const struct workload *w, struct mf_worker *k, size_t lo, size_t
 	}
 }
 
-/* Write scratch - model for the minibatch's rows (ascending) into out. */
-static void emit_update(const struct mf_worker *k, const struct mf_batch *bt, const double *model,
-			size_t rl, struct wl_update *out)
+/*
+ * Write scratch - model for the minibatch's shared rows (ascending) into out, and store its
+ * local rows (those after the shared prefix) back into the user store.
+ */
+static void emit_update(struct workload *w, const struct mf_worker *k, const struct mf_batch *bt,
+			const double *model, struct wl_update *out)
 {
-	wl_update_reserve(out, bt->m, rl);
-	for (uint32_t s = 0; s < bt->m; s++) {
+	size_t rl = w->row_len;
+	uint32_t ns = shared_slots(w, bt);
+	for (uint32_t s = ns; s < bt->m; s++)
+		memcpy(w->users + (bt->row[s] - w->nshared) * rl, k->scratch + (size_t)s * rl,
+		       rl * sizeof *w->users);
+	wl_update_reserve(out, ns, rl);
+	for (uint32_t s = 0; s < ns; s++) {
 		const double *a = k->scratch + (size_t)s * rl;
 		const double *b = model + (size_t)bt->row[s] * rl;
 		double *v = out->vals + (size_t)s * rl;
@@ -662,10 +769,11 @@ static void emit_update(const struct mf_worker *k, const struct mf_batch *bt, co
 		for (size_t t = 0; t < rl; t++)
 			v[t] = a[t] - b[t];
 	}
-	out->nrows = bt->m;
+	out->nrows = ns;
 }
 
-/* Clock c is minibatch c mod B of epoch c / B (B = clocks per epoch). */
+/* Clock c is minibatch c mod B of epoch c / B (B = clocks per epoch). With local placement the
+ * worker's user rows change in place: run once per clock, in clock order. */
 static uint64_t mf_step(struct workload *w, int worker, int64_t clock, const double *model,
 			struct wl_update *out)
 {
@@ -677,11 +785,12 @@ static uint64_t mf_step(struct workload *w, int worker, int64_t clock, const dou
 	struct mf_batch bt = batch_of(w, k, worker, clock);
 	load_rows(w, k, &bt, model);
 	sgd(w, k, bt.lo, bt.hi, mf_learning_rate(w, clock));
-	emit_update(k, &bt, model, w->row_len, out);
+	emit_update(w, k, &bt, model, out);
 	return bt.hi - bt.lo;
 }
 
-/* The rows step() reads for (worker, clock): the minibatch's rows, ascending, in the plan. */
+/* The shared rows step() reads for (worker, clock): the minibatch's rows, ascending, in the plan
+ * (with local placement the prefix of them that is shared: its items). */
 static size_t mf_rows_needed(struct workload *w, int worker, int64_t clock, const uint32_t **rows)
 {
 	assert(worker >= 0 && worker < w->nworkers && clock >= 0);
@@ -692,17 +801,17 @@ static size_t mf_rows_needed(struct workload *w, int worker, int64_t clock, cons
 	}
 	struct mf_batch bt = batch_of(w, k, worker, clock);
 	*rows = bt.row;
-	return bt.m;
+	return shared_slots(w, &bt);
 }
 
 /* ---- objective and metric ---- */
 
-/* mu + b_u + b_i + <L_u, R_i> for global rows u, i; an MF_UNSEEN row adds nothing. */
+/* mu + b_u + b_i + <L_u, R_i> for row ids u, i; an MF_UNSEEN row adds nothing. */
 static double predict(const struct workload *w, const double *model, uint32_t u, uint32_t i)
 {
-	size_t rank = w->rank, rl = w->row_len;
-	const double *L = u == MF_UNSEEN ? NULL : model + (size_t)u * rl;
-	const double *R = i == MF_UNSEEN ? NULL : model + (size_t)i * rl;
+	size_t rank = w->rank;
+	const double *L = u == MF_UNSEEN ? NULL : row_at(w, model, u);
+	const double *R = i == MF_UNSEEN ? NULL : row_at(w, model, i);
 	double p = w->mu + (L ? L[rank] : 0) + (R ? R[rank] : 0);
 	if (L && R)
 		for (size_t t = 0; t < rank; t++)
@@ -733,13 +842,14 @@ static double sum_sq_error(const struct workload *w, const double *model)
 static double mf_objective(const struct workload *w, const double *model)
 {
 	double sq = 0;
-	size_t nrows = mf_nrows(w), rl = w->row_len;
+	size_t nrows = all_rows(w), rl = w->row_len;
 	for (size_t row = 0; row < nrows; row++) {
 		if (!w->count[row])
 			continue;
+		const double *x = row_at(w, model, row);
 		double s = 0;
 		for (size_t t = 0; t < rl; t++)
-			s += model[row * rl + t] * model[row * rl + t];
+			s += x[t] * x[t];
 		sq += (double)w->count[row] * s;
 	}
 	return (sum_sq_error(w, model) + w->lambda * sq) / (double)w->nratings;
@@ -783,6 +893,7 @@ const struct workload_ops mf_ops = {
 	.nrows = mf_nrows,
 	.row_len = mf_row_len,
 	.init_model = mf_init_model,
+	.reset_local = mf_reset_local,
 	.step = mf_step,
 	.rows_needed = mf_rows_needed,
 	.objective = mf_objective,

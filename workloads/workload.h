@@ -7,6 +7,16 @@
  * reads a model (its view: a replica, or the global model), runs one clock of training on its
  * own data, and produces an update: the sum of its parameter changes for that clock (learning
  * rate already applied), as a sparse set of touched rows.
+ *
+ * Shared parameters and worker-local state: the rows above are the SHARED parameters, the ones
+ * a parameter server holds, replicates and sends. A workload may also keep part of its model
+ * on the worker that owns it, never sent (IterStore's MF keeps each worker's user factors so,
+ * docs/workload-mf.md "Placement"). It then keeps that state itself: nrows, row_len,
+ * init_model, rows_needed and step see only the shared rows, step() updates the worker's local
+ * state in place (so it must run once per (worker, clock), in clock order, as the engine runs
+ * it), and objective, metric and test_metric combine the model they are given (the shared
+ * rows of a replica) with the local state of every worker as it stands when they are called.
+ * The engine and the sync models need no special case: they never see the local state.
  */
 #ifndef GAIA_WORKLOAD_H
 #define GAIA_WORKLOAD_H
@@ -41,6 +51,12 @@ struct workload_ops {
 	/* Write the initial model (deterministic given the seed). */
 	void (*init_model)(const struct workload *w, double *params);
 	/*
+	 * Reset the worker-local state (see the top of this file) to its initial value; the engine
+	 * calls it when a run is built (ps_new), so one instance can serve runs one after the other
+	 * (never two at once). NULL for a workload whose parameters are all shared.
+	 */
+	void (*reset_local)(struct workload *w);
+	/*
 	 * One clock of training for worker `worker` at clock `clock` (0-based) reading `model`.
 	 * Fills *out (resetting it first). Returns the work done in the workload's unit (ratings
 	 * processed for MF), which the caller turns into simulated compute time.
@@ -54,7 +70,8 @@ struct workload_ops {
 	 * patterns). step() must read no other rows of `model`.
 	 */
 	size_t (*rows_needed)(struct workload *w, int worker, int64_t clock, const uint32_t **rows);
-	/* Objective (training loss) of a model over all data; lower is better. */
+	/* Objective (training loss) of a model over all data; lower is better. With worker-local
+	 * state: of `model`'s shared rows together with every worker's current local state. */
 	double (*objective)(const struct workload *w, const double *model);
 	/* The reported metric (e.g. training RMSE). */
 	double (*metric)(const struct workload *w, const double *model);
