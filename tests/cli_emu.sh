@@ -118,8 +118,10 @@ check "CSV header and one line per directed pair, ports base+index (a->b, b->a)"
 	"got: $(tr '\n' ' ' <"$TMP/mesh.out")" "stderr: $(cat "$TMP/mesh.err")"
 
 set -- $($TIMEOUT python3 "$PEER" ping "$BASE" 20)
-in_range "$2" 39.9 1e9 && in_range "$1" 39.9 55
-check "echo through a->b adds 20 + 20 ms (min >= 40, median <= 55 ms)" $? "median $1 ms, min $2 ms"
+# (upper bound wide for a loaded 2-core machine running a sanitizer build; the tight figures
+# are the benchmark's, docs/emulation.md)
+in_range "$2" 39.9 1e9 && in_range "$1" 39.9 70
+check "echo through a->b adds 20 + 20 ms (min >= 40, median <= 70 ms)" $? "median $1 ms, min $2 ms"
 
 r=$($TIMEOUT python3 "$PEER" upload "$BASE" 2500000 1)
 in_range "$r" 15e6 25e6
