@@ -721,7 +721,14 @@ void ps_start(struct ps *ps)
 	for (int r = 0; r < ps->nreplicas; r++)
 		ps->obs.ops->replica_start(ps->obs.ctx, r, ps->replicas[r].params, now(ps));
 	for (int n = 0; n < ps->nnodes; n++)
-		ps->t->ops->timer(ps->t, 0, start_worker, &ps->workers[n]);
+		if (!ps->cfg.hosted || ps->cfg.hosted[n])
+			ps->t->ops->timer(ps->t, 0, start_worker, &ps->workers[n]);
+}
+
+void ps_node_format(const struct ps *ps, int node, struct msg_format *f)
+{
+	assert(node >= 0 && node < ps->nnodes);
+	ps_msg_format(ps, ps->shard_at[node], f);
 }
 
 int ps_nworkers(const struct ps *ps)
