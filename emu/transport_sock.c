@@ -75,6 +75,7 @@ struct tsock {
 	int failed;                  /* a fatal fault was reported */
 	int closing;                 /* the run is over: closed connections are no fault */
 	uint64_t sent, delivered;    /* messages sent by / delivered to hosted nodes */
+	sim_time_t last[MSG_NKINDS]; /* emulated time of the last delivery of each kind, ns */
 	uint8_t *buf;                /* encode buffer */
 	size_t buf_cap;              /* its size, bytes */
 };
@@ -217,6 +218,7 @@ static int inconn_drain(struct inconn *c)
 		evbuffer_drain(in, used);
 		c->src = src;
 		ts->delivered++;
+		ts->last[m->kind] = tsock_now(&ts->base);
 		ts->base.deliver(ts->base.ctx, m);
 		continue;
 	bad:
@@ -294,7 +296,7 @@ static void channel_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
-	int err = EVUTIL_SOCKET_ERROR();
+	int err = what & BEV_EVENT_ERROR ? EVUTIL_SOCKET_ERROR() : 0;
 	int r = ts->node_region[c->src], q = ts->node_region[c->dst];
 	char where[80];
 	addr_str((const struct sockaddr *)&ts->route[r * ts->cfg.nregions + q], where, sizeof where);
@@ -540,4 +542,9 @@ void tsock_counts(const struct transport *t, uint64_t *sent, uint64_t *delivered
 void tsock_set_closing(struct transport *t)
 {
 	TS(t)->closing = 1;
+}
+
+sim_time_t tsock_last_delivery(const struct transport *t, int kind)
+{
+	return TS(t)->last[kind];
 }

@@ -67,6 +67,8 @@ void tsock_set_closing(struct transport *t);
 int tsock_failed(const struct transport *t);
 /* Messages sent by hosted nodes and delivered to them so far. */
 void tsock_counts(const struct transport *t, uint64_t *sent, uint64_t *delivered);
+/* Emulated time of the last delivery of a message of `kind` to a hosted node, ns (0: none). */
+sim_time_t tsock_last_delivery(const struct transport *t, int kind);
 /* The CLOCK_MONOTONIC reading, ns. */
 int64_t tsock_mono_ns(void);
 

@@ -568,7 +568,10 @@ static void worker_compute(struct ps *ps, struct ps_worker *w)
 	double ns = ps->compute->step(ps->cfg.compute_arg, ps->cfg.wl_ops, ps->cfg.wl, w->id,
 	                              w->clock, w->view, &w->upd, w->speed);
 	ps->obs.ops->compute(ps->obs.ctx, w->id, ns);
-	ps->t->ops->timer(ps->t, (sim_time_t)llround(ns), worker_end, w);
+	/* The step's own run time counts toward its duration: in virtual time it is 0; in real
+	 * time (an emulated run) the policy's time is measured from the step's start. */
+	sim_time_t left = (sim_time_t)llround(ns) - (now(ps) - t);
+	ps->t->ops->timer(ps->t, left > 0 ? left : 0, worker_end, w);
 }
 
 /* Index of row in the ascending rows of u, or -1. */
