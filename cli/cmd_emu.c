@@ -31,7 +31,9 @@ static const char USAGE[] =
 	"       gaiasim emu run CONFIG [--set K=V ...] [--db FILE] [--label TEXT]\n"
 	"                        [--time-scale X] [--timeout S] [--base-port P]\n"
 	"       gaiasim emu validate CONFIG [--set K=V ...] [--time-scale X] [--timeout S]\n"
-	"       gaiasim emu node CONFIG [--set K=V ...] --region R --results FILE ...";
+	"       gaiasim emu node CONFIG [--set K=V ...] --id R --peers FILE [--results FILE]\n"
+	"                        [--listen ADDR] [--linger S] [--connect-timeout S]\n"
+	"       gaiasim emu collect CONFIG [--set K=V ...] [--db FILE] [--label TEXT] RESULTS...";
 
 /*
  * --time-scale X: emulated time runs X times faster than real time, so every rate is X times
@@ -131,7 +133,8 @@ done:
 	return status;
 }
 
-/* Options of emu run and emu validate. */
+/* Options of emu run, emu validate (validate = 1) and emu collect (validate = 2: CONFIG
+ * then results files, left at argv[optind + 1 ..]). */
 static int parse_run(int argc, char **argv, int validate, struct emu_run_opts *o)
 {
 	static const struct option opts[] = {
@@ -144,7 +147,7 @@ static int parse_run(int argc, char **argv, int validate, struct emu_run_opts *o
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cmd = validate ? "emu validate" : "emu run";
+	const char *cmd = validate == 2 ? "emu collect" : validate ? "emu validate" : "emu run";
 	memset(o, 0, sizeof *o);
 	o->time_scale = 1;
 	o->sets = xcalloc((size_t)argc + 1, sizeof *o->sets);
@@ -156,7 +159,7 @@ static int parse_run(int argc, char **argv, int validate, struct emu_run_opts *o
 		switch (ch) {
 		case 's': o->sets[o->nsets++] = optarg; break;
 		case 'd':
-			if (validate || !cmd_db_path_ok(optarg))
+			if (validate == 1 || !cmd_db_path_ok(optarg))
 				return cmd_usage_error(USAGE, "%s: --db '%s': %s", cmd, optarg,
 				                       validate ? "validate stores nothing" : CMD_DB_PATH_RULE);
 			o->db = optarg;
@@ -189,10 +192,31 @@ static int parse_run(int argc, char **argv, int validate, struct emu_run_opts *o
 			return cmd_usage_error(USAGE, "%s: unknown option '%s'", cmd, argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1)
-		return cmd_usage_error(USAGE, "%s: want exactly one CONFIG file", cmd);
+	if (validate == 2 ? optind > argc - 2 : optind != argc - 1)
+		return cmd_usage_error(USAGE, validate == 2 ? "%s: want CONFIG and RESULTS files"
+		                                            : "%s: want exactly one CONFIG file", cmd);
 	o->config = argv[optind];
 	return -1;
+}
+
+static void print_emu_result(const struct run_result *res);
+
+/* emu collect: merge the results files of nodes started by hand (emu node --peers). */
+static int emu_collect_cmd(int argc, char **argv)
+{
+	struct emu_run_opts o;
+	int rc = parse_run(argc, argv, 2, &o);
+	if (rc >= 0) {
+		free(o.sets);
+		return rc;
+	}
+	struct run_result res;
+	rc = emu_collect(&o, (const char *const *)argv + optind + 1, argc - optind - 1, &res);
+	free(o.sets);
+	if (rc < 0)
+		return 1;
+	print_emu_result(&res);
+	return 0;
 }
 
 static int emu_run_cmd(int argc, char **argv)
@@ -216,6 +240,13 @@ static int emu_run_cmd(int argc, char **argv)
 	free(o.sets);
 	if (rc < 0)
 		return 1;
+	print_emu_result(&res);
+	return 0;
+}
+
+static void print_emu_result(const struct run_result *r)
+{
+	const struct run_result res = *r;
 	printf("sync                  %s\n", res.sync);
 	printf("machines              %d\n", res.machines);
 	printf("clocks                %lld\n", (long long)res.clocks);
@@ -225,7 +256,6 @@ static int emu_run_cmd(int argc, char **argv)
 	printf("final_objective       %.6f\n", res.final_objective);
 	printf("wan_bytes             %.0f\n", res.wan_bytes);
 	printf("lan_bytes             %.0f\n", res.lan_bytes);
-	return 0;
 }
 
 /* Time the mean objective trajectory first reaches `target` (NAN: never). */
@@ -329,7 +359,7 @@ out:
 int cmd_emu(int argc, char **argv)
 {
 	if (argc < 2)
-		return cmd_usage_error(USAGE, "emu: which emulation command? (mesh, run, validate, node)");
+		return cmd_usage_error(USAGE, "emu: which emulation command? (mesh, run, validate, node, collect)");
 	if (!strcmp(argv[1], "mesh"))
 		return emu_mesh_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run"))
@@ -338,10 +368,12 @@ int cmd_emu(int argc, char **argv)
 		return emu_validate_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "node"))
 		return emu_node_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "collect"))
+		return emu_collect_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		printf("usage: %s\n", USAGE);
 		return 0;
 	}
-	return cmd_usage_error(USAGE, "emu: unknown command '%s' (known: mesh, run, validate, node)",
+	return cmd_usage_error(USAGE, "emu: unknown command '%s' (known: mesh, run, validate, node, collect)",
 	                       argv[1]);
 }

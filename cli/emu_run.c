@@ -226,61 +226,205 @@ static struct event_base *precise_base(void)
 
 static const char NODE_USAGE[] =
 	"gaiasim emu node CONFIG [--set K=V ...] --region R --results FILE [--time-scale X]\n"
-	"                        [--listen ADDR] [--port P]   (control on stdin/stdout)";
+	"                        [--listen ADDR] [--port P]   (started by emu run: control on\n"
+	"                        stdin/stdout)\n"
+	"       gaiasim emu node CONFIG [--set K=V ...] --id R --peers FILE [--results FILE]\n"
+	"                        [--listen ADDR] [--linger S] [--connect-timeout S]  (by hand)";
 
-int emu_node_main(int argc, char **argv)
+/* ---- by hand: the peers file and the linger finish ---- */
+
+/*
+ * The peers file: one line per region process, `REGION HOST PORT` (REGION a name or index of
+ * the topology; `#` starts a comment): where the other processes reach it (its listener, or a
+ * relay in front of it). The line of the node's own region gives the port it listens on.
+ * Sets every route of region `self`; returns the own port, or -1 with a FILE:LINE message.
+ */
+static int read_peers(const char *path, const struct topology *topo, int self,
+                      struct transport *t, int *own_port)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return diag_error("emu node: cannot read %s: %s", path, strerror(errno));
+	char line[512];
+	long ln = 0;
+	int rc = 0, *seen = xcalloc((size_t)topo->n, sizeof *seen);
+	*own_port = -1;
+	while (rc == 0 && fgets(line, sizeof line, f)) {
+		ln++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char reg[64], host[256], port[16], extra[2];
+		int k = sscanf(line, "%63s %255s %15s %1s", reg, host, port, extra);
+		if (k <= 0)
+			continue;
+		int64_t pn, ri;
+		int r = topology_region(topo, reg);
+		if (r < 0 && parse_int64(reg, &ri) == 0 && ri >= 0 && ri < topo->n)
+			r = (int)ri;
+		if (k != 3 || r < 0 || parse_int64(port, &pn) < 0 || pn < 1 || pn > 65535 ||
+		    seen[r]++) {
+			rc = diag_at(path, ln, "want 'REGION HOST PORT' with a region of topology '%s', "
+			             "once each, and a port in 1..65535", topo->name);
+			break;
+		}
+		char hp[300];
+		snprintf(hp, sizeof hp, strchr(host, ':') ? "[%s]:%s" : "%s:%s",
+		         r == self ? "127.0.0.1" : host, port);
+		struct sockaddr_storage ss;
+		socklen_t len;
+		if (emu_mesh_parse_hostport(hp, &ss, &len) < 0) {
+			rc = diag_at(path, ln, "bad address '%s'", hp);
+			break;
+		}
+		tsock_set_route(t, self, r, &ss, len);
+		if (r == self)
+			*own_port = (int)pn;
+	}
+	fclose(f);
+	free(seen);
+	if (rc == 0 && *own_port < 0)
+		rc = diag_error("emu node: %s has no line for this node's region %s", path,
+		                topo->regions[self].name);
+	return rc;
+}
+
+/* The port of the line of region `self` in the peers file (it is what this node listens on);
+ * 0 or -1 with a message. The file is checked in full by read_peers. */
+static int peers_own_port(const char *path, const struct topology *topo, int self, int *port)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return diag_error("emu node: cannot read %s: %s", path, strerror(errno));
+	char line[512], reg[64], host[256];
+	int p, ri;
+	*port = -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "%63s %255s %d", reg, host, &p) == 3 &&
+		    (topology_region(topo, reg) == self ||
+		     (sscanf(reg, "%d", &ri) == 1 && ri == self && topology_region(topo, reg) < 0)))
+			*port = p;
+	fclose(f);
+	if (*port < 1 || *port > 65535)
+		return diag_error("emu node: %s has no line 'REGION HOST PORT' for this node's "
+		                  "region %s", path, topo->regions[self].name);
+	return 0;
+}
+
+struct quiet {
+	struct node *nd;       /* the node */
+	struct event *ev;      /* 100 ms check */
+	double linger_s;       /* quiet real seconds before finishing */
+	double quiet_since;    /* real s since when the counts have not changed */
+	uint64_t sent, deliv;  /* counts at the last check */
+	int done;              /* results written, outgoing streams ended */
+};
+
+/* Finish once every hosted worker stopped and no message came or went for linger_s. */
+static void linger_check(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct quiet *l = arg;
+	struct node *nd = l->nd;
+	uint64_t s, d;
+	tsock_counts(nd->t, &s, &d);
+	double now = wallclock_s();
+	if (!l->done && (!cluster_hosted_stopped(nd->c) || s != l->sent || d != l->deliv)) {
+		l->sent = s;
+		l->deliv = d;
+		l->quiet_since = now;
+		return;
+	}
+	if (l->done) {
+		/* results written: serve until every peer has ended its streams to this node */
+		if (tsock_inbound(nd->t) == 0)
+			event_base_loopbreak(nd->base);
+		return;
+	}
+	if (now - l->quiet_since < l->linger_s)
+		return;
+	if (write_results(nd) < 0) {
+		nd->status = 1;
+		event_base_loopbreak(nd->base);
+		return;
+	}
+	fprintf(stderr, "gaiasim: emu node %d: finished (quiet for %g s); results in %s; waiting "
+	        "for the peers to finish\n", nd->region, l->linger_s, nd->results);
+	l->done = 1;
+	tsock_close_outgoing(nd->t);
+}
+
+struct node_opts {
+	int64_t region;              /* --region / --id as an index, or -1 */
+	const char *region_arg;      /* --region / --id as given (an index or a region name) */
+	const char *peers;           /* --peers FILE (by hand) */
+	double scale;                /* --time-scale */
+	const char *listen;          /* --listen */
+	int64_t port;                /* --port */
+	double linger_s;             /* --linger */
+	double connect_s;            /* --connect-timeout */
+};
+
+static int node_args(int argc, char **argv, struct node *nd, char **sets, int *nsets,
+                     struct node_opts *no)
 {
 	static const struct option opts[] = {
 		{ "set", required_argument, NULL, 's' },
 		{ "region", required_argument, NULL, 'r' },
+		{ "id", required_argument, NULL, 'r' },
 		{ "results", required_argument, NULL, 'o' },
 		{ "time-scale", required_argument, NULL, 'x' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "peers", required_argument, NULL, 'P' },
+		{ "linger", required_argument, NULL, 'L' },
+		{ "connect-timeout", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct node nd = { .region = -1, .status = 1 };
-	char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
-	int nsets = 0, ch;
-	double scale = 1;
-	int64_t region = -1, port = 0;
-	const char *listen = "127.0.0.1";
+	int ch;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		const char *bad = NULL;
 		switch (ch) {
-		case 's': sets[nsets++] = optarg; break;
-		case 'r':
-			if (parse_int64(optarg, &region) < 0 || region < 0) {
-				free(sets);
-				return cmd_usage_error(NODE_USAGE, "emu node: bad --region '%s'", optarg);
-			}
-			break;
-		case 'o': nd.results = optarg; break;
-		case 'x':
-			if (parse_double(optarg, &scale) < 0 || !(scale > 0) || scale > 1e6) {
-				free(sets);
-				return cmd_usage_error(NODE_USAGE, "emu node: bad --time-scale '%s'", optarg);
-			}
-			break;
-		case 'l': listen = optarg; break;
-		case 'p':
-			if (parse_int64(optarg, &port) < 0 || port < 0 || port > 65535) {
-				free(sets);
-				return cmd_usage_error(NODE_USAGE, "emu node: bad --port '%s'", optarg);
-			}
-			break;
+		case 's': sets[(*nsets)++] = optarg; break;
+		case 'r': no->region_arg = optarg; break;
+		case 'o': nd->results = optarg; break;
+		case 'x': if (parse_double(optarg, &no->scale) < 0 || !(no->scale > 0) || no->scale > 1e6) bad = "--time-scale"; break;
+		case 'l': no->listen = optarg; break;
+		case 'p': if (parse_int64(optarg, &no->port) < 0 || no->port < 0 || no->port > 65535) bad = "--port"; break;
+		case 'P': no->peers = optarg; break;
+		case 'L': if (parse_double(optarg, &no->linger_s) < 0 || !(no->linger_s >= 0)) bad = "--linger"; break;
+		case 'C': if (parse_double(optarg, &no->connect_s) < 0 || !(no->connect_s > 0)) bad = "--connect-timeout"; break;
 		default:
-			free(sets);
 			return cmd_usage_error(NODE_USAGE, "emu node: bad option '%s'", argv[optind - 1]);
 		}
+		if (bad)
+			return cmd_usage_error(NODE_USAGE, "emu node: bad %s '%s'", bad, optarg);
 	}
-	if (optind != argc - 1 || region < 0 || !nd.results) {
+	if (optind != argc - 1 || !no->region_arg || (!nd->results && !no->peers))
+		return cmd_usage_error(NODE_USAGE, "emu node: CONFIG and --region (or --id) are "
+		                       "required, and --results unless --peers is given");
+	return -1;
+}
+
+int emu_node_main(int argc, char **argv)
+{
+	struct node nd = { .region = -1, .status = 1 };
+	struct node_opts no = { .region = -1, .scale = 1, .linger_s = 5, .connect_s = 0 };
+	char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
+	char *results = NULL;
+	struct quiet lg = { .nd = &nd };
+	int nsets = 0;
+	int rc = node_args(argc, argv, &nd, sets, &nsets, &no);
+	if (rc >= 0) {
 		free(sets);
-		return cmd_usage_error(NODE_USAGE, "emu node: CONFIG, --region and --results are "
-		                       "required");
+		return rc;
 	}
-	nd.region = (int)region;
+	if (!no.listen)
+		no.listen = no.peers ? "0.0.0.0" : "127.0.0.1";
+	if (!no.connect_s)
+		no.connect_s = no.peers ? 60 : CONNECT_TIMEOUT_S;
 	signal(SIGPIPE, SIG_IGN);
 	if (!(nd.cfg = runcfg_load(argv[optind])))
 		goto out;
@@ -290,10 +434,17 @@ int emu_node_main(int argc, char **argv)
 	if (!(nd.rs = run_setup_new(nd.cfg)) || run_setup_check_emu(nd.rs) < 0)
 		goto out;
 	const struct topology *topo = run_setup_topology(nd.rs);
-	if (nd.region >= topo->n) {
-		diag_error("emu node: region %d is not in topology '%s'", nd.region, topo->name);
+	nd.region = topology_region(topo, no.region_arg);
+	if (nd.region < 0 && (parse_int64(no.region_arg, &no.region) < 0 || no.region < 0 ||
+	                      no.region >= topo->n)) {
+		diag_error("emu node: region '%s' is not a region name or index of topology '%s'",
+		           no.region_arg, topo->name);
 		goto out;
 	}
+	if (nd.region < 0)
+		nd.region = (int)no.region;
+	if (!nd.results)
+		nd.results = results = xasprintf("emu-node-%s.txt", topo->regions[nd.region].name);
 	nd.nnodes = run_setup_nnodes(nd.rs);
 	nd.hosted = xcalloc((size_t)nd.nnodes, 1);
 	int any = 0;
@@ -305,41 +456,59 @@ int emu_node_main(int argc, char **argv)
 		goto out;
 	}
 	const char *comp = run_setup_emu_compute(nd.rs);
-	if (!strcmp(comp, "measured") && scale != 1) {
+	if (!strcmp(comp, "measured") && no.scale != 1) {
 		diag_error("emu node: emu.compute = measured cannot be compressed (--time-scale %g): "
-		           "the step's real run time is what it measures", scale);
+		           "the step's real run time is what it measures", no.scale);
 		goto out;
 	}
+	int own_port = (int)no.port;
 	nd.base = precise_base();
 	struct tsock_config tc = {
-		.base = nd.base, .listen_addr = listen, .listen_port = (int)port,
-		.time_scale = scale, .connect_timeout_s = CONNECT_TIMEOUT_S,
+		.base = nd.base, .listen_addr = no.listen, .listen_port = own_port,
+		.time_scale = no.scale, .connect_timeout_s = no.connect_s,
 	};
+	if (no.peers && peers_own_port(no.peers, topo, nd.region, &tc.listen_port) < 0)
+		goto out;
 	struct cluster_config cc;
 	run_setup_cluster(nd.rs, &cc);
 	cc.transport = "emu";
 	cc.emu = &tc;
 	cc.hosted = nd.hosted;
 	cc.compute = !strcmp(comp, "measured") ? &compute_measured : &compute_modelled;
-	cc.target = NAN;  /* no stop at the target: the parent computes it from every replica */
-	cc.drain = 1;     /* the parent decides the finish */
+	cc.target = NAN;  /* no stop at the target: computed when the results are merged */
+	cc.drain = 1;     /* the finish is decided by the control protocol or the linger */
 	if (!(nd.c = cluster_new(&cc)))
 		goto out;
 	nd.t = cluster_tsock(nd.c);
-	say(1, "listen %d\n", tsock_port(nd.t));
-	if (node_setup(&nd, topo) < 0)
-		goto out;
+	if (no.peers) {
+		if (read_peers(no.peers, topo, nd.region, nd.t, &own_port) < 0)
+			goto out;
+		fprintf(stderr, "gaiasim: emu node %d (%s): listening on %s port %d\n", nd.region,
+		        topo->regions[nd.region].name, no.listen, tsock_port(nd.t));
+		lg.linger_s = no.linger_s;
+		lg.quiet_since = wallclock_s();
+		lg.ev = event_new(nd.base, -1, EV_PERSIST, linger_check, &lg);
+		struct timeval tv = { 0, 100000 };
+		event_add(lg.ev, &tv);
+	} else {
+		say(1, "listen %d\n", tsock_port(nd.t));
+		if (node_setup(&nd, topo) < 0)
+			goto out;
+		nd.ctl = event_new(nd.base, 0, EV_READ | EV_PERSIST, node_control, &nd);
+		event_add(nd.ctl, NULL);
+		event_base_once(nd.base, -1, EV_TIMEOUT, node_pending, &nd, NULL);
+	}
 	tsock_set_origin(nd.t, tsock_mono_ns());
-	nd.ctl = event_new(nd.base, 0, EV_READ | EV_PERSIST, node_control, &nd);
-	event_add(nd.ctl, NULL);
-	event_base_once(nd.base, -1, EV_TIMEOUT, node_pending, &nd, NULL);
 	nd.status = 0;
 	cluster_run(nd.c, SIMTIME_NEVER);
 	if (tsock_failed(nd.t))
 		nd.status = 1;
 out:
+	if (lg.ev)
+		event_free(lg.ev);
 	node_free(&nd);
 	free(sets);
+	free(results);
 	libevent_global_shutdown();
 	return nd.status;
 }
@@ -982,7 +1151,7 @@ static void add_filter(struct agg *g, int region, int64_t clock, uint64_t pr, ui
 }
 
 /* Read one node's results file into g; 0 or -1 with a message naming the file and line. */
-static int read_results(const char *path, struct agg *g, int R, int N)
+static int read_results(const char *path, struct agg *g, int R, int N, int *region)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -1000,6 +1169,7 @@ static int read_results(const char *path, struct agg *g, int R, int N)
 			if (strncmp(line, RESULTS_MAGIC, strlen(RESULTS_MAGIC)))
 				rc = diag_at(path, ln, "not a node results file");
 		} else if (sscanf(line, "region %d", &a) == 1) {
+			*region = a;
 		} else if (sscanf(line, "end_ns %" SCNd64, &e) == 1) {
 			if (e > g->end_ns)
 				g->end_ns = e;
@@ -1101,26 +1271,42 @@ static int64_t target_time(const struct agg *g, double target, int on_test, int 
 	return -1;
 }
 
-static int collect_results(struct parent *p, struct runcfg *cfg, struct run_result *res)
+/*
+ * Merge the results files paths[0..n-1] (one per region process) into one run: summarized
+ * into *res and, with o->db, stored as runs.kind 'emu'. Every region that runs nodes must have
+ * exactly one file. 0, or -1 with a message naming the file (nothing stored).
+ */
+static int collect_files(struct run_setup *rs, struct runcfg *cfg, const char *const *paths,
+                         int n, const struct emu_run_opts *o, double t0, struct run_result *res)
 {
-	int N = run_setup_nnodes(p->rs);
+	const struct topology *topo = run_setup_topology(rs);
+	int N = run_setup_nnodes(rs), R = topo->n;
 	struct agg g;
-	agg_init(&g, p->R, N);
+	agg_init(&g, R, N);
 	int rc = -1;
-	for (int r = 0; r < p->R; r++) {
-		if (!p->node[r].region && !p->node[r].port)
-			continue;
-		char *path = xasprintf("%s/node-%d.txt", p->tmpdir, r);
-		int bad = read_results(path, &g, p->R, N);
-		unlink(path);
-		free(path);
-		if (bad)
+	int *seen = xcalloc((size_t)R, sizeof *seen);
+	for (int i = 0; i < n; i++) {
+		int region = -1;
+		if (read_results(paths[i], &g, R, N, &region) < 0)
 			goto out;
+		if (region < 0 || region >= R || seen[region]++) {
+			diag_error("emu: %s: region %d %s", paths[i], region,
+			           region < 0 || region >= R ? "is not in the topology"
+			                                     : "already has a results file");
+			goto out;
+		}
+	}
+	for (int v = 0; v < N; v++) {
+		int r = run_setup_place(rs, v);
+		if (!seen[r]) {
+			diag_error("emu: no results file for region %s (node %d)", topo->regions[r].name, v);
+			goto out;
+		}
 	}
 	qsort(g.ev, g.nev, sizeof *g.ev, cmp_eval);
 	qsort(g.fr, g.nfr, sizeof *g.fr, cmp_frec);
 	int on_test, higher;
-	double target = run_setup_target(p->rs, &on_test, &higher);
+	double target = run_setup_target(rs, &on_test, &higher);
 	struct run_parts parts = {
 		.evals = g.ev, .nevals = g.nev, .nreplicas = g.nrep, .replica_region = g.reg,
 		.final_objective = g.fo, .final_metric = g.fm, .final_test = g.ft, .stats = &g.st,
@@ -1129,13 +1315,47 @@ static int collect_results(struct parent *p, struct runcfg *cfg, struct run_resu
 		.end_s = simtime_to_s(g.end_ns),
 	};
 	struct run_opts ro = {
-		.db = p->o->db, .kind = "emu", .label = p->o->label, .target = NAN,
-		.traj_objective = p->o->traj_objective, .traj_time_s = p->o->traj_time_s,
-		.traj_clock = p->o->traj_clock, .traj_n = p->o->traj_n, .wan_bytes = p->o->wan_bytes,
+		.db = o->db, .kind = "emu", .label = o->label, .target = NAN,
+		.traj_objective = o->traj_objective, .traj_time_s = o->traj_time_s,
+		.traj_clock = o->traj_clock, .traj_n = o->traj_n, .wan_bytes = o->wan_bytes,
 	};
-	rc = run_report_parts(cfg, p->rs, &ro, &parts, wallclock_s() - p->t0, res);
+	rc = run_report_parts(cfg, rs, &ro, &parts, wallclock_s() - t0, res);
 out:
+	free(seen);
 	agg_free(&g);
+	return rc;
+}
+
+static int collect_results(struct parent *p, struct runcfg *cfg, struct run_result *res)
+{
+	char *paths[256] = { NULL };
+	int n = 0;
+	for (int r = 0; r < p->R && n < 256; r++)
+		if (p->node[r].port)
+			paths[n++] = xasprintf("%s/node-%d.txt", p->tmpdir, r);
+	int rc = collect_files(p->rs, cfg, (const char *const *)paths, n, p->o, p->t0, res);
+	for (int i = 0; i < n; i++)
+		free(paths[i]);
+	return rc;
+}
+
+int emu_collect(const struct emu_run_opts *o, const char *const *paths, int n,
+                struct run_result *res)
+{
+	struct runcfg *cfg = runcfg_load(o->config);
+	struct run_setup *rs = NULL;
+	int rc = -1;
+	if (!cfg)
+		return -1;
+	for (int i = 0; i < o->nsets; i++)
+		if (runcfg_set(cfg, o->sets[i]) < 0)
+			goto out;
+	if (!(rs = run_setup_new(cfg)))
+		goto out;
+	rc = collect_files(rs, cfg, paths, n, o, wallclock_s(), res);
+out:
+	run_setup_free(rs);
+	runcfg_free(cfg);
 	return rc;
 }
 

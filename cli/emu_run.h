@@ -35,6 +35,11 @@ struct emu_run_opts {
 /* Run the configuration emulated; 0 and *res, or -1 with a message (nothing stored). */
 int emu_run(const struct emu_run_opts *o, struct run_result *res);
 
+/* Merge results files written by `emu node --peers` processes (one per region) into one run,
+ * as emu_run does (o->config, sets, db, label); 0, or -1 with a message. */
+int emu_collect(const struct emu_run_opts *o, const char *const *paths, int n,
+                struct run_result *res);
+
 /* `gaiasim emu node ...` (argv[0] = "node"): one region's process. Exit status. */
 int emu_node_main(int argc, char **argv);
 

@@ -548,3 +548,33 @@ sim_time_t tsock_last_delivery(const struct transport *t, int kind)
 {
 	return TS(t)->last[kind];
 }
+
+/* A channel's output has drained: end its stream (the peer reads EOF between frames). */
+static void channel_drained(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		shutdown(bufferevent_getfd(bev), SHUT_WR);
+}
+
+void tsock_close_outgoing(struct transport *t)
+{
+	struct tsock *ts = TS(t);
+	ts->closing = 1;
+	size_t n = (size_t)ts->cfg.nnodes * (size_t)ts->cfg.nnodes * LANES;
+	for (size_t i = 0; i < n; i++) {
+		struct channel *c = ts->ch[i];
+		if (!c || !c->bev || !c->connected)
+			continue;
+		bufferevent_setcb(c->bev, NULL, channel_drained, channel_event, c);
+		channel_drained(c->bev, c);
+	}
+}
+
+int tsock_inbound(const struct transport *t)
+{
+	int n = 0;
+	for (const struct inconn *c = TS(t)->in; c; c = c->next)
+		n++;
+	return n;
+}

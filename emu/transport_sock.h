@@ -63,6 +63,11 @@ void tsock_set_format(struct transport *t,
 void tsock_set_origin(struct transport *t, int64_t mono_ns);
 /* The run is over: from now on a connection that closes is not a fault. */
 void tsock_set_closing(struct transport *t);
+/* The run is over for this endpoint (as tsock_set_closing) and its outgoing streams end once
+ * their buffered frames are written: peers see a clean end of stream. */
+void tsock_close_outgoing(struct transport *t);
+/* Incoming connections still open. */
+int tsock_inbound(const struct transport *t);
 /* 1 once a fatal fault has been reported (the loop has been told to stop). */
 int tsock_failed(const struct transport *t);
 /* Messages sent by hosted nodes and delivered to them so far. */

@@ -16,7 +16,10 @@
 #     connection, no run stored;
 #   - both WAN links at zero bandwidth for 1.5 s (a trace): the run stalls, resumes and
 #     finishes; it ends later than without the outage, like the simulated run of the same trace.
-# These cases run in real time (4-6 s each).
+#   - emu validate: the two directed pairs' bytes agree exactly, time to target within 30%;
+#   - two nodes started by hand from peers files, each behind its own mesh, merged by emu
+#     collect: the same bytes per pair as the simulated run; a missing region's file is refused.
+# These cases run in real time (4-6 s each, about 30 s in all).
 
 GAIASIM=${GAIASIM:-$PWD/gaiasim}
 DATA=${TESTDATA_DIR:-${srcdir:-.}/tests/data}/emu
@@ -135,6 +138,52 @@ hi=$(awk -v t="$tso" 'BEGIN { print t * 1.3 }')
 in_range "$to" "$lo" "$hi"
 check "outage: emulated end within 30% of the simulated run of the same trace" $? \
 	"sim $tso s, emu $to s"
+
+# --- emu validate: bytes per pair agree exactly; time to target within 30% ---
+$TIMEOUT "$GAIASIM" emu validate "$CONF" --timeout 50 >"$TMP/val.out" 2>"$TMP/val.err"
+st=$?
+n=$(grep -c '^wan_bytes .* +0.00%$' "$TMP/val.out")
+check "validate: both directed pairs' bytes agree exactly" "$([ "$n" = 2 ]; echo $?)" \
+	"$(cat "$TMP/val.out" "$TMP/val.err")"
+d=$(awk '/^time_to_target_s/ { sub("%", "", $4); print $4 }' "$TMP/val.out")
+in_range "$d" -30 30
+check "validate: time to target within 30%" $? "diff $d% (exit $st)"
+
+# --- two nodes started by hand (emu node --peers), each behind its own mesh, then collect ---
+if command -v python3 >/dev/null 2>&1 && [ -e "${TOP_SRCDIR:-.}/tests/emu_peer.py" ]; then
+	B=$(python3 "${TOP_SRCDIR:-.}/tests/emu_peer.py" freeport 6)
+	PA=$B PB=$((B + 1)) MA=$((B + 2)) MB=$((B + 4))
+	printf 'singapore 127.0.0.1 %s\nsaopaulo 127.0.0.1 %s\n' "$PA" "$MB" >"$TMP/peers-a"
+	printf 'saopaulo 127.0.0.1 %s\nsingapore 127.0.0.1 %s\n' "$PB" $((MA + 1)) >"$TMP/peers-b"
+	"$GAIASIM" emu node "$CONF" --id singapore --peers "$TMP/peers-a" --results "$TMP/a.txt" \
+		--linger 1 2>"$TMP/na.err" &
+	na=$!
+	"$GAIASIM" emu node "$CONF" --id 1 --peers "$TMP/peers-b" --results "$TMP/b.txt" \
+		--linger 1 2>"$TMP/nb.err" &
+	nb=$!
+	"$GAIASIM" emu mesh -t ss --base-port "$MA" --to "127.0.0.1:$PA" >/dev/null 2>&1 &
+	ma=$!
+	"$GAIASIM" emu mesh -t ss --base-port "$MB" --to "127.0.0.1:$PB" >/dev/null 2>&1 &
+	mb=$!
+	wait "$na"
+	sa=$?
+	wait "$nb"
+	sb=$?
+	kill "$ma" "$mb" 2>/dev/null
+	wait "$ma" "$mb" 2>/dev/null
+	check "by hand: both nodes finish" "$([ $sa = 0 ] && [ $sb = 0 ]; echo $?)" \
+		"$(cat "$TMP/na.err" "$TMP/nb.err")"
+	"$GAIASIM" emu collect "$CONF" --db "$TMP/hand.db" "$TMP/a.txt" "$TMP/b.txt" >/dev/null 2>"$TMP/c.err"
+	check "by hand: collect stores the run" $? "$(cat "$TMP/c.err")"
+	sh_=$(q "$TMP/hand.db" "$pairs")
+	check "by hand: bytes per pair and kind equal the simulated run's" \
+		"$([ -n "$ss" ] && [ "$sh_" = "$ss" ]; echo $?)" "sim: $ss" "hand: $sh_"
+	"$GAIASIM" emu collect "$CONF" --db "$TMP/hand2.db" "$TMP/a.txt" >/dev/null 2>"$TMP/c2.err"
+	st=$?
+	check "collect without a region's file is refused, naming it" \
+		"$([ $st -ne 0 ] && grep -q 'no results file for region saopaulo' "$TMP/c2.err"; echo $?)" \
+		"$(cat "$TMP/c2.err")"
+fi
 
 # --- bad input ---
 "$GAIASIM" emu run "$CONF" --set sync=bsp >/dev/null 2>"$TMP/bsp.err"
