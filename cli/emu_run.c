@@ -75,7 +75,8 @@ static int lbuf_line(struct lbuf *b, char *out, size_t cap)
 	return 1;
 }
 
-/* Read what is available (blocking once when `block`); -1 on a read error. */
+/* Read what is available (one read(2), which blocks on a blocking descriptor); -1 on a read
+ * error or a full buffer. */
 static int lbuf_fill(struct lbuf *b, int fd)
 {
 	if (b->n == sizeof b->buf)
