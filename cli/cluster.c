@@ -5,9 +5,13 @@
  */
 #include "cli/cluster.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
+#include "emu/transport_sock.h"
 #include "lib/diag.h"
 #include "lib/xmalloc.h"
 #include "ps/ps.h"
@@ -46,6 +50,7 @@ struct cluster {
 	struct sim *sim;                  /* "sim": the simulator */
 	struct net *net;                  /* "sim": the network */
 	struct transport *t;              /* transport */
+	struct transport *tsock;          /* "emu": the socket transport (under any wrapper) */
 	struct ps *ps;                    /* parameter server */
 	struct observer_std *obs;         /* standard observer */
 	int started;                      /* ps_start done */
@@ -89,8 +94,84 @@ static size_t sim_left(const struct cluster *c)
 	return sim_pending(c->sim);
 }
 
+/* ---- the emulated backend: real sockets in real time (emu/transport_sock.h) ---- */
+
+/*
+ * Configured rate of the path between two regions at emulated time `now`, bits/s: the last
+ * trace change of the link at or before now, else the topology (the LAN rate inside a region).
+ */
+static double emu_path_bps(void *arg, int src, int dst, sim_time_t now)
+{
+	const struct cluster *c = arg;
+	const struct topology *t = c->cfg.topo;
+	double bps = src == dst ? t->regions[src].lan_bps : t->bw_bps[src * t->n + dst];
+	const struct trace *tr = c->cfg.trace;
+	for (size_t i = 0; tr && i < tr->n && tr->changes[i].time <= now; i++)
+		if (tr->changes[i].src == src && tr->changes[i].dst == dst)
+			bps = tr->changes[i].bw_bps;
+	return bps;
+}
+
+static int emu_open(struct cluster *c)
+{
+	if (!c->cfg.emu) {
+		diag_error("transport 'emu' needs its socket settings (cluster_config.emu)");
+		return -1;
+	}
+	struct tsock_config tc = *c->cfg.emu;
+	unsigned char *all = NULL;
+	tc.nnodes = c->nnodes;
+	tc.nregions = c->nregions;
+	tc.node_region = c->node_region;
+	if (!c->cfg.hosted)
+		all = xmalloc((size_t)c->nnodes);
+	if (all)
+		memset(all, 1, (size_t)c->nnodes);
+	tc.hosted = c->cfg.hosted ? c->cfg.hosted : all;
+	tc.path_bps = emu_path_bps;
+	tc.path_arg = c;
+	c->t = c->tsock = tsock_new(&tc);
+	free(all);
+	return c->t ? 0 : -1;
+}
+
+static void emu_close(struct cluster *c)
+{
+	(void)c;
+}
+
+static void emu_run_until(struct cluster *c, sim_time_t until)
+{
+	(void)until; /* real time: the driver stops the loop */
+	event_base_dispatch(c->cfg.emu->base);
+}
+
+static void emu_stop_run(struct cluster *c)
+{
+	event_base_loopbreak(c->cfg.emu->base);
+}
+
+static uint64_t emu_events(const struct cluster *c)
+{
+	(void)c;
+	return 0;
+}
+
+static size_t emu_left(const struct cluster *c)
+{
+	(void)c;
+	return 0;
+}
+
+/* The wire format of a node's shard, for the socket transport. */
+static void emu_format(const void *arg, int node, struct msg_format *f)
+{
+	ps_node_format(arg, node, f);
+}
+
 static const struct cluster_backend backends[] = {
 	{ "sim", sim_open, sim_close, sim_run_until, sim_stop_run, sim_events, sim_left },
+	{ "emu", emu_open, emu_close, emu_run_until, emu_stop_run, emu_events, emu_left },
 };
 
 /* ---- assembly ---- */
@@ -144,6 +225,7 @@ static struct ps *make_ps(struct cluster *c)
 		.value_bytes = k->value_bytes,
 		.index_bytes = k->index_bytes,
 		.header_bytes = k->header_bytes,
+		.hosted = k->hosted,
 	};
 	return ps_new(&pc, c->t);
 }
@@ -167,6 +249,7 @@ static struct observer_std *make_observer(struct cluster *c)
 		.target_on = c->cfg.target_on,
 		.on_eval = c->cfg.on_eval,
 		.on_eval_arg = c->cfg.on_eval_arg,
+		.hosted = c->cfg.hosted,
 	};
 	struct observer_std *o = observer_std_new(&oc);
 	free(shards);
@@ -186,7 +269,7 @@ struct cluster *cluster_new(const struct cluster_config *cfg)
 		if (!strcmp(backends[i].name, tname))
 			be = &backends[i];
 	if (!be) {
-		diag_error("unknown transport '%s' (available: sim)", tname);
+		diag_error("unknown transport '%s' (available: sim, emu)", tname);
 		return NULL;
 	}
 	struct cluster *c = xcalloc(1, sizeof *c);
@@ -199,6 +282,8 @@ struct cluster *cluster_new(const struct cluster_config *cfg)
 		goto fail;
 	if (!(c->ps = make_ps(c)))
 		goto fail;
+	if (c->tsock)
+		tsock_set_format(c->tsock, emu_format, c->ps);
 	if (!(c->obs = make_observer(c)))
 		goto fail;
 	ps_set_observer(c->ps, observer_std_as(c->obs));
@@ -282,6 +367,22 @@ sim_time_t cluster_target_time(const struct cluster *c)
 sim_time_t cluster_now(const struct cluster *c)
 {
 	return c->t->ops->now(c->t);
+}
+
+double cluster_test_metric(const struct cluster *c, int r)
+{
+	const struct workload_ops *ops = c->cfg.wl_ops;
+	return ops->test_metric ? ops->test_metric(c->cfg.wl, ps_replica_params(c->ps, r)) : NAN;
+}
+
+struct transport *cluster_tsock(const struct cluster *c)
+{
+	return c->tsock;
+}
+
+int cluster_hosted_stopped(const struct cluster *c)
+{
+	return observer_std_finished(c->obs);
 }
 
 uint64_t cluster_events(const struct cluster *c)

@@ -27,6 +27,7 @@ struct sync_ops;
 struct topology;
 struct trace;
 struct transport;
+struct tsock_config;
 
 struct cluster_config {
 	const struct topology *topo;     /* topology (borrowed) */
@@ -38,7 +39,11 @@ struct cluster_config {
 	const struct workload_ops *wl_ops; /* workload */
 	struct workload *wl;             /* its instance, partitioned over the nodes (borrowed) */
 	const double *speed;             /* per node compute slowdown factor, or NULL (all 1) */
-	const char *transport;           /* "sim" (NULL: "sim") */
+	const char *transport;           /* "sim" or "emu" (NULL: "sim") */
+	const unsigned char *hosted;     /* "emu": per node, 1 if this process runs it (NULL: all) */
+	const struct tsock_config *emu;  /* "emu": the socket transport's loop, listen address,
+	                                  * time scale and connect timeout (emu/transport_sock.h;
+	                                  * nodes, regions, hosted and path rates are filled in) */
 	const struct compute_ops *compute; /* compute-time policy (NULL: compute_modelled) */
 	void *compute_arg;               /* its state */
 	uint64_t seed;                   /* simulator seed */
@@ -88,6 +93,12 @@ const struct ps_sig_rec *cluster_sig_recs(const struct cluster *c, size_t *n);
 sim_time_t cluster_target_time(const struct cluster *c);
 /* Current time of the run, ns. */
 sim_time_t cluster_now(const struct cluster *c);
+/* Held-out metric of replica r's current model (NAN: the workload has none). */
+double cluster_test_metric(const struct cluster *c, int r);
+/* The socket transport of an "emu" cluster (emu/transport_sock.h), or NULL. */
+struct transport *cluster_tsock(const struct cluster *c);
+/* 1 once every hosted worker (every worker without cluster_config.hosted) has stopped. */
+int cluster_hosted_stopped(const struct cluster *c);
 /* Events run so far and still pending (simulated transport). */
 uint64_t cluster_events(const struct cluster *c);
 size_t cluster_pending(const struct cluster *c);

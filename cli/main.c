@@ -17,7 +17,7 @@ static const struct cmd_entry commands[] = {
 	{ "topo", "show or check a topology (topo show NAME|FILE, topo check FILE)", cmd_topo },
 	{ "trace", "generate or check a bandwidth trace (trace gen ..., trace check ...)", cmd_trace },
 	{ "corpus", "convert a folder of text files to a bag-of-words corpus (corpus convert DIR --out P)", cmd_corpus },
-	{ "emu", "emulate shaped WAN links between regions (emu mesh -t TOPOLOGY --to HOST:PORT)", cmd_emu },
+	{ "emu", "emulation: shaped WAN relays (emu mesh), real-time runs over sockets (emu run, node, collect, validate)", cmd_emu },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -47,6 +47,7 @@ struct setup {
 	double value_bytes, index_bytes, header_bytes; /* wire.* */
 	double usd_per_machine_hour;    /* cost.usd_per_machine_hour */
 	int64_t seed;                   /* seed */
+	char emu_compute[16];           /* emu.compute: "sleep" or "measured" */
 };
 
 static void setup_free(struct setup *s)
@@ -211,6 +212,22 @@ static int apply_bw_scale(struct runcfg *cfg, struct setup *s)
 	return 0;
 }
 
+/* emu.compute = sleep | measured (docs/emulation.md); read only when given, like
+ * stop.target_on, so that configurations without it dump as before. */
+static int emu_keys(struct runcfg *cfg, struct setup *s)
+{
+	snprintf(s->emu_compute, sizeof s->emu_compute, "sleep");
+	if (!runcfg_has(cfg, "emu.compute"))
+		return 0;
+	const char *v;
+	if (runcfg_string(cfg, "emu.compute", "sleep", &v) < 0)
+		return -1;
+	if (strcmp(v, "sleep") && strcmp(v, "measured"))
+		return bad_key(cfg, "emu.compute", "bad value '%s' (expected sleep or measured)", v);
+	snprintf(s->emu_compute, sizeof s->emu_compute, "%s", v);
+	return 0;
+}
+
 static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 {
 	memset(s, 0, sizeof *s);
@@ -309,7 +326,7 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 		        "held-out metric needs a test set: see its docs)", "test");
 		goto fail;
 	}
-	if (runcfg_check_unused(cfg) < 0)
+	if (emu_keys(cfg, s) < 0 || runcfg_check_unused(cfg) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -344,7 +361,7 @@ static void on_eval(void *arg, const struct ps_eval *e)
 }
 
 static int store_results(const struct run_opts *o, const struct setup *s, struct runcfg *cfg,
-                         const struct cluster *c, const struct run_result *res, double wall_s)
+                         const struct run_parts *p, const struct run_result *res, double wall_s)
 {
 	struct store *st = store_open(o->db);
 	if (!st)
@@ -366,17 +383,16 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 	if (run < 0)
 		goto fail;
 	const struct topology *t = s->topo;
-	const struct ps *ps = cluster_ps(c);
-	size_t ne;
-	const struct ps_eval *ev = cluster_evals(c, &ne);
+	size_t ne = p->nevals;
+	const struct ps_eval *ev = p->evals;
 	for (size_t i = 0; i < ne; i++) {
-		int reg = ps_replica_region(ps, ev[i].replica);
+		int reg = p->replica_region[ev[i].replica];
 		const char *region = reg < 0 ? "global" : t->regions[reg].name;
 		if (store_clock(st, run, region, ev[i].clock, simtime_to_s(ev[i].time),
 		                ev[i].objective, ev[i].metric, ev[i].test_metric) < 0)
 			goto fail;
 	}
-	const struct ps_stats *stt = cluster_stats(c);
+	const struct ps_stats *stt = p->stats;
 	for (int w = 0; w < s->nnodes; w++)
 		for (int k = 1; k < PS_WAIT_NKINDS; k++) {
 			double v = stt->wait_s[(size_t)w * PS_WAIT_NKINDS + (size_t)k];
@@ -395,14 +411,14 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 				                    (uint64_t)stt->wan_msgs[i]) < 0)
 					goto fail;
 			}
-	size_t nf;
-	const struct ps_filter_rec *fr = cluster_filter_recs(c, &nf);
+	size_t nf = p->nfrecs;
+	const struct ps_filter_rec *fr = p->frecs;
 	for (size_t i = 0; i < nf; i++)
 		if (store_filter(st, run, t->regions[fr[i].region].name, fr[i].clock, fr[i].produced,
 		                 fr[i].sent, fr[i].threshold) < 0)
 			goto fail;
-	size_t ns;
-	const struct ps_sig_rec *sr = cluster_sig_recs(c, &ns);
+	size_t ns = p->nsigs;
+	const struct ps_sig_rec *sr = p->sigs;
 	for (size_t i = 0; i < ns; i++)
 		for (int l = 0; l < SIG_NLEVELS; l++)
 			if (store_significance(st, run, t->regions[sr[i].region].name, sr[i].clock,
@@ -451,13 +467,24 @@ fail:
  * Mean over replicas per evaluated clock (complete clocks only) of the quantity the target is
  * on: the objective, or the held-out metric with stop.target_on = test.
  */
-static void trajectory(const struct run_opts *o, const struct cluster *c, int nreplicas,
+/* The per-pair byte counters, when asked for (run_opts.wan_bytes). */
+static void wan_copy(const struct run_opts *o, const struct setup *s, const struct run_parts *p)
+{
+	if (!o->wan_bytes)
+		return;
+	size_t nk = (size_t)s->nregions * (size_t)s->nregions * MSG_NKINDS;
+	*o->wan_bytes = xmalloc(nk * sizeof **o->wan_bytes);
+	memcpy(*o->wan_bytes, p->stats->wan_bytes, nk * sizeof **o->wan_bytes);
+}
+
+static void trajectory(const struct run_opts *o, const struct run_parts *p,
                        enum observer_target_on on)
 {
 	if (!o->traj_objective)
 		return;
-	size_t ne;
-	const struct ps_eval *ev = cluster_evals(c, &ne);
+	int nreplicas = p->nreplicas;
+	size_t ne = p->nevals;
+	const struct ps_eval *ev = p->evals;
 	double *obj = xcalloc(ne + 1, sizeof *obj), *tm = xcalloc(ne + 1, sizeof *tm);
 	int64_t *ck = xcalloc(ne + 1, sizeof *ck);
 	int *cnt = xcalloc(ne + 1, sizeof *cnt);
@@ -493,10 +520,10 @@ static void trajectory(const struct run_opts *o, const struct cluster *c, int nr
 	*o->traj_n = k;
 }
 
-/* The cluster of a setup; NULL with a message. */
-static struct cluster *build(const struct setup *s, struct progress *prog)
+/* The cluster configuration of a simulated run of s. */
+static void cluster_config_of(const struct setup *s, struct cluster_config *cc)
 {
-	struct cluster_config cc = {
+	*cc = (struct cluster_config){
 		.topo = s->topo,
 		.trace = s->tr,
 		.machines = s->machines,
@@ -516,9 +543,16 @@ static struct cluster *build(const struct setup *s, struct progress *prog)
 		.value_bytes = s->value_bytes,
 		.index_bytes = s->index_bytes,
 		.header_bytes = s->header_bytes,
-		.on_eval = on_eval,
-		.on_eval_arg = prog,
 	};
+}
+
+/* The cluster of a setup; NULL with a message. */
+static struct cluster *build(const struct setup *s, struct progress *prog)
+{
+	struct cluster_config cc;
+	cluster_config_of(s, &cc);
+	cc.on_eval = on_eval;
+	cc.on_eval_arg = prog;
 	return cluster_new(&cc);
 }
 
@@ -540,42 +574,36 @@ static void traffic(const struct setup *s, const struct ps_stats *st, struct run
 }
 
 /* Final model quality: means over replicas of the objective, metric and held-out metric. */
-static void final_quality(const struct setup *s, const struct ps *ps, struct run_result *res)
+static void final_quality(const struct setup *s, const struct run_parts *p,
+                          struct run_result *res)
 {
-	int nrep = ps_nreplicas(ps);
 	double fo = 0, fm = 0, ft = 0;
-	for (int r = 0; r < nrep; r++) {
-		double o1, m1;
-		ps_replica_eval(ps, r, &o1, &m1);
-		fo += o1;
-		fm += m1;
-		if (s->wl_ops->test_metric)
-			ft += s->wl_ops->test_metric(s->wl, ps_replica_params(ps, r));
+	for (int r = 0; r < p->nreplicas; r++) {
+		fo += p->final_objective[r];
+		fm += p->final_metric[r];
+		ft += p->final_test[r];
 	}
-	res->final_objective = fo / nrep;
-	res->final_metric = fm / nrep;
-	res->final_test_metric = s->wl_ops->test_metric ? ft / nrep : NAN;
+	res->final_objective = fo / p->nreplicas;
+	res->final_metric = fm / p->nreplicas;
+	res->final_test_metric = s->wl_ops->test_metric ? ft / p->nreplicas : NAN;
 	/* A workload with a held-out metric but no held-out data this run returns NAN: no metric. */
 	res->test_metric_name = isnan(res->final_test_metric) ? NULL : s->wl_ops->test_metric_name;
 	res->test_higher_better = s->wl_ops->test_higher_better;
 }
 
 /* Everything reported about a finished run. */
-static void collect(const struct setup *s, const struct cluster *c, struct run_result *res)
+static void collect(const struct setup *s, const struct run_parts *p, struct run_result *res)
 {
-	size_t ne;
-	const struct ps_eval *ev = cluster_evals(c, &ne);
-	res->initial_objective = ne ? ev[0].objective : NAN;
+	res->initial_objective = p->nevals ? p->evals[0].objective : NAN;
 	res->target = s->target;
-	sim_time_t tt = cluster_target_time(c);
-	res->time_to_target_s = tt >= 0 ? simtime_to_s(tt) : NAN;
-	res->end_s = simtime_to_s(cluster_now(c));
-	const struct ps_stats *st = cluster_stats(c);
+	res->time_to_target_s = p->target_time >= 0 ? simtime_to_s(p->target_time) : NAN;
+	res->end_s = p->end_s;
+	const struct ps_stats *st = p->stats;
 	res->clocks = INT64_MAX;
 	for (int w = 0; w < s->nnodes; w++)
 		if (st->clocks[w] < res->clocks)
 			res->clocks = st->clocks[w];
-	final_quality(s, cluster_ps(c), res);
+	final_quality(s, p, res);
 	traffic(s, st, res);
 	res->share_pushed_wan = st->updates_pushed
 		? (double)st->updates_pushed_wan / (double)st->updates_pushed : NAN;
@@ -586,7 +614,40 @@ static void collect(const struct setup *s, const struct cluster *c, struct run_r
 	double hours = (isnan(res->time_to_target_s) ? res->end_s : res->time_to_target_s) / 3600;
 	res->machines = s->nnodes;
 	res->cost_machine_usd = hours * s->nnodes * s->usd_per_machine_hour;
-	res->events = cluster_events(c);
+	res->events = p->events;
+}
+
+/* The parts of a simulated run, read from its cluster (arrays freed by parts_free). */
+static void parts_of_cluster(const struct setup *s, const struct cluster *c, struct run_parts *p)
+{
+	const struct ps *ps = cluster_ps(c);
+	memset(p, 0, sizeof *p);
+	p->evals = cluster_evals(c, &p->nevals);
+	p->nreplicas = ps_nreplicas(ps);
+	int *reg = xmalloc((size_t)p->nreplicas * sizeof *reg);
+	double *fo = xmalloc((size_t)p->nreplicas * 3 * sizeof *fo);
+	for (int r = 0; r < p->nreplicas; r++) {
+		reg[r] = ps_replica_region(ps, r);
+		ps_replica_eval(ps, r, &fo[r], &fo[p->nreplicas + r]);
+		fo[2 * p->nreplicas + r] = s->wl_ops->test_metric
+			? s->wl_ops->test_metric(s->wl, ps_replica_params(ps, r)) : NAN;
+	}
+	p->replica_region = reg;
+	p->final_objective = fo;
+	p->final_metric = fo + p->nreplicas;
+	p->final_test = fo + 2 * p->nreplicas;
+	p->stats = cluster_stats(c);
+	p->frecs = cluster_filter_recs(c, &p->nfrecs);
+	p->sigs = cluster_sig_recs(c, &p->nsigs);
+	p->target_time = cluster_target_time(c);
+	p->end_s = simtime_to_s(cluster_now(c));
+	p->events = cluster_events(c);
+}
+
+static void parts_free(struct run_parts *p)
+{
+	free((void *)p->replica_region);
+	free((void *)p->final_objective);
 }
 
 int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *o,
@@ -610,13 +671,112 @@ int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *o,
 	cluster_run(c, SIMTIME_NEVER);
 	if (o->progress)
 		fputc('\n', stderr);
-	collect(&s, c, res);
-	trajectory(o, c, ps_nreplicas(cluster_ps(c)), s.target_on);
+	struct run_parts parts;
+	parts_of_cluster(&s, c, &parts);
+	collect(&s, &parts, res);
+	trajectory(o, &parts, s.target_on);
+	wan_copy(o, &s, &parts);
 	rc = 0;
-	if (o->db && store_results(o, &s, cfg, c, res, wallclock_s() - w0) < 0)
+	if (o->db && store_results(o, &s, cfg, &parts, res, wallclock_s() - w0) < 0)
 		rc = -1;
+	parts_free(&parts);
 out:
 	cluster_free(c);
 	setup_free(&s);
 	return rc;
+}
+
+/* ---- the pieces of an emulated run ---- */
+
+struct run_setup {
+	struct setup s;          /* the setup */
+};
+
+struct run_setup *run_setup_new(struct runcfg *cfg)
+{
+	struct run_setup *r = xcalloc(1, sizeof *r);
+	if (setup_build(cfg, NULL, &r->s) < 0) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void run_setup_free(struct run_setup *r)
+{
+	if (!r)
+		return;
+	setup_free(&r->s);
+	free(r);
+}
+
+void run_setup_cluster(const struct run_setup *r, struct cluster_config *cc)
+{
+	cluster_config_of(&r->s, cc);
+}
+
+const struct topology *run_setup_topology(const struct run_setup *r)
+{
+	return r->s.topo;
+}
+
+const char *run_setup_emu_compute(const struct run_setup *r)
+{
+	return r->s.emu_compute;
+}
+
+int run_setup_nnodes(const struct run_setup *r)
+{
+	return r->s.nnodes;
+}
+
+double run_setup_target(const struct run_setup *r, int *on_test, int *higher_better)
+{
+	*on_test = r->s.target_on == OBSERVER_TARGET_TEST;
+	*higher_better = *on_test && r->s.wl_ops->test_higher_better;
+	return r->s.target;
+}
+
+int run_report_parts(struct runcfg *cfg, const struct run_setup *r, const struct run_opts *o,
+                     const struct run_parts *p, double wall_s, struct run_result *res)
+{
+	memset(res, 0, sizeof *res);
+	snprintf(res->sync, sizeof res->sync, "%s", r->s.sync_spec);
+	collect(&r->s, p, res);
+	trajectory(o, p, r->s.target_on);
+	wan_copy(o, &r->s, p);
+	if (o->db && store_results(o, &r->s, cfg, p, res, wall_s) < 0)
+		return -1;
+	return 0;
+}
+
+int run_setup_place(const struct run_setup *r, int n)
+{
+	return r->s.sync->one_region ? 0 : r->s.worker_region[n];
+}
+
+int run_setup_check_emu(const struct run_setup *r)
+{
+	int first = -1;
+	for (int n = 0; n < r->s.nnodes; n++) {
+		int q = run_setup_place(r, n);
+		if (first < 0)
+			first = q;
+		if (q != first && !r->s.sync->per_region)
+			return diag_error("emu: sync model '%s' keeps one model replica sharded over "
+			                  "every region; an emulated run evaluates each replica in the "
+			                  "one process that holds it, so it runs models with one replica "
+			                  "per region (gaia) or one region (lan)", r->s.sync_spec);
+	}
+	return 0;
+}
+
+double run_setup_max_clocks(const struct run_setup *r)
+{
+	return (double)r->s.max_clocks;
+}
+
+const struct trace *run_setup_trace(const struct run_setup *r)
+{
+	return r->s.tr;
 }

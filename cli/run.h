@@ -10,8 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cluster_config;
+struct ps_eval;
+struct ps_filter_rec;
+struct ps_stats;
 struct runcfg;
 struct store;
+struct topology;
+struct trace;
 
 struct run_result {
 	char sync[64];             /* sync model spec, e.g. "ssp:3" */
@@ -53,6 +59,9 @@ struct run_opts {
 	double **traj_time_s;
 	int64_t **traj_clock;
 	size_t *traj_n;
+	/* When non-NULL: bytes sent per directed region pair and message kind,
+	 * [src][dst][kind] as ps_stats.wan_bytes (nregions^2 * MSG_NKINDS); caller frees. */
+	double **wan_bytes;
 };
 
 /*
@@ -62,6 +71,57 @@ struct run_opts {
  */
 int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *opts,
               struct run_result *out);
+
+/*
+ * What a finished run reports, from wherever it ran: the simulated cluster, or the node
+ * processes of an emulated run (cli/emu_run.c) merged. Arrays are borrowed.
+ */
+struct run_parts {
+	const struct ps_eval *evals;   /* evaluations, in time order */
+	size_t nevals;                 /* their number */
+	int nreplicas;                 /* replicas */
+	const int *replica_region;     /* region of each replica (-1: the global one) */
+	const double *final_objective; /* per replica: objective of its final model */
+	const double *final_metric;    /* per replica: metric of its final model */
+	const double *final_test;      /* per replica: held-out metric (NAN: none) */
+	const struct ps_stats *stats;  /* counters */
+	const struct ps_filter_rec *frecs; /* filter records, sorted by (clock, region) */
+	size_t nfrecs;                 /* their number */
+	const struct ps_sig_rec *sigs; /* significance counts per (region, clock), or NULL */
+	size_t nsigs;                  /* their number (0 for an emulated run: not collected) */
+	int64_t target_time;           /* ns the target was reached, or -1 */
+	double end_s;                  /* time the run ended, s (simulated or emulated) */
+	uint64_t events;               /* simulator events (0 for an emulated run) */
+};
+
+/* ---- the pieces an emulated run is assembled from (cli/emu_run.c) ---- */
+struct run_setup;
+
+/* Read and check the configuration as run_model does; NULL with a message. */
+struct run_setup *run_setup_new(struct runcfg *cfg);
+void run_setup_free(struct run_setup *s);
+/* The cluster configuration a simulated run would use (transport "sim", modelled compute);
+ * the caller changes what differs. Pointers into s stay valid while s lives. */
+void run_setup_cluster(const struct run_setup *s, struct cluster_config *cc);
+const struct topology *run_setup_topology(const struct run_setup *s);
+const struct trace *run_setup_trace(const struct run_setup *s); /* NULL: none */
+/* The `emu.compute` key: "sleep" (default) or "measured". */
+const char *run_setup_emu_compute(const struct run_setup *s);
+int run_setup_nnodes(const struct run_setup *s);
+/* Region node n is placed in (0 for every node of a one-LAN model). */
+int run_setup_place(const struct run_setup *s, int n);
+/* 0 if every model replica lives in one region's process; -1 with a message otherwise. */
+int run_setup_check_emu(const struct run_setup *s);
+/* stop.clocks. */
+double run_setup_max_clocks(const struct run_setup *s);
+/* Target (NAN: none), whether it applies to the held-out metric, and the direction. */
+double run_setup_target(const struct run_setup *s, int *on_test, int *higher_better);
+/*
+ * Summarize the parts of a finished run into *out and, with opts->db, store it (kind
+ * opts->kind) in one transaction. 0, or -1 with a message (nothing stored).
+ */
+int run_report_parts(struct runcfg *cfg, const struct run_setup *s, const struct run_opts *opts,
+                     const struct run_parts *p, double wall_s, struct run_result *out);
 
 /* Validate every key of cfg a run could read, without running (config errors surface early). */
 int run_check_config(struct runcfg *cfg);

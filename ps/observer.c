@@ -60,10 +60,13 @@ struct observer_std *observer_std_new(const struct observer_std_config *cfg)
 	struct observer_std *o = xcalloc(1, sizeof *o);
 	o->cfg = *cfg;
 	o->cfg.replica_shards = NULL;
+	o->cfg.hosted = NULL;
 	o->row_len = cfg->wl_ops->row_len(cfg->wl);
 	o->sign = cfg->target_on == OBSERVER_TARGET_TEST && cfg->wl_ops->test_higher_better ? -1 : 1;
 	o->target_time = -1;
-	o->nactive = cfg->nnodes;
+	o->nactive = 0;
+	for (int n = 0; n < cfg->nnodes; n++)
+		o->nactive += !cfg->hosted || cfg->hosted[n];
 	o->reps = xcalloc((size_t)cfg->nreplicas + 1, sizeof *o->reps);
 	for (int r = 0; r < cfg->nreplicas; r++) {
 		o->reps[r].nshards = cfg->replica_shards[r];

@@ -139,6 +139,8 @@ struct observer_std_config {
 	/* Called after each evaluation (progress display, logging); may be NULL. */
 	void (*on_eval)(void *arg, const struct ps_eval *e);
 	void *on_eval_arg;         /* its argument */
+	const unsigned char *hosted; /* per node: 1 if this observer's process runs it, or NULL:
+	                            * every node (the finish waits for hosted workers only) */
 };
 
 struct observer_std;
@@ -150,7 +152,7 @@ void observer_std_free(struct observer_std *o);
 struct observer observer_std_as(struct observer_std *o);
 /* Call fn(arg) once, when every worker has stopped and every push has been delivered. */
 void observer_std_on_finish(struct observer_std *o, void (*fn)(void *arg), void *arg);
-/* 1 once every worker has stopped. */
+/* 1 once every (hosted) worker has stopped. */
 int observer_std_finished(const struct observer_std *o);
 
 const struct ps_stats *observer_std_stats(const struct observer_std *o);

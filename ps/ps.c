@@ -593,7 +593,10 @@ static void worker_compute(struct ps *ps, struct ps_worker *w)
 	double ns = ps->compute->step(ps->cfg.compute_arg, ps->cfg.wl_ops, ps->cfg.wl, w->id,
 	                              w->clock, w->view, &w->upd, w->speed);
 	ps->obs.ops->compute(ps->obs.ctx, w->id, ns);
-	ps->t->ops->timer(ps->t, (sim_time_t)llround(ns), worker_end, w);
+	/* The step's own run time counts toward its duration: in virtual time it is 0; in real
+	 * time (an emulated run) the policy's time is measured from the step's start. */
+	sim_time_t left = (sim_time_t)llround(ns) - (now(ps) - t);
+	ps->t->ops->timer(ps->t, left > 0 ? left : 0, worker_end, w);
 }
 
 /* Index of row in the ascending rows of u, or -1. */
@@ -749,7 +752,14 @@ void ps_start(struct ps *ps)
 	for (int r = 0; r < ps->nreplicas; r++)
 		ps->obs.ops->replica_start(ps->obs.ctx, r, ps->replicas[r].params, now(ps));
 	for (int n = 0; n < ps->nnodes; n++)
-		ps->t->ops->timer(ps->t, 0, start_worker, &ps->workers[n]);
+		if (!ps->cfg.hosted || ps->cfg.hosted[n])
+			ps->t->ops->timer(ps->t, 0, start_worker, &ps->workers[n]);
+}
+
+void ps_node_format(const struct ps *ps, int node, struct msg_format *f)
+{
+	assert(node >= 0 && node < ps->nnodes);
+	ps_msg_format(ps, ps->shard_at[node], f);
 }
 
 int ps_nworkers(const struct ps *ps)

@@ -56,6 +56,10 @@ struct ps_config {
 	double index_bytes;        /* bytes per index on the wire: 4 (the only width encoded) */
 	double header_bytes;       /* bytes of header per message, whole and >= MSG_HEADER_BYTES
 	                            * (docs/wire-format.md: the excess is framing overhead) */
+	const unsigned char *hosted; /* per node: 1 if this process runs it, or NULL: every node
+	                            * (an emulated run splits the nodes over processes: each builds
+	                            * the whole cluster's state but starts only its own workers,
+	                            * and the transport delivers only its own nodes' messages) */
 };
 
 /* Create the cluster on transport t; NULL with a message if the sync model rejects the setup. */
@@ -66,8 +70,12 @@ void ps_free(struct ps *ps);
  * then (and for a cluster never given one) events go nowhere and no stop rule fires.
  */
 void ps_set_observer(struct ps *ps, struct observer obs);
-/* Start every worker at clock 0 (each replica's initial model is reported first). */
+/* Start every hosted worker at clock 0 (each replica's initial model is reported first). */
 void ps_start(struct ps *ps);
+/* The wire format of messages about the shard on `node` (docs/wire-format.md): what a
+ * transport encodes and decodes them with. READ and PUSH are about their destination's shard,
+ * every other kind about its source's. */
+void ps_node_format(const struct ps *ps, int node, struct msg_format *f);
 int ps_nworkers(const struct ps *ps);
 int ps_nodes_region(const struct ps *ps, int node);
 /* Replicas: one global, or one per region with machines (Gaia). */

@@ -33,13 +33,13 @@
 -- and one with version 0 that already holds tables (not a gaiasim results database).
 -- Any change to a table here must bump this number.
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 
 -- One row per run.
 CREATE TABLE IF NOT EXISTS runs (
 	run_id INTEGER PRIMARY KEY AUTOINCREMENT,  -- run identifier, > 0; never reused, even after a run is deleted
-	kind TEXT NOT NULL                         -- what made the run: 'net' (gaiasim net), 'run' (one training run), 'compare' (one run of a comparison)
-		CHECK (kind IN ('net', 'run', 'compare')),
+	kind TEXT NOT NULL                         -- what made the run: 'net' (gaiasim net), 'run' (one training run), 'compare' (one run of a comparison), 'emu' (one training run emulated in real time over sockets: gaiasim emu run; times are emulated seconds)
+		CHECK (kind IN ('net', 'run', 'compare', 'emu')),
 	label TEXT,                                -- free text chosen by the runner (e.g. the sync model name); NULL if none
 	started_at_utc TEXT NOT NULL,              -- wall-clock start, 'YYYY-MM-DDTHH:MM:SSZ' (UTC); the only nondeterministic column
 	program_version TEXT NOT NULL,             -- program that wrote the run, e.g. 'gaiasim 0.1.0'
