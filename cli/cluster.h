@@ -85,6 +85,8 @@ const struct ps_eval *cluster_evals(const struct cluster *c, size_t *n);
 const struct ps_filter_rec *cluster_filter_recs(const struct cluster *c, size_t *n);
 /* Time the target was reached, or -1. */
 sim_time_t cluster_target_time(const struct cluster *c);
+/* First clock with a non-finite objective (the run diverged and stopped), or -1. */
+int64_t cluster_diverged_clock(const struct cluster *c);
 /* Current time of the run, ns. */
 sim_time_t cluster_now(const struct cluster *c);
 /* Events run so far and still pending (simulated transport). */

@@ -361,6 +361,7 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 		.topology_sha256 = s->topo->sha256,
 		.trace_name = s->tr ? s->tr->name : NULL,
 		.trace_sha256 = s->tr ? s->tr->sha256 : NULL,
+		.comparison_id = o->comparison_id,
 	};
 	int64_t run = store_run_begin(st, &info);
 	if (run < 0)
@@ -418,6 +419,7 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 		.updates_sent = s->sync->per_region ? stt->updates_sent : stt->updates_pushed_wan,
 		.cost_machine_usd = res->cost_machine_usd,
 		.cost_transfer_usd = res->cost_transfer_usd,
+		.end_status = run_status_name(res->status),
 	};
 	if (store_summary(st, run, &sum) < 0)
 		goto fail;
@@ -548,6 +550,41 @@ static void final_quality(const struct setup *s, const struct ps *ps, struct run
 	res->test_higher_better = s->wl_ops->test_higher_better;
 }
 
+static const char *const status_names[] = {
+	[RUN_COMPLETED] = "completed", [RUN_TARGET_REACHED] = "target_reached",
+	[RUN_TIME_LIMIT] = "time_limit", [RUN_DIVERGED] = "diverged", [RUN_STALLED] = "stalled",
+};
+
+const char *run_status_name(enum run_status st)
+{
+	return status_names[st];
+}
+
+int run_status_failed(enum run_status st)
+{
+	return st == RUN_DIVERGED || st == RUN_STALLED;
+}
+
+/*
+ * How the run ended, first match wins: a non-finite objective (diverged); the simulator's queue
+ * emptied while some worker had not stopped (stalled: no event could make progress; a training
+ * run schedules no periodic ticks, so an empty queue is the only way to get there); the target; workers stopped short of their clocks (the time limit);
+ * otherwise every clock ran.
+ */
+static enum run_status end_status(const struct setup *s, const struct cluster *c,
+                                  const struct run_result *res)
+{
+	if (cluster_diverged_clock(c) >= 0)
+		return RUN_DIVERGED;
+	if (!cluster_finished(c))
+		return RUN_STALLED;
+	if (cluster_target_time(c) >= 0)
+		return RUN_TARGET_REACHED;
+	if (res->clocks < s->max_clocks)
+		return RUN_TIME_LIMIT;
+	return RUN_COMPLETED;
+}
+
 /* Everything reported about a finished run. */
 static void collect(const struct setup *s, const struct cluster *c, struct run_result *res)
 {
@@ -572,6 +609,7 @@ static void collect(const struct setup *s, const struct cluster *c, struct run_r
 	res->machines = s->nnodes;
 	res->cost_machine_usd = hours * s->nnodes * s->usd_per_machine_hour;
 	res->events = cluster_events(c);
+	res->status = end_status(s, c, res);
 }
 
 int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *o,
@@ -595,6 +633,10 @@ int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *o,
 	cluster_run(c, SIMTIME_NEVER);
 	if (o->progress)
 		fputc('\n', stderr);
+	if (ps_error(cluster_ps(c))) { /* the run cannot be completed: nothing is stored */
+		diag_error("%s", ps_error(cluster_ps(c)));
+		goto out;
+	}
 	collect(&s, c, res);
 	trajectory(o, c, ps_nreplicas(cluster_ps(c)), s.target_on);
 	rc = 0;

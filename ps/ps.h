@@ -66,6 +66,12 @@ void ps_free(struct ps *ps);
  * then (and for a cluster never given one) events go nowhere and no stop rule fires.
  */
 void ps_set_observer(struct ps *ps, struct observer obs);
+/*
+ * NULL, or why the run had to stop before its end (e.g. a compute step that would end past
+ * SIMTIME_HORIZON, naming the worker, the clock and the quantity); workers stop at their next
+ * clock once it is set, and the run's results must not be stored.
+ */
+const char *ps_error(const struct ps *ps);
 /* Start every worker at clock 0 (each replica's initial model is reported first). */
 void ps_start(struct ps *ps);
 int ps_nworkers(const struct ps *ps);
