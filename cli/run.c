@@ -23,6 +23,8 @@
 #include "topology/topology.h"
 #include "topology/trace.h"
 #include "lib/runcfg.h"
+#include "lib/memlimit.h"
+#include "sim/transport_sim.h"
 #include "workloads/workload.h"
 
 /* Everything a run is assembled from. */
@@ -211,6 +213,29 @@ static int apply_bw_scale(struct runcfg *cfg, struct setup *s)
 	return 0;
 }
 
+/*
+ * Refuse, before the cluster is built, a run whose parameter server and transport would need
+ * more than limits.memory_gb (ps_memory_bytes, transport_sim_memory_bytes: estimates written
+ * next to the allocations they describe).
+ */
+static int check_memory(struct runcfg *cfg, const struct setup *s)
+{
+	size_t nrows = s->wl_ops->nrows(s->wl), row_len = s->wl_ops->row_len(s->wl);
+	int nrep = 1;
+	if (s->sync->per_region) {
+		nrep = 0;
+		for (int r = 0; r < s->nregions; r++)
+			nrep += s->machines[r] > 0;
+	}
+	double bytes = ps_memory_bytes(s->nnodes, nrep, nrows, row_len) +
+	               transport_sim_memory_bytes(s->nnodes, (double)s->nnodes * s->nnodes / nrep);
+	char why[256];
+	snprintf(why, sizeof why, "%d machines each holding a view of a %zu x %zu model, %d "
+	         "replica(s), and a %d x %d channel table", s->nnodes, nrows, row_len, nrep,
+	         s->nnodes, s->nnodes);
+	return memlimit_check(cfg, "the parameter server", bytes, why);
+}
+
 static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 {
 	memset(s, 0, sizeof *s);
@@ -302,7 +327,7 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 	if (parse_straggler(cfg, s) < 0)
 		goto fail;
 	s->wl = s->wl_ops->create(cfg, s->nnodes, s->worker_region, R, (uint64_t)s->seed);
-	if (!s->wl)
+	if (!s->wl || check_memory(cfg, s) < 0)
 		goto fail;
 	if (s->target_on == OBSERVER_TARGET_TEST && !has_test_data(s)) {
 		bad_key(cfg, "stop.target_on", "'%s': this run has no held-out data (the workload's "

@@ -161,6 +161,16 @@ static void replica_init(struct ps *ps, struct ps_replica *rep, int region, cons
 	}
 }
 
+double ps_memory_bytes(int nnodes, int nreplicas, size_t nrows, size_t row_len)
+{
+	double np = (double)nrows * (double)row_len, n = nnodes, r = nreplicas > 0 ? nreplicas : 1;
+	double views = n * (np + (double)nrows + 1) * 8;          /* w->view, w->stamp */
+	double params = r * np * 8 + np * 8;                      /* rep->params, the init copy */
+	double accums = 2 * r * (np * 8 + (double)nrows * 5);     /* val, touched, rows */
+	double pushed = n * (n / r) * 8;                          /* s->pushed */
+	return views + params + accums + pushed;
+}
+
 struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 {
 	struct ps *ps = xcalloc(1, sizeof *ps);

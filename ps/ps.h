@@ -58,6 +58,13 @@ struct ps_config {
 	                            * (docs/wire-format.md: the excess is framing overhead) */
 };
 
+/*
+ * Bytes ps_new will allocate, estimated from the shape (the allocations in ps_new and
+ * replica_init, and the accumulators shards open while running): per node a view of the model
+ * and its row stamps; per replica its parameters; per shard one open accumulator per clock in
+ * flight (two counted) and a push counter per worker of its replica.
+ */
+double ps_memory_bytes(int nnodes, int nreplicas, size_t nrows, size_t row_len);
 /* Create the cluster on transport t; NULL with a message if the sync model rejects the setup. */
 struct ps *ps_new(const struct ps_config *cfg, struct transport *t);
 void ps_free(struct ps *ps);
