@@ -16,7 +16,7 @@
 GAIASIM=${GAIASIM:-$PWD/gaiasim}
 DATA=${TESTDATA_DIR:-${srcdir:-.}/tests/data}
 CONF=$DATA/run/small.conf
-TOPO=${srcdir:-.}/topology/vc.topo
+TOPO=$DATA/../../topology/vc.topo
 pass=0
 fail=0
 if ! command -v sqlite3 >/dev/null 2>&1 || [ ! -r "$TOPO" ]; then
