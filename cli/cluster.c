@@ -359,6 +359,11 @@ const struct ps_filter_rec *cluster_filter_recs(const struct cluster *c, size_t 
 	return observer_std_filter_recs(c->obs, n);
 }
 
+int64_t cluster_diverged_clock(const struct cluster *c)
+{
+	return observer_std_diverged_clock(c->obs);
+}
+
 sim_time_t cluster_target_time(const struct cluster *c)
 {
 	return observer_std_target_time(c->obs);

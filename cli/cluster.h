@@ -91,6 +91,8 @@ const struct ps_filter_rec *cluster_filter_recs(const struct cluster *c, size_t 
 const struct ps_sig_rec *cluster_sig_recs(const struct cluster *c, size_t *n);
 /* Time the target was reached, or -1. */
 sim_time_t cluster_target_time(const struct cluster *c);
+/* First clock with a non-finite objective (the run diverged and stopped), or -1. */
+int64_t cluster_diverged_clock(const struct cluster *c);
 /* Current time of the run, ns. */
 sim_time_t cluster_now(const struct cluster *c);
 /* Held-out metric of replica r's current model (NAN: the workload has none). */

@@ -12,6 +12,7 @@
 #include "lib/xmalloc.h"
 #include "lib/runcfg.h"
 #include "cli/run.h"
+#include "cli/compare_db.h"
 #include "ps/sync.h"
 
 static const char RUN_USAGE[] = "gaiasim run CONFIG [--set KEY=VALUE ...] [--db FILE] [--label TEXT]";
@@ -21,7 +22,7 @@ static const char *cmp_usage(void)
 	static char buf[512];
 	snprintf(buf, sizeof buf,
 	         "gaiasim compare CONFIG --sync MODEL[,MODEL...] [--set KEY=VALUE ...] [--db FILE]\n"
-	         "                       [--format table|csv] [--label PREFIX]\n"
+	         "                       [--format table|csv] [--label PREFIX] [--resume]\n"
 	         "                       (MODEL: %s; runs.label = PREFIX/MODEL)", sync_list());
 	return buf;
 }
@@ -35,6 +36,7 @@ struct cli {
 	const char *sync;       /* --sync list (compare) */
 	const char *label;      /* --label: runs.label (run), its prefix PREFIX/MODEL (compare) */
 	int csv;                /* --format csv */
+	int resume;             /* --resume (compare, with --db) */
 };
 
 static int parse_cli(int argc, char **argv, const char *usage, int compare, struct cli *c)
@@ -45,6 +47,7 @@ static int parse_cli(int argc, char **argv, const char *usage, int compare, stru
 		{ "sync", required_argument, NULL, 'y' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "label", required_argument, NULL, 'l' },
+		{ "resume", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -79,6 +82,11 @@ static int parse_cli(int argc, char **argv, const char *usage, int compare, stru
 				return cmd_usage_error(usage, "%s: --label wants 1 to 200 bytes", argv[0]);
 			c->label = optarg;
 			break;
+		case 'r':
+			if (!compare)
+				return cmd_usage_error(usage, "run: unknown option '--resume'");
+			c->resume = 1;
+			break;
 		case 'h':
 			printf("usage: %s\n", usage);
 			return 0;
@@ -95,6 +103,8 @@ static int parse_cli(int argc, char **argv, const char *usage, int compare, stru
 		return cmd_usage_error(usage, "%s: unexpected argument '%s'", argv[0], argv[optind]);
 	if (compare && !c->sync)
 		return cmd_usage_error(usage, "compare: --sync MODEL[,MODEL...] is required");
+	if (c->resume && !c->db)
+		return cmd_usage_error(usage, "compare: --resume needs --db FILE");
 	return -1; /* go on */
 }
 
@@ -141,6 +151,7 @@ static void print_result(const struct run_result *r)
 	fmt_share(fs, sizeof fs, r->share_filter_sent, "-");
 	fmt_share(b1, sizeof b1, r->share_below_1pct, "-");
 	printf("sync                  %s\n", r->sync);
+	printf("status                %s\n", run_status_name(r->status));
 	printf("machines              %d\n", r->machines);
 	printf("clocks                %lld\n", (long long)r->clocks);
 	printf("simulated_time_s      %.6f\n", r->end_s);
@@ -182,7 +193,7 @@ int cmd_run(int argc, char **argv)
 		struct run_result r;
 		if (run_model(cfg, NULL, &o, &r) == 0) {
 			print_result(&r);
-			status = 0;
+			status = run_status_failed(r.status);
 		}
 		runcfg_free(cfg);
 	}
@@ -246,13 +257,15 @@ static void print_table(const struct run_result *res, int n, int csv, double tar
 	if (csv)
 		printf("sync,time_to_target_s,speedup_vs_bsp,ratio_to_lan,wan_bytes,"
 		       "share_pushed_wan,share_filter_sent,share_below_1pct,cost_usd,final_objective,"
-		       "clocks%s%s\n", tm ? "," : "", tm ? tm : "");
+		       "clocks%s%s,status\n", tm ? "," : "", tm ? tm : "");
 	else
-		printf("target %s %.6f\n%-10s %16s %14s %12s %14s %16s %17s %16s %12s %15s %8s%*s\n",
+		printf("target %s %.6f\n%-10s %16s %14s %12s %14s %16s %17s %16s %12s %15s %8s%*s",
 		       target_on_test ? tm : "objective", target, "sync", "time_to_target_s",
 		       "speedup_vs_bsp", "ratio_to_lan", "wan_bytes", "share_pushed_wan",
 		       "share_filter_sent", "share_below_1pct", "cost_usd", "final_objective", "clocks",
 		       tm ? 16 : 0, tm ? tm : "");
+	if (!csv)
+		printf(" %s\n", "status");
 	for (int i = 0; i < n; i++) {
 		const struct run_result *r = &res[i];
 		char t[32], sp[32], rl[32], pw[32], fs[32], b1[32];
@@ -270,14 +283,14 @@ static void print_table(const struct run_result *res, int n, int csv, double tar
 			       r->final_objective, (long long)r->clocks);
 			if (tm)
 				printf(",%.6f", r->final_test_metric);
-			putchar('\n');
+			printf(",%s\n", run_status_name(r->status));
 		} else {
 			printf("%-10s %16s %14s %12s %14.0f %16s %17s %16s %12.4f %15.6f %8lld", r->sync,
 			       t, sp, rl, r->wan_bytes, pw, fs, b1, cost, r->final_objective,
 			       (long long)r->clocks);
 			if (tm)
 				printf(" %15.6f", r->final_test_metric);
-			putchar('\n');
+			printf(" %s\n", run_status_name(r->status));
 		}
 	}
 }
@@ -302,6 +315,7 @@ int cmd_compare(int argc, char **argv)
 		return 1;
 	}
 	int status = 1;
+	struct compare_db cdb = { 0 };
 	struct run_result res[MAX_MODELS];
 	double frac, target = NAN;
 	int64_t factor, clocks;
@@ -319,7 +333,9 @@ int cmd_compare(int argc, char **argv)
 			goto done;
 		target_on_test = !strcmp(on, "test");
 	}
-	if (!runcfg_has(cfg, "stop.target")) {
+	if (compare_db_open(&cdb, c.db, c.resume, c.sync, cfg, &target) < 0)
+		goto done;
+	if (isnan(target)) {
 		/* Target from the LAN reference: the objective at which it has made `frac` of the
 		 * progress it makes in stop.clocks clocks (docs/sync-models.md). */
 		double *obj = NULL, *tm = NULL;
@@ -339,19 +355,31 @@ int cmd_compare(int argc, char **argv)
 		target = obj[tn - 1] + (1 - frac) * (obj[0] - obj[tn - 1]);
 		free(obj), free(tm), free(ck);
 	}
+	if (compare_db_begin(&cdb, c.sync, target) < 0)
+		goto done;
+	status = 0;
 	for (int i = 0; i < n; i++) {
+		if (compare_db_done(&cdb, models[i], &res[i]))
+			continue;
 		char *label = c.label ? xasprintf("%s/%s", c.label, models[i]) : NULL;
 		struct run_opts o = { .db = c.db, .kind = "compare", .label = label,
 		                      .progress = isatty(STDERR_FILENO), .target = target,
-		                      .max_clocks = clocks * factor };
+		                      .max_clocks = clocks * factor, .comparison_id = cdb.id };
 		int rr = run_model(cfg, models[i], &o, &res[i]);
 		free(label);
-		if (rr < 0)
+		if (rr < 0) {
+			status = 1;
 			goto done;
+		}
+		status |= run_status_failed(res[i].status);
 	}
 	print_table(res, n, c.csv, target, target_on_test);
-	status = 0;
+	compare_db_close(&cdb, "complete");
+	runcfg_free(cfg);
+	free(c.sets);
+	return status;
 done:
+	compare_db_close(&cdb, "failed");
 	runcfg_free(cfg);
 	free(c.sets);
 	return status;

@@ -1308,7 +1308,12 @@ static int collect_files(struct run_setup *rs, struct runcfg *cfg, const char *c
 	qsort(g.fr, g.nfr, sizeof *g.fr, cmp_frec);
 	int on_test, higher;
 	double target = run_setup_target(rs, &on_test, &higher);
+	int64_t diverged = -1; /* the first evaluation to a non-finite objective, in time order */
+	for (size_t i = 0; i < g.nev && diverged < 0; i++)
+		if (!isfinite(g.ev[i].objective))
+			diverged = g.ev[i].clock;
 	struct run_parts parts = {
+		.diverged_clock = diverged, .finished = 1,
 		.evals = g.ev, .nevals = g.nev, .nreplicas = g.nrep, .replica_region = g.reg,
 		.final_objective = g.fo, .final_metric = g.fm, .final_test = g.ft, .stats = &g.st,
 		.frecs = g.fr, .nfrecs = g.nfr,

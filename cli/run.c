@@ -23,6 +23,8 @@
 #include "topology/topology.h"
 #include "topology/trace.h"
 #include "lib/runcfg.h"
+#include "lib/memlimit.h"
+#include "sim/transport_sim.h"
 #include "workloads/workload.h"
 
 /* Everything a run is assembled from. */
@@ -228,6 +230,29 @@ static int emu_keys(struct runcfg *cfg, struct setup *s)
 	return 0;
 }
 
+/*
+ * Refuse, before the cluster is built, a run whose parameter server and transport would need
+ * more than limits.memory_gb (ps_memory_bytes, transport_sim_memory_bytes: estimates written
+ * next to the allocations they describe).
+ */
+static int check_memory(struct runcfg *cfg, const struct setup *s)
+{
+	size_t nrows = s->wl_ops->nrows(s->wl), row_len = s->wl_ops->row_len(s->wl);
+	int nrep = 1;
+	if (s->sync->per_region) {
+		nrep = 0;
+		for (int r = 0; r < s->nregions; r++)
+			nrep += s->machines[r] > 0;
+	}
+	double bytes = ps_memory_bytes(s->nnodes, nrep, nrows, row_len) +
+	               transport_sim_memory_bytes(s->nnodes, (double)s->nnodes * s->nnodes / nrep);
+	char why[256];
+	snprintf(why, sizeof why, "%d machines each holding a view of a %zu x %zu model, %d "
+	         "replica(s), and a %d x %d channel table", s->nnodes, nrows, row_len, nrep,
+	         s->nnodes, s->nnodes);
+	return memlimit_check(cfg, "the parameter server", bytes, why);
+}
+
 static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 {
 	memset(s, 0, sizeof *s);
@@ -319,7 +344,7 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 	if (parse_straggler(cfg, s) < 0)
 		goto fail;
 	s->wl = s->wl_ops->create(cfg, s->nnodes, s->worker_region, R, (uint64_t)s->seed);
-	if (!s->wl)
+	if (!s->wl || check_memory(cfg, s) < 0)
 		goto fail;
 	if (s->target_on == OBSERVER_TARGET_TEST && !has_test_data(s)) {
 		bad_key(cfg, "stop.target_on", "'%s': this run has no held-out data (the workload's "
@@ -378,6 +403,7 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 		.topology_sha256 = s->topo->sha256,
 		.trace_name = s->tr ? s->tr->name : NULL,
 		.trace_sha256 = s->tr ? s->tr->sha256 : NULL,
+		.comparison_id = o->comparison_id,
 	};
 	int64_t run = store_run_begin(st, &info);
 	if (run < 0)
@@ -446,6 +472,7 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 		.sig_below_1pct = stt->sig_below[SIG_LEVEL_1PCT],
 		.cost_machine_usd = res->cost_machine_usd,
 		.cost_transfer_usd = res->cost_transfer_usd,
+		.end_status = run_status_name(res->status),
 	};
 	if (store_summary(st, run, &sum) < 0)
 		goto fail;
@@ -591,6 +618,41 @@ static void final_quality(const struct setup *s, const struct run_parts *p,
 	res->test_higher_better = s->wl_ops->test_higher_better;
 }
 
+static const char *const status_names[] = {
+	[RUN_COMPLETED] = "completed", [RUN_TARGET_REACHED] = "target_reached",
+	[RUN_TIME_LIMIT] = "time_limit", [RUN_DIVERGED] = "diverged", [RUN_STALLED] = "stalled",
+};
+
+const char *run_status_name(enum run_status st)
+{
+	return status_names[st];
+}
+
+int run_status_failed(enum run_status st)
+{
+	return st == RUN_DIVERGED || st == RUN_STALLED;
+}
+
+/*
+ * How the run ended, first match wins: a non-finite objective (diverged); the simulator's queue
+ * emptied while some worker had not stopped (stalled: no event could make progress; a training
+ * run schedules no periodic ticks, so an empty queue is the only way to get there); the target; workers stopped short of their clocks (the time limit);
+ * otherwise every clock ran.
+ */
+static enum run_status end_status(const struct setup *s, const struct run_parts *p,
+                                  const struct run_result *res)
+{
+	if (p->diverged_clock >= 0)
+		return RUN_DIVERGED;
+	if (!p->finished)
+		return RUN_STALLED;
+	if (p->target_time >= 0)
+		return RUN_TARGET_REACHED;
+	if (res->clocks < s->max_clocks)
+		return RUN_TIME_LIMIT;
+	return RUN_COMPLETED;
+}
+
 /* Everything reported about a finished run. */
 static void collect(const struct setup *s, const struct run_parts *p, struct run_result *res)
 {
@@ -615,6 +677,7 @@ static void collect(const struct setup *s, const struct run_parts *p, struct run
 	res->machines = s->nnodes;
 	res->cost_machine_usd = hours * s->nnodes * s->usd_per_machine_hour;
 	res->events = p->events;
+	res->status = end_status(s, p, res);
 }
 
 /* The parts of a simulated run, read from its cluster (arrays freed by parts_free). */
@@ -642,6 +705,8 @@ static void parts_of_cluster(const struct setup *s, const struct cluster *c, str
 	p->target_time = cluster_target_time(c);
 	p->end_s = simtime_to_s(cluster_now(c));
 	p->events = cluster_events(c);
+	p->diverged_clock = cluster_diverged_clock(c);
+	p->finished = cluster_finished(c);
 }
 
 static void parts_free(struct run_parts *p)
@@ -671,6 +736,10 @@ int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *o,
 	cluster_run(c, SIMTIME_NEVER);
 	if (o->progress)
 		fputc('\n', stderr);
+	if (ps_error(cluster_ps(c))) { /* the run cannot be completed: nothing is stored */
+		diag_error("%s", ps_error(cluster_ps(c)));
+		goto out;
+	}
 	struct run_parts parts;
 	parts_of_cluster(&s, c, &parts);
 	collect(&s, &parts, res);

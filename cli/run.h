@@ -19,7 +19,25 @@ struct store;
 struct topology;
 struct trace;
 
+/*
+ * How a run ended (docs/results-schema.md, summary.end_status). completed, target_reached and
+ * time_limit are successful ends (exit 0); diverged and stalled are failed ones (exit 1),
+ * stored all the same so that the database says what happened.
+ */
+enum run_status {
+	RUN_COMPLETED,      /* every worker ran stop.clocks clocks */
+	RUN_TARGET_REACHED, /* every replica reached the target objective */
+	RUN_TIME_LIMIT,     /* stop.time_s passed before the clocks were done */
+	RUN_DIVERGED,       /* a replica's objective was not finite: stopped at once */
+	RUN_STALLED,        /* nothing could make progress any more (e.g. a link down for good) */
+};
+/* Its name as printed and stored ("completed", ...). */
+const char *run_status_name(enum run_status st);
+/* 1 for the statuses that make `run` and `compare` exit 1 (diverged, stalled). */
+int run_status_failed(enum run_status st);
+
 struct run_result {
+	enum run_status status;    /* how the run ended */
 	char sync[64];             /* sync model spec, e.g. "ssp:3" */
 	double target;             /* target objective used (NAN: none) */
 	double time_to_target_s;   /* simulated time the target was reached, s (NAN: never) */
@@ -52,6 +70,7 @@ struct run_opts {
 	int progress;              /* show progress on stderr */
 	double target;             /* target objective (NAN: the config's stop.target, if any) */
 	int64_t max_clocks;        /* > 0: overrides stop.clocks */
+	int64_t comparison_id;     /* > 0: runs.comparison_id of the stored run (compare) */
 	/* When non-NULL, the objective trajectory (clock -> mean objective at that clock over
 	 * replicas, with its time; the held-out metric instead with stop.target_on = test) is
 	 * returned here; caller frees. */
@@ -90,6 +109,8 @@ struct run_parts {
 	const struct ps_sig_rec *sigs; /* significance counts per (region, clock), or NULL */
 	size_t nsigs;                  /* their number (0 for an emulated run: not collected) */
 	int64_t target_time;           /* ns the target was reached, or -1 */
+	int64_t diverged_clock;        /* first clock evaluated to a non-finite objective, or -1 */
+	int finished;                  /* 1: every worker stopped (0: the run stalled) */
 	double end_s;                  /* time the run ended, s (simulated or emulated) */
 	uint64_t events;               /* simulator events (0 for an emulated run) */
 };

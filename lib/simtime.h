@@ -13,6 +13,13 @@ typedef int64_t sim_time_t; /* nanoseconds */
 
 #define SIMTIME_NEVER INT64_MAX
 #define SIMTIME_NS_PER_S INT64_C(1000000000)
+/*
+ * The latest time a run may schedule its own work (a compute step's end): 2^62 ns, about 146
+ * years. The other half of the int64 range is headroom for what the network adds on top
+ * (latencies, which topologies bound, and transfer times, which sim/flow.c saturates to
+ * SIMTIME_NEVER), so no sum of times can overflow.
+ */
+#define SIMTIME_HORIZON (INT64_C(1) << 62)
 
 /* Seconds (double) to nanoseconds, rounded to the nearest nanosecond. */
 static inline sim_time_t simtime_from_s(double s)

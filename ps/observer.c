@@ -43,6 +43,7 @@ struct observer_std {
 	size_t ntallies;                 /* entries */
 	int stopping;                    /* target reached: workers stop at their next clock */
 	sim_time_t target_time;          /* when the target was reached, or -1 */
+	int64_t diverged_clock;          /* first clock evaluated to a non-finite objective, or -1 */
 	int nactive;                     /* workers not yet stopped */
 	uint64_t pushes_sent;            /* PUSH messages sent */
 	uint64_t pushes_delivered;       /* PUSH messages delivered */
@@ -64,6 +65,7 @@ struct observer_std *observer_std_new(const struct observer_std_config *cfg)
 	o->row_len = cfg->wl_ops->row_len(cfg->wl);
 	o->sign = cfg->target_on == OBSERVER_TARGET_TEST && cfg->wl_ops->test_higher_better ? -1 : 1;
 	o->target_time = -1;
+	o->diverged_clock = -1;
 	o->nactive = 0;
 	for (int n = 0; n < cfg->nnodes; n++)
 		o->nactive += !cfg->hosted || cfg->hosted[n];
@@ -123,12 +125,23 @@ static void target_rule(struct observer_std *o, const struct ps_eval *e)
 	double v = o->cfg.target_on == OBSERVER_TARGET_TEST ? e->test_metric : e->objective;
 	struct tally *t = tally_of(o, e->clock);
 	t->count++;
-	if (o->sign * v > t->worst)
+	if (isnan(v)) /* a NaN never reaches a target: it is the worst value there is */
+		t->worst = INFINITY;
+	else if (o->sign * v > t->worst)
 		t->worst = o->sign * v;
 	if (t->count == o->cfg.nreplicas && t->worst <= o->sign * o->cfg.target) {
 		o->target_time = e->time;
 		o->stopping = 1;
 	}
+}
+
+/* Divergence: a non-finite objective stops the run at once (workers stop at their next clock). */
+static void divergence_rule(struct observer_std *o, const struct ps_eval *e)
+{
+	if (isfinite(e->objective) || o->diverged_clock >= 0)
+		return;
+	o->diverged_clock = e->clock;
+	o->stopping = 1;
 }
 
 static void record_eval(struct observer_std *o, int r, int64_t clock, const double *params,
@@ -148,6 +161,7 @@ static void record_eval(struct observer_std *o, int r, int64_t clock, const doub
 	e->test_metric = ops->test_metric ? ops->test_metric(o->cfg.wl, params) : NAN;
 	if (o->cfg.on_eval)
 		o->cfg.on_eval(o->cfg.on_eval_arg, e);
+	divergence_rule(o, e);
 	target_rule(o, e);
 }
 
@@ -382,4 +396,9 @@ const struct ps_filter_rec *observer_std_filter_recs(const struct observer_std *
 sim_time_t observer_std_target_time(const struct observer_std *o)
 {
 	return o->target_time;
+}
+
+int64_t observer_std_diverged_clock(const struct observer_std *o)
+{
+	return o->diverged_clock;
 }

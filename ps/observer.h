@@ -164,5 +164,7 @@ const struct ps_filter_rec *observer_std_filter_recs(const struct observer_std *
 const struct ps_sig_rec *observer_std_sig_recs(const struct observer_std *o, size_t *n);
 /* Time the target was reached (every replica at or past it at one clock), or -1. */
 sim_time_t observer_std_target_time(const struct observer_std *o);
+/* First clock at which a replica's objective was not finite (the run stopped there), or -1. */
+int64_t observer_std_diverged_clock(const struct observer_std *o);
 
 #endif

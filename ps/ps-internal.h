@@ -93,6 +93,7 @@ struct ps {
 	const struct compute_ops *compute; /* compute-time policy */
 	double lr0;                  /* learning rate at clock 0 */
 	uint64_t next_batch;         /* batch ids */
+	char *error;                 /* why the run cannot go on (ps_error), or NULL */
 };
 
 /* Helpers for the sync models. */

@@ -162,6 +162,16 @@ static void replica_init(struct ps *ps, struct ps_replica *rep, int region, cons
 	}
 }
 
+double ps_memory_bytes(int nnodes, int nreplicas, size_t nrows, size_t row_len)
+{
+	double np = (double)nrows * (double)row_len, n = nnodes, r = nreplicas > 0 ? nreplicas : 1;
+	double views = n * (np + (double)nrows + 1) * 8;          /* w->view, w->stamp */
+	double params = r * np * 8 + np * 8;                      /* rep->params, the init copy */
+	double accums = 2 * r * (np * 8 + (double)nrows * 5);     /* val, touched, rows */
+	double pushed = n * (n / r) * 8;                          /* s->pushed */
+	return views + params + accums + pushed;
+}
+
 struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 {
 	struct ps *ps = xcalloc(1, sizeof *ps);
@@ -296,6 +306,7 @@ void ps_free(struct ps *ps)
 	free(ps->shard_at);
 	free(ps->workers);
 	free(ps->node_region);
+	free(ps->error);
 	free(ps);
 }
 
@@ -584,6 +595,31 @@ static void worker_end(void *ctx, void *arg)
 	worker_begin(ps, w);
 }
 
+/*
+ * 1 (and ps->error set, the first time) if a step of `ns` starting now would end past
+ * SIMTIME_HORIZON, or its duration is not a number: llround of it would be undefined.
+ */
+static int compute_past_horizon(struct ps *ps, struct ps_worker *w, double ns)
+{
+	sim_time_t t = now(ps);
+	if (ns >= 0 && ns < (double)(SIMTIME_HORIZON - t))
+		return 0;
+	if (!ps->error)
+		ps->error = xasprintf("simulated time overflow: worker %d (region %d) at clock %lld "
+		                      "would compute for %g s (the workload's cost x the node's speed "
+		                      "factor %g) from t = %.3f s, past the end of simulated time "
+		                      "(%.4g s = 2^62 ns); lower the compute cost (straggler factor, "
+		                      "ns per unit, batch size) or the clocks",
+		                      w->id, w->region, (long long)w->clock, ns / 1e9, w->speed,
+		                      simtime_to_s(t), simtime_to_s(SIMTIME_HORIZON));
+	return 1;
+}
+
+const char *ps_error(const struct ps *ps)
+{
+	return ps->error;
+}
+
 static void worker_compute(struct ps *ps, struct ps_worker *w)
 {
 	sim_time_t t = now(ps), waited = t - w->read_sent;
@@ -592,6 +628,10 @@ static void worker_compute(struct ps *ps, struct ps_worker *w)
 	ps->obs.ops->wait_end(ps->obs.ctx, w->id, PS_WAIT_NETWORK, waited - w->worst_held, t);
 	double ns = ps->compute->step(ps->cfg.compute_arg, ps->cfg.wl_ops, ps->cfg.wl, w->id,
 	                              w->clock, w->view, &w->upd, w->speed);
+	if (compute_past_horizon(ps, w, ns)) {
+		worker_stop(ps, w);
+		return;
+	}
 	ps->obs.ops->compute(ps->obs.ctx, w->id, ns);
 	/* The step's own run time counts toward its duration: in virtual time it is 0; in real
 	 * time (an emulated run) the policy's time is measured from the step's start. */
@@ -659,7 +699,7 @@ static void worker_reply(struct ps *ps, struct ps_worker *w, struct msg *m)
 
 static void worker_begin(struct ps *ps, struct ps_worker *w)
 {
-	if (ps->obs.ops->stopping(ps->obs.ctx) || w->clock >= ps->cfg.max_clocks ||
+	if (ps->error || ps->obs.ops->stopping(ps->obs.ctx) || w->clock >= ps->cfg.max_clocks ||
 	    now(ps) >= ps->cfg.time_limit) {
 		worker_stop(ps, w);
 		return;

@@ -62,6 +62,13 @@ struct ps_config {
 	                            * and the transport delivers only its own nodes' messages) */
 };
 
+/*
+ * Bytes ps_new will allocate, estimated from the shape (the allocations in ps_new and
+ * replica_init, and the accumulators shards open while running): per node a view of the model
+ * and its row stamps; per replica its parameters; per shard one open accumulator per clock in
+ * flight (two counted) and a push counter per worker of its replica.
+ */
+double ps_memory_bytes(int nnodes, int nreplicas, size_t nrows, size_t row_len);
 /* Create the cluster on transport t; NULL with a message if the sync model rejects the setup. */
 struct ps *ps_new(const struct ps_config *cfg, struct transport *t);
 void ps_free(struct ps *ps);
@@ -70,6 +77,12 @@ void ps_free(struct ps *ps);
  * then (and for a cluster never given one) events go nowhere and no stop rule fires.
  */
 void ps_set_observer(struct ps *ps, struct observer obs);
+/*
+ * NULL, or why the run had to stop before its end (e.g. a compute step that would end past
+ * SIMTIME_HORIZON, naming the worker, the clock and the quantity); workers stop at their next
+ * clock once it is set, and the run's results must not be stored.
+ */
+const char *ps_error(const struct ps *ps);
 /* Start every hosted worker at clock 0 (each replica's initial model is reported first). */
 void ps_start(struct ps *ps);
 /* The wire format of messages about the shard on `node` (docs/wire-format.md): what a

@@ -240,7 +240,53 @@ struct merge {
 	struct mschema schema;   /* output's tables */
 	sqlite3_stmt *dup;       /* finds a run by identity in the output */
 	struct merge_stats *st;  /* counts */
+	long long cmp_offset;    /* added to the current input's comparison ids in the output */
 };
+
+/*
+ * Copy the input's comparisons (results/comparison.h) with their ids shifted past the
+ * output's; runs.comparison_id is shifted the same way by copy_run_row. 0 or -1.
+ */
+static int copy_comparisons(struct merge *m, sqlite3 *in, const char *path)
+{
+	m->cmp_offset = 0;
+	if (query_int(m->out, "SELECT coalesce(max(comparison_id), 0) FROM main.comparisons",
+	              &m->cmp_offset) != SQLITE_OK)
+		return diag_error("%s: %s", m->out_path, sqlite3_errmsg(m->out));
+	sqlite3_stmt *sel = NULL, *ins = NULL;
+	int rc = -1, s;
+	if (sqlite3_prepare_v2(in, "SELECT comparison_id, started_at_utc, models, config_text,"
+	                       " target_objective, status FROM comparisons", -1, &sel,
+	                       NULL) != SQLITE_OK) {
+		diag_error("%s: cannot read table 'comparisons': %s", path, sqlite3_errmsg(in));
+		goto out;
+	}
+	if (sqlite3_prepare_v2(m->out, "INSERT INTO main.comparisons (comparison_id,"
+	                       " started_at_utc, models, config_text, target_objective, status)"
+	                       " VALUES (?1 + ?7, ?2, ?3, ?4, ?5, ?6)", -1, &ins, NULL) != SQLITE_OK)
+		goto outerr;
+	while ((s = sqlite3_step(sel)) == SQLITE_ROW) {
+		for (int c = 0; c < 6; c++)
+			sqlite3_bind_value(ins, c + 1, sqlite3_column_value(sel, c));
+		sqlite3_bind_int64(ins, 7, m->cmp_offset);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			goto outerr;
+		sqlite3_reset(ins);
+	}
+	if (s != SQLITE_DONE) {
+		diag_error("%s: cannot read table 'comparisons': %s", path, sqlite3_errmsg(in));
+		goto out;
+	}
+	rc = 0;
+	goto out;
+outerr:
+	diag_error("%s: cannot copy comparisons from %s: %s", m->out_path, path,
+	           sqlite3_errmsg(m->out));
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(ins);
+	return rc;
+}
 
 /* Is every table/column of the output in the input, and every non-empty input table in the output? */
 static int check_compatible(struct merge *m, sqlite3 *in, const char *path, struct mschema *ins)
@@ -261,7 +307,8 @@ static int check_compatible(struct merge *m, sqlite3 *in, const char *path, stru
 	}
 	for (int j = 0; j < ins->n; j++) {
 		int i = find_table(&m->schema, ins->t[j].name);
-		if (i >= 0 && (m->schema.t[i].run_col >= 0 || i == 0))
+		if (i >= 0 && (m->schema.t[i].run_col >= 0 || i == 0 ||
+		               !strcmp(ins->t[j].name, "comparisons")))
 			continue;
 		char *sql = sqlite3_mprintf("SELECT count(*) FROM \"%w\"", ins->t[j].name);
 		long long rows = 0;
@@ -365,8 +412,11 @@ static int copy_run_row(struct merge *m, const char *path, sqlite3_stmt *sel, lo
 	free(isql);
 	if (rc != SQLITE_OK)
 		return diag_error("%s: cannot write table 'runs': %s", m->out_path, sqlite3_errmsg(m->out));
+	int cmp_col = col_index(runs, "comparison_id");
 	for (int c = 0, k = 1; c < runs->ncols; c++)
-		if (c != runs->run_col)
+		if (c == cmp_col && sqlite3_column_type(sel, c) != SQLITE_NULL)
+			sqlite3_bind_int64(ins, k++, sqlite3_column_int64(sel, c) + m->cmp_offset);
+		else if (c != runs->run_col)
 			sqlite3_bind_value(ins, k++, sqlite3_column_value(sel, c));
 	rc = sqlite3_step(ins);
 	sqlite3_finalize(ins);
@@ -394,6 +444,8 @@ static int merge_one(struct merge *m, const char *path)
 	/* a consistent snapshot of the input while it is read */
 	if (sqlite3_exec(in, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		goto sqlerr;
+	if (find_table(&ins, "comparisons") >= 0 && copy_comparisons(m, in, path) < 0)
+		goto out;
 	rsql = select_sql(&m->schema.t[0], 0);
 	if (sqlite3_prepare_v2(in, rsql, -1, &sel, NULL) != SQLITE_OK)
 		goto sqlerr;

@@ -33,7 +33,7 @@
 -- and one with version 0 that already holds tables (not a gaiasim results database).
 -- Any change to a table here must bump this number.
 
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 
 -- One row per run.
 CREATE TABLE IF NOT EXISTS runs (
@@ -58,8 +58,25 @@ CREATE TABLE IF NOT EXISTS runs (
 		CHECK (wall_s IS NULL OR wall_s >= 0),
 	status TEXT NOT NULL DEFAULT 'running'     -- 'running' inside the writing transaction, 'complete' once committed
 		CHECK (status IN ('running', 'complete')),
+	comparison_id INTEGER,                     -- the comparison (comparisons.comparison_id) this run is part of; NULL for a run not made by `gaiasim compare` (not a foreign key: `gaiasim merge` copies runs, not comparisons, so in a merged file it names the source file's comparison)
 	CHECK ((trace_name IS NULL) = (trace_sha256 IS NULL)),
 	CHECK (status = 'running' OR (sim_end_s IS NOT NULL AND wall_s IS NOT NULL))
+);
+
+-- One row per `gaiasim compare` invocation written to this database (its runs point here by
+-- runs.comparison_id). The row is committed before the first model runs, so a comparison
+-- that was interrupted (signal, crash) stays 'running' with fewer complete runs than models,
+-- and one whose run failed is 'failed'; `gaiasim compare ... --resume` continues the latest
+-- unfinished comparison of the same models and configuration.
+CREATE TABLE IF NOT EXISTS comparisons (
+	comparison_id INTEGER PRIMARY KEY AUTOINCREMENT, -- comparison identifier, > 0
+	started_at_utc TEXT NOT NULL,              -- wall-clock start, 'YYYY-MM-DDTHH:MM:SSZ' (UTC)
+	models TEXT NOT NULL                       -- the --sync list as given, e.g. 'bsp,gaia,lan'
+		CHECK (models <> ''),
+	config_text TEXT NOT NULL,                 -- the effective configuration (what runs.config_text holds, without sync_effective)
+	target_objective REAL,                     -- the common target of its runs (given or derived from the LAN run); NULL: none
+	status TEXT NOT NULL DEFAULT 'running'     -- 'running' (under way, or interrupted), 'complete' (every model's run stored), 'failed' (a run failed)
+		CHECK (status IN ('running', 'complete', 'failed'))
 );
 
 -- One row per simulated transfer (gaiasim net): a message of size_bytes sent src -> dst.
@@ -113,8 +130,8 @@ CREATE TABLE IF NOT EXISTS clocks (
 		CHECK (clock >= 0),
 	sim_time_s REAL NOT NULL                   -- simulated time at which the clock completed in that region, s
 		CHECK (sim_time_s >= 0),
-	objective REAL NOT NULL,                   -- training objective (loss) of that model, dimensionless; lower is better
-	metric REAL NOT NULL,                      -- the workload's reported metric of that model (named in summary.metric_name, e.g. RMSE)
+	objective REAL,                            -- training objective (loss) of that model, dimensionless; lower is better; NULL when it was not a number (the run diverged: summary.end_status = 'diverged')
+	metric REAL,                               -- the workload's reported metric of that model (named in summary.metric_name, e.g. RMSE); NULL when not a number
 	test_metric REAL,                          -- held-out metric of that model (named in summary.test_metric_name, e.g. test RMSE); NULL when the workload has none
 	PRIMARY KEY (run_id, region, clock)
 ) WITHOUT ROWID;
@@ -214,8 +231,8 @@ CREATE TABLE IF NOT EXISTS summary (
 	reached_target INTEGER GENERATED ALWAYS AS (time_to_target_s IS NOT NULL) VIRTUAL,
 	clocks_completed INTEGER NOT NULL          -- clocks completed by every worker by the end of the run
 		CHECK (clocks_completed >= 0),
-	final_objective REAL NOT NULL,             -- objective of the final model, dimensionless
-	final_metric REAL NOT NULL,                -- metric of the final model (named by metric_name)
+	final_objective REAL,                      -- objective of the final model, dimensionless; NULL when not a number (a diverged run)
+	final_metric REAL,                         -- metric of the final model (named by metric_name); NULL when not a number
 	wan_bytes REAL NOT NULL                    -- total bytes sent between different regions
 		CHECK (wan_bytes >= 0),
 	lan_bytes REAL NOT NULL                    -- total bytes sent within regions
@@ -253,8 +270,12 @@ CREATE TABLE IF NOT EXISTS summary (
 	cost_total_usd REAL GENERATED ALWAYS AS (cost_machine_usd + cost_transfer_usd) VIRTUAL,
 	test_metric_name TEXT                      -- name of the held-out metric in clocks.test_metric and final_test_metric (e.g. 'test_rmse'); NULL when the workload has none
 		CHECK (test_metric_name IS NULL OR test_metric_name <> ''),
-	final_test_metric REAL                     -- held-out metric of the final model (mean over replicas); NULL exactly when test_metric_name is
-		CHECK ((final_test_metric IS NULL) = (test_metric_name IS NULL))
+	final_test_metric REAL                     -- held-out metric of the final model (mean over replicas); NULL when test_metric_name is, or when it was not a number (a diverged run)
+		CHECK (final_test_metric IS NULL OR test_metric_name IS NOT NULL),
+	end_status TEXT NOT NULL DEFAULT 'completed' -- how the run ended: 'completed' (every clock ran), 'target_reached', 'time_limit' (stop.time_s), 'diverged' (a non-finite objective stopped it), 'stalled' (no event could make progress, e.g. a link down for good); gaiasim exits 1 after storing a diverged or stalled run
+		CHECK (end_status IN ('completed', 'target_reached', 'time_limit', 'diverged', 'stalled')),
+	CHECK (end_status = 'diverged' OR (final_objective IS NOT NULL AND final_metric IS NOT NULL)),
+	CHECK (end_status <> 'target_reached' OR time_to_target_s IS NOT NULL)
 );
 
 -- ------------------------------------------------------------------------------------------

@@ -49,9 +49,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_RUN_INSERT] =
 		"INSERT INTO runs (kind, label, started_at_utc, program_version, seed, config_text,"
-		" topology_name, topology_sha256, trace_name, trace_sha256, status)"
+		" topology_name, topology_sha256, trace_name, trace_sha256, status, comparison_id)"
 		" VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-		" 'running')",
+		" 'running', ?10)",
 	[ST_RUN_FINISH] =
 		"UPDATE runs SET sim_end_s = ?2, wall_s = ?3, status = 'complete'"
 		" WHERE run_id = ?1 AND status = 'running'",
@@ -93,9 +93,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" time_to_target_s, clocks_completed, final_objective, final_metric, wan_bytes,"
 		" lan_bytes, values_pushed, values_pushed_wan, filter_produced, filter_sent,"
 		" sig_updates, sig_below_1pct, cost_machine_usd, cost_transfer_usd,"
-		" test_metric_name, final_test_metric)"
+		" test_metric_name, final_test_metric, end_status)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-		" ?18, ?19, ?20, ?21)",
+		" ?18, ?19, ?20, ?21, ?22)",
 };
 
 struct store {
@@ -411,7 +411,9 @@ int64_t store_run_begin(struct store *s, const struct store_run_info *info)
 	          bind_text(st, 3, info->program_version) | sqlite3_bind_int64(st, 4, seed) |
 	          bind_text(st, 5, info->config) | bind_text(st, 6, info->topology_name) |
 	          bind_text(st, 7, info->topology_sha256) | bind_text(st, 8, info->trace_name) |
-	          bind_text(st, 9, info->trace_sha256);
+	          bind_text(st, 9, info->trace_sha256) |
+	          (info->comparison_id > 0 ? sqlite3_bind_int64(st, 10, info->comparison_id)
+	                                   : sqlite3_bind_null(st, 10));
 	if (insert_row(st, brc) != 0) {
 		diag_error("%s: cannot begin a %s run (topology %s, trace %s): %s", s->path,
 		           info->kind, info->topology_name, info->trace_name ? info->trace_name : "none",
@@ -619,7 +621,8 @@ int store_summary(struct store *s, int64_t run_id, const struct store_summary *s
 	          bind_filter_count(st, 15, sum->has_filter, sum->filter_sent) |
 	          bind_count(st, 16, sum->sig_updates) | bind_count(st, 17, sum->sig_below_1pct) |
 	          bind_real(st, 18, sum->cost_machine_usd) | bind_real(st, 19, sum->cost_transfer_usd) |
-	          bind_text(st, 20, sum->test_metric_name) | bind_real(st, 21, sum->final_test_metric);
+	          bind_text(st, 20, sum->test_metric_name) | bind_real(st, 21, sum->final_test_metric) |
+	          bind_text(st, 22, sum->end_status ? sum->end_status : "completed");
 	int rc = insert_row(st, brc);
 	if (rc != 0)
 		return row_failed(s, run_id, rc, "the summary (sync model %s, workload %s)",

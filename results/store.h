@@ -28,6 +28,7 @@ struct store_run_info {
 	const char *topology_sha256;  /* hex SHA-256 of the topology file */
 	const char *trace_name;       /* NULL when no trace */
 	const char *trace_sha256;     /* NULL when no trace */
+	int64_t comparison_id;        /* comparisons.comparison_id (results/comparison.h); 0: none */
 };
 
 /* Begin the run's transaction and insert its `runs` row; returns run_id (> 0) or -1. */
@@ -108,6 +109,8 @@ struct store_summary {
 	uint64_t sig_below_1pct;    /* of those, |update / value| < 1% */
 	double cost_machine_usd;    /* machine cost, USD */
 	double cost_transfer_usd;   /* WAN transfer cost, USD */
+	const char *end_status;     /* how the run ended: "completed", "target_reached",
+	                             * "time_limit", "diverged" or "stalled" (NULL: "completed") */
 };
 int store_summary(struct store *s, int64_t run_id, const struct store_summary *sum);
 

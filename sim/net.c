@@ -173,3 +173,8 @@ const struct topology *net_topology(const struct net *n)
 {
 	return n->t;
 }
+
+double net_link_load_bps(const struct net *n, int src, int dst)
+{
+	return flow_resource_load_bps(n->fm, n->link[src * n->nreg + dst]);
+}

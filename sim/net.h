@@ -45,6 +45,8 @@ sim_time_t net_latency(const struct net *n, int src, int dst);
 
 /* Bits carried so far by the directed link src->dst (src == dst: the LAN of src). */
 double net_link_bits(struct net *n, int src, int dst);
+/* Rate the link src->dst carries now, bits/s (0: nothing moves on it until the next event). */
+double net_link_load_bps(const struct net *n, int src, int dst);
 
 /* Current capacity of the directed link (src == dst: LAN), bits/s. */
 double net_link_capacity(const struct net *n, int src, int dst);

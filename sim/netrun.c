@@ -140,10 +140,12 @@ struct run_state {
 	size_t done;              /* transfers finished */
 	size_t sent;              /* transfers sent (done <= sent) */
 	int ticking;              /* 1 while a bin tick is scheduled */
-	sim_time_t bin;           /* bin width, ns */
+	sim_time_t bin;           /* bin width, ns (doubles when the rows reach max_bins) */
 	sim_time_t bin_start;     /* start of the current bin, ns */
-	double *last_bits;        /* nreg*nreg link bits at bin_start */
+	double *last_bits;        /* nreg*nreg link bits already written to a row */
+	sim_time_t *carry_from;   /* nreg*nreg: start of the bits not yet written, ns */
 	size_t bins_cap;          /* allocated bins */
+	size_t max_bins;          /* row bound (NETRUN_MAX_BINS unless the caller set one) */
 	int progress;             /* draw a progress line on stderr */
 	size_t next_progress;     /* transfers done at which to redraw */
 };
@@ -156,56 +158,123 @@ static void progress_draw(struct run_state *s, struct sim *sim)
 	s->next_progress = s->done + (s->r->n / 100 > 0 ? s->r->n / 100 : 1);
 }
 
-/* Close the current bin at `end`: one row per link that carried bytes in it. */
-static void close_bin(struct run_state *s, sim_time_t end)
+/*
+ * Halve the rows: each link's rows, in time order, are merged two by two (a merged row spans
+ * from the first's t0 to the second's t1 and carries both byte counts, so every row still says
+ * exactly what the link carried in its interval and a link's rows still sum to its total), and
+ * the bin width doubles so that rows come at half the rate from now on.
+ */
+static void coarsen(struct run_state *s)
+{
+	struct netrun *r = s->r;
+	size_t L = (size_t)s->nreg * (size_t)s->nreg, k = 0;
+	long *open = xmalloc(L * sizeof *open);
+	for (size_t l = 0; l < L; l++)
+		open[l] = -1;
+	for (size_t i = 0; i < r->nbins; i++) {
+		const struct netrun_bin *b = &r->bins[i];
+		size_t l = (size_t)b->src * (size_t)s->nreg + (size_t)b->dst;
+		if (open[l] >= 0) {
+			r->bins[open[l]].t1 = b->t1;
+			r->bins[open[l]].bytes += b->bytes;
+			open[l] = -1;
+		} else {
+			r->bins[k] = *b;
+			open[l] = (long)k++;
+		}
+	}
+	free(open);
+	r->nbins = k;
+	if (s->bin <= SIMTIME_HORIZON)
+		s->bin *= 2;
+}
+
+static void add_row(struct run_state *s, int a, int b, sim_time_t t0, sim_time_t t1, double bytes)
+{
+	struct netrun *r = s->r;
+	if (r->nbins >= s->max_bins)
+		coarsen(s);
+	if (r->nbins == s->bins_cap) {
+		s->bins_cap = s->bins_cap ? 2 * s->bins_cap : 256;
+		r->bins = xreallocarray(r->bins, s->bins_cap, sizeof *r->bins);
+	}
+	r->bins[r->nbins++] = (struct netrun_bin){ a, b, t0, t1, bytes };
+}
+
+/*
+ * Close the current bin at `end`: one row per link that carried at least one bit since its
+ * last row. Less than a bit is carried over to the link's next row, never dropped, so a link's
+ * rows always sum to what it carried; `last` (the end of the run) writes every remainder.
+ */
+static void close_bin(struct run_state *s, sim_time_t end, int last)
 {
 	int R = s->nreg;
 	for (int a = 0; a < R; a++)
 		for (int b = 0; b < R; b++) {
-			double bits = net_link_bits(s->net, a, b);
-			double delta = bits - s->last_bits[a * R + b];
-			s->last_bits[a * R + b] = bits;
-			if (delta <= 0.5) /* under a bit: rounding residue */
+			size_t l = (size_t)a * (size_t)R + (size_t)b;
+			double delta = net_link_bits(s->net, a, b) - s->last_bits[l];
+			if (delta < 1 && !(last && delta > 0)) {
+				if (delta <= 0)
+					s->carry_from[l] = end; /* nothing carried over */
 				continue;
-			struct netrun *r = s->r;
-			if (r->nbins == s->bins_cap) {
-				s->bins_cap = s->bins_cap ? 2 * s->bins_cap : 256;
-				r->bins = xreallocarray(r->bins, s->bins_cap, sizeof *r->bins);
 			}
-			r->bins[r->nbins++] = (struct netrun_bin){ a, b, s->bin_start, end, delta / 8 };
+			if (end > s->carry_from[l])
+				add_row(s, a, b, s->carry_from[l], end, delta / 8);
+			s->last_bits[l] += delta;
+			s->carry_from[l] = end;
 		}
 	s->bin_start = end;
 }
+
+/* 1 if no link carries anything now (rates change only at events). */
+static int all_idle(const struct run_state *s)
+{
+	for (int a = 0; a < s->nreg; a++)
+		for (int b = 0; b < s->nreg; b++)
+			if (net_link_load_bps(s->net, a, b) > 0)
+				return 0;
+	return 1;
+}
+
+/* Schedule the tick ending the bin (on the grid k * bin) that holds time t. */
+static void tick_at_bin_of(struct run_state *s, struct sim *sim, sim_time_t t);
 
 static void bin_tick(struct sim *sim, void *arg)
 {
 	struct run_state *s = arg;
 	sim_time_t now = sim_now(sim);
-	close_bin(s, now);
+	close_bin(s, now, 0);
 	s->ticking = 0;
-	/* Keep ticking while something can still happen: with nothing else pending, the
-	 * transfers left are stalled on a zero-capacity link for good. While nothing is in
-	 * flight no link carries a byte, so the ticks pause until the next send (bin_resume):
-	 * a transfer list with long idle gaps costs no events for them. Past the end of
-	 * simulated time the last bin simply runs to the end of the run. */
-	if (s->done < s->r->n && s->sent > s->done && sim_pending(sim) > 0 &&
-	    s->bin <= SIMTIME_NEVER - now) {
-		sim_after(sim, s->bin, bin_tick, s);
-		s->ticking = 1;
-	}
+	/* Keep ticking while something can still happen (with nothing else pending, the
+	 * transfers left are stalled for good). While no link carries anything, nothing moves
+	 * until the next event: the ticks jump to that event's bin instead of counting empty
+	 * bins (a transfer stalled until a trace change far ahead costs one tick, not one per
+	 * bin). While nothing is in flight they pause until the next send (bin_resume). */
+	if (s->done >= s->r->n || s->sent == s->done || sim_pending(sim) == 0)
+		return;
+	sim_time_t next = all_idle(s) ? sim_next_time(sim) : now;
+	if (next != SIMTIME_NEVER)
+		tick_at_bin_of(s, sim, next > now ? next : now);
+}
+
+static void tick_at_bin_of(struct run_state *s, struct sim *sim, sim_time_t t)
+{
+	sim_time_t at = t - t % s->bin;
+	if (at > SIMTIME_NEVER - s->bin)
+		return; /* past the end of simulated time: the last bin runs to the end of the run */
+	at += s->bin;
+	if (at <= sim_now(sim))
+		at = sim_now(sim) + s->bin;
+	s->bin_start = at - s->bin > s->bin_start ? at - s->bin : s->bin_start;
+	sim_at(sim, at, bin_tick, s);
+	s->ticking = 1;
 }
 
 /* Restart the bin ticks on the grid k * bin after an idle pause (no bytes moved during it). */
 static void bin_resume(struct run_state *s, struct sim *sim)
 {
-	if (s->ticking)
-		return;
-	sim_time_t now = sim_now(sim);
-	s->bin_start = now - now % s->bin;
-	if (s->bin <= SIMTIME_NEVER - s->bin_start) {
-		sim_at(sim, s->bin_start + s->bin, bin_tick, s);
-		s->ticking = 1;
-	}
+	if (!s->ticking)
+		tick_at_bin_of(s, sim, sim_now(sim));
 }
 
 /* A transfer's argument: the state and which transfer. */
@@ -244,6 +313,8 @@ int netrun_simulate(struct netrun *r, const struct topology *t, const struct tra
 	s.net = net_new(sim, t, NULL);
 	s.bin = simtime_from_s(bin_s);
 	s.last_bits = xcalloc((size_t)t->n * t->n, sizeof *s.last_bits);
+	s.carry_from = xcalloc((size_t)t->n * t->n, sizeof *s.carry_from);
+	s.max_bins = r->max_bins ? r->max_bins : NETRUN_MAX_BINS;
 	struct xfer_arg *args = xmalloc((r->n ? r->n : 1) * sizeof *args);
 	if (tr)
 		net_apply_trace(s.net, tr);
@@ -256,7 +327,7 @@ int netrun_simulate(struct netrun *r, const struct topology *t, const struct tra
 	if (r->n)
 		sim_run(sim, SIMTIME_NEVER);
 	r->end = sim_now(sim);
-	close_bin(&s, r->end);
+	close_bin(&s, r->end, 1);
 	r->events = sim_events_run(sim);
 	if (progress)
 		fputc('\n', stderr);
@@ -275,6 +346,7 @@ int netrun_simulate(struct netrun *r, const struct topology *t, const struct tra
 	}
 	free(args);
 	free(s.last_bits);
+	free(s.carry_from);
 	net_free(s.net);
 	sim_free(sim);
 	return rc;

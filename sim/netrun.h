@@ -30,11 +30,20 @@ struct netrun_bin {
 	double bytes;          /* bytes carried */
 };
 
+/*
+ * The bound on link_bytes rows kept in memory (about 40 MB of struct netrun_bin): when a run
+ * would write more, each link's rows are merged two by two and the bin width doubles (so a
+ * row may span several bins of --bin; it still holds exactly what the link carried in it).
+ */
+#define NETRUN_MAX_BINS ((size_t)1 << 20)
+
 struct netrun {
 	struct netrun_transfer *xfers; /* transfers in file order */
 	size_t n;                      /* how many */
-	struct netrun_bin *bins;       /* non-empty link bins, in time then link order */
-	size_t nbins;                  /* how many */
+	struct netrun_bin *bins;       /* non-empty link bins, in time order per link; a link's
+	                                * rows sum to exactly the bytes it carried */
+	size_t nbins;                  /* how many (at most max_bins) */
+	size_t max_bins;               /* row bound; 0 (as netrun_load leaves it): NETRUN_MAX_BINS */
 	sim_time_t end;                /* time the last transfer finished */
 	uint64_t events;               /* simulator events run */
 	char sha256[65];               /* hex SHA-256 of the transfers file as read */

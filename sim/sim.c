@@ -105,3 +105,9 @@ uint64_t sim_events_run(const struct sim *sim)
 {
 	return sim->events_run;
 }
+
+sim_time_t sim_next_time(const struct sim *sim)
+{
+	struct evq_item it;
+	return evq_peek(sim->q, &it) ? it.time : SIMTIME_NEVER;
+}

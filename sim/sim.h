@@ -47,6 +47,8 @@ uint64_t sim_run(struct sim *sim, sim_time_t until);
 void sim_stop(struct sim *sim);
 /* Number of live pending events. */
 size_t sim_pending(const struct sim *sim);
+/* Time of the earliest pending event, ns, or SIMTIME_NEVER when none is pending. */
+sim_time_t sim_next_time(const struct sim *sim);
 /* Total events run since creation. */
 uint64_t sim_events_run(const struct sim *sim);
 

@@ -200,6 +200,12 @@ static const struct transport_ops tsim_ops = {
 	.destroy = tsim_destroy,
 };
 
+double transport_sim_memory_bytes(int nnodes, double pairs)
+{
+	return (double)nnodes * (double)nnodes * LANES * sizeof(struct channel *) +
+	       pairs * LANES * TSIM_PAIR_BYTES;
+}
+
 struct transport *transport_sim_new(struct sim *sim, struct net *net, const int *node_region,
                                     int nnodes)
 {

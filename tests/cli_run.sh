@@ -27,6 +27,10 @@ ok() { pass=$((pass + 1)); echo "PASS: $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $1"; [ $# -gt 1 ] && echo "    $2"; }
 skipped() { skip=$((skip + 1)); echo "SKIP: $1"; }
 
+# finite X: X is a plain decimal number (awk compares "-nan" <= t as true, so a NaN must be
+# caught before any numeric comparison)
+finite() { printf '%s\n' "$1" | grep -Eq '^-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$'; }
+
 # field FILE KEY: value of a `key   value` line of run's output
 field() { sed -n "s/^$2  *//p" "$1" | head -1; }
 
@@ -56,7 +60,7 @@ for model in bsp ssp:2 async gaia lan; do
 	t=$(field "$TMP/t_$tag.out" time_to_target_s)
 	f=$(field "$TMP/t_$tag.out" final_objective)
 	if [ "$(rc "t_$tag")" = 0 ] && [ -n "$t" ] && [ "$t" != "not reached" ] &&
-		awk -v f="$f" -v t="$target" 'BEGIN { exit !(f <= t) }'; then
+		finite "$f" && awk -v f="$f" -v t="$target" 'BEGIN { exit !(f <= t) }'; then
 		ok "$model reaches objective $target (at $t s, final $f)"
 	else
 		bad "$model reaches objective $target" "time_to_target_s=$t final=$f $(cat "$TMP/t_$tag.err")"
@@ -69,7 +73,7 @@ run_gs gaia run "$CONF" --set sync=gaia
 [ "$(field "$TMP/lan.out" wan_bytes)" = 0 ] && ok "lan sends nothing over the WAN" ||
 	bad "lan sends nothing over the WAN" "wan_bytes=$(field "$TMP/lan.out" wan_bytes)"
 g=$(field "$TMP/gaia.out" wan_bytes)
-awk -v g="$g" 'BEGIN { exit !(g > 0) }' && ok "gaia sends over the WAN" || bad "gaia sends over the WAN" "wan_bytes=$g"
+finite "$g" && awk -v g="$g" 'BEGIN { exit !(g > 0) }' && ok "gaia sends over the WAN" || bad "gaia sends over the WAN" "wan_bytes=$g"
 
 # A run of the same config and seed at the same simulated time is identical; a straggler
 # region slows the run down.
@@ -78,7 +82,7 @@ cmp -s "$TMP/gaia.out" "$TMP/gaia2.out" && ok "run is deterministic" || bad "run
 run_gs slow run "$CONF" --set sync=gaia --set straggler=virginia:3
 a=$(field "$TMP/gaia.out" simulated_time_s)
 b=$(field "$TMP/slow.out" simulated_time_s)
-awk -v a="$a" -v b="$b" 'BEGIN { exit !(b > a) }' && ok "a straggler region slows the run ($a s -> $b s)" ||
+finite "$a" && finite "$b" && awk -v a="$a" -v b="$b" 'BEGIN { exit !(b > a) }' && ok "a straggler region slows the run ($a s -> $b s)" ||
 	bad "a straggler region slows the run" "$a -> $b"
 # One slow machine holds back its whole region under BSP inside the region (Gaia's default):
 # the run takes as long as with the whole region slowed.

@@ -812,6 +812,33 @@ static void test_gaia_filter_apply_significant(void)
 }
 
 /*
+ * The filter compares the accumulated update with the parameter's value AFTER the clock's
+ * update is applied (GAIA.md: "after a clock's local updates are applied ... |acc / value|").
+ * One worker per region adds 0.0101 to its row (value 1) each clock, threshold 1%, apply =
+ * immediate. Clock 0: 0.0101 / 1.0101 = 0.9999% (held; against the pre-update value 1 it
+ * would be 1.01%, sent). Clock 1: 0.0202 / 1.0202 = 1.98%, sent. So sends alternate, starting
+ * held: 5 of 10 clocks per region.
+ */
+static void test_gaia_filter_post_update(void)
+{
+	enum { C = 10 };
+	struct setup su = {
+		.topo = "two.topo", .machines = 1, .sync = "gaia", .clocks = C, .delta = 0.0101,
+		.drain = 1,
+		.keys = { "gaia.threshold=0.01", "gaia.schedule=constant", "gaia.slack=0",
+		          "gaia.apply=immediate" },
+	};
+	struct run *r = run_new(&su);
+	size_t nf;
+	const struct ps_filter_rec *fr = cluster_filter_recs(r->c, &nf);
+	CU_ASSERT_EQUAL(nf, 2 * C);
+	for (size_t i = 0; i < nf; i++)
+		CU_ASSERT_EQUAL(fr[i].sent, fr[i].clock % 2 == 1);
+	CU_ASSERT_EQUAL(cluster_stats(r->c)->updates_sent, 2 * C / 2);
+	run_free(r);
+}
+
+/*
  * Selective barrier on a 1 Mb/s WAN (slow.topo, 10 ms one way), one machine per region, rows
  * of 5000 values: row 0 (worker 0's, region a), row 1 (worker 1's, region b) and an extra row
  * 2; slack 1000, so the mirror clock never holds a read. Worker 0 updates row 0 at clock 0 and
@@ -1224,6 +1251,7 @@ int main(void)
 		{ "gaia: slack 0 on 3 regions is not bsp", test_gaia_three_regions },
 		{ "gaia: significance filter", test_gaia_filter },
 		{ "gaia: filter with apply=significant", test_gaia_filter_apply_significant },
+		{ "gaia: filter measures the change after the update", test_gaia_filter_post_update },
 		{ "gaia: selective barrier", test_gaia_barrier },
 		{ "gaia: barrier window rule", test_gaia_barrier_window_rule },
 		{ "gaia: barrier, fast region ahead, slack 0", test_gaia_barrier_ahead_slack0 },

@@ -22,12 +22,14 @@
  */
 #include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/diag.h"
 #include "lib/rng.h"
 #include "lib/xmalloc.h"
+#include "lib/memlimit.h"
 #include "lib/runcfg.h"
 #include "workloads/mf-data.h"
 #include "workloads/workload.h"
@@ -319,6 +321,8 @@ static void worker_build(struct workload *w, struct mf_worker *k, const struct m
  * The training data (generated or loaded) and, in *test, the held-out set: the test file's
  * ratings, or a seeded share of the data, or NULL when there is none. NULL after a message.
  */
+static int check_memory(struct runcfg *cfg, const struct mf_params *p);
+
 static struct mf_data *get_data(struct runcfg *cfg, const struct mf_params *p, uint64_t seed,
 				struct mf_data **test)
 {
@@ -336,7 +340,7 @@ static struct mf_data *get_data(struct runcfg *cfg, const struct mf_params *p, u
 	}
 	struct mf_data *d;
 	if (synthetic) {
-		if (check_synth(cfg, &p->synth) < 0)
+		if (check_synth(cfg, &p->synth) < 0 || check_memory(cfg, p) < 0)
 			return NULL;
 		d = mf_data_synthetic(&p->synth, seed);
 	} else {
@@ -383,6 +387,30 @@ static void build_test(struct workload *w, const struct mf_data *t, const char *
 }
 
 static void mf_reset_local(struct workload *w);
+
+/*
+ * Bytes mf_create asks for with synthetic data, from the shape: the ratings (struct
+ * mf_rating, plus the test split's copy and the per-worker partition's indices), the
+ * generator's planted factors and offsets (true_rank + 2 per user and item), and per model row
+ * (users + items) the counts, local indices and row stamps of the partition.
+ */
+static double mf_memory_bytes(double users, double items, double ratings, double true_rank)
+{
+	double rows = users + items;
+	return ratings * (2 * sizeof(struct mf_rating) + 8) + rows * (true_rank + 2) * 8 +
+	       rows * (4 + 4 + 8);
+}
+
+static int check_memory(struct runcfg *cfg, const struct mf_params *p)
+{
+	const struct mf_synth_params *s = &p->synth;
+	char why[160];
+	snprintf(why, sizeof why, "%lld users, %lld items, %lld ratings", (long long)s->users,
+	         (long long)s->items, (long long)s->ratings);
+	return memlimit_check(cfg, "mf's synthetic data",
+	                      mf_memory_bytes((double)s->users, (double)s->items,
+	                                      (double)s->ratings, (double)s->true_rank), why);
+}
 
 static struct workload *mf_create(struct runcfg *cfg, int nworkers, const int *worker_region,
 				  int nregions, uint64_t seed)
