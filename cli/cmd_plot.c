@@ -1224,6 +1224,9 @@ static const struct sweep_kind SWEEP_SLACK = {
 	"slack", "slack (gaia.slack; S of ssp:S)", "gaia or ssp:S runs",
 	"slack (clocks): gaia.slack for gaia, S for ssp:S", 2 };
 
+#define SWEEP_LOG_SPAN 20.0 /* largest/smallest time to target above which the axis is log */
+#define SWEEP_INT_TICS 16   /* integer x spanning at most this many: a tic at every integer */
+
 /* x as a tic label: percent for categories, 1/N for bandwidth factors below 1. */
 static char *sweep_tic(const struct sweep_kind *k, double x)
 {
@@ -1248,6 +1251,7 @@ struct sweep_found {
 	struct strlist styles;    /* line style per series (plot/common.gp), fixed per model */
 	struct strlist nrseries;  /* 1-based indices of the series with a run that did not reach */
 	double tmax_s;            /* largest time to target reached, s; NaN when none */
+	double tmin_s;            /* smallest positive time to target reached, s; NaN when none */
 	int notreached;           /* runs (points) that did not reach the target */
 	int hastest;              /* 1 when some point has a final held-out metric */
 };
@@ -1301,6 +1305,8 @@ static int sweep_data(struct plot_ctx *c, const struct sweep_kind *k, const char
 			double t = reached ? sqlite3_column_double(st, 1) : NAN;
 			if (reached && !(t <= o->tmax_s))
 				o->tmax_s = t;
+			if (reached && t > 0 && !(t >= o->tmin_s))
+				o->tmin_s = t;
 			nr += !reached;
 			o->hastest |= sqlite3_column_type(st, 3) != SQLITE_NULL;
 			fprintf(d, "%.10g\t%.10g\t%d\t", pos, t, reached);
@@ -1334,7 +1340,7 @@ static void add_tic(char **tics, const struct sweep_kind *k, double x, double po
 /*
  * The x tics and range of a sweep figure, into the variables file: categories at 0, 1, ...;
  * on the log2 axis every power of two in the range and every other value swept; on the linear
- * axis the values swept.
+ * axis every integer when the values are integers not far apart, else the values swept.
  */
 static void sweep_axis_vars(FILE *v, const struct sweep_kind *k, const struct strlist *xs)
 {
@@ -1343,7 +1349,12 @@ static void sweep_axis_vars(FILE *v, const struct sweep_kind *k, const struct st
 	if (k->axis == 1 && lo > 0)
 		for (int e = (int)floor(log2(lo)); e <= (int)ceil(log2(hi)) && e < 64; e++)
 			add_tic(&tics, k, ldexp(1, e), ldexp(1, e));
-	for (int i = 0; i < xs->n; i++) {
+	int ints = k->axis == 2 && hi - lo <= SWEEP_INT_TICS;
+	for (int i = 0; i < xs->n; i++)
+		ints &= strtod(xs->v[i], NULL) == nearbyint(strtod(xs->v[i], NULL));
+	for (double x = lo; ints && x <= hi; x++)
+		add_tic(&tics, k, x, x);
+	for (int i = 0; i < xs->n && !ints; i++) {
 		double x = strtod(xs->v[i], NULL);
 		if (k->axis != 1 || !(x > 0) || log2(x) != nearbyint(log2(x)))
 			add_tic(&tics, k, x, k->axis == 0 ? (double)i : x);
@@ -1367,7 +1378,7 @@ static int sweep_group(struct plot_ctx *c, const struct sweep_kind *k,
 	char *cond = sweep_cond(c, k, workload, topo, setting);
 	char *sql = xasprintf("SELECT DISTINCT x FROM plot_sweep WHERE %s AND x IS NOT NULL ORDER BY x", cond);
 	struct strlist xs = { 0 }, tname = { 0 };
-	struct sweep_found o = { .tmax_s = NAN };
+	struct sweep_found o = { .tmax_s = NAN, .tmin_s = NAN };
 	int rc = query_list(c, sql, &xs) < 1 ? FIG_ERROR : FIG_MADE;
 	free(sql);
 	char *data = tmp_file(c, "dat");
@@ -1397,9 +1408,12 @@ static int sweep_group(struct plot_ctx *c, const struct sweep_kind *k,
 		gp_var_s(v, "xlabel", k->xlabel);
 		gp_var_s(v, "testname", tname.n && *tname.v[0] ? tname.v[0] : "held-out metric");
 		sweep_axis_vars(v, k, &xs);
-		fprintf(v, "nseries = %d\nhastest = %d\nnotreached = %d\nnnr = %d\nytop = %.10g\n",
-		        o.labels.n, o.hastest, o.notreached, o.nrseries.n,
-		        isfinite(o.tmax_s) && o.tmax_s > 0 ? 1.15 * o.tmax_s : 1.0);
+		/* A log time axis when the times span more than SWEEP_LOG_SPAN (e.g. LAN vs WAN). */
+		int logy = isfinite(o.tmin_s) && o.tmax_s / o.tmin_s > SWEEP_LOG_SPAN;
+		double ytop = !(o.tmax_s > 0) ? 1.0 : logy ? 1.6 * o.tmax_s : 1.15 * o.tmax_s;
+		fprintf(v, "nseries = %d\nhastest = %d\nnotreached = %d\nnnr = %d\nytop = %.10g\n"
+		        "logy = %d\nybottom = %.10g\n", o.labels.n, o.hastest, o.notreached, o.nrseries.n,
+		        ytop, logy, logy ? o.tmin_s / 1.6 : 0.0);
 		gp_array(v, "labels", o.labels.v, o.labels.n);
 		gp_array(v, "styles", o.styles.v, o.styles.n);
 		gp_array(v, "nrseries", o.nrseries.v, o.nrseries.n);
@@ -1420,16 +1434,19 @@ static int sweep_group(struct plot_ctx *c, const struct sweep_kind *k,
 }
 
 /*
- * A sensitivity figure per workload and topology: of the settings (plot_sweep.setting) with
- * at least two values of the swept parameter, the one with the most values (ties: the latest
- * run); the other sweeps of the same workload and topology are counted in a note.
+ * A sensitivity figure per workload and topology: of the settings (plot_sweep.setting) in
+ * which one swept series (e.g. gaia) has at least two values of the swept parameter, the one
+ * with the most values in a series (ties: the latest run); the other sweeps of the same
+ * workload and topology are counted in a note.
  */
 static int fig_sweep(struct plot_ctx *c, const struct figure *f, const struct sweep_kind *k)
 {
-	char *sql = sql_printf("SELECT workload, topology_name, setting, count(DISTINCT x) FROM plot_sweep "
-	                       "WHERE sweep = %Q AND swept AND x IS NOT NULL AND %s "
-	                       "GROUP BY workload, topology_name, setting HAVING count(DISTINCT x) >= 2 "
-	                       "ORDER BY workload, topology_name, count(DISTINCT x) DESC, max(run_id) DESC",
+	char *sql = sql_printf("SELECT workload, topology_name, setting, max(nx) FROM (SELECT workload, "
+	                       "topology_name, setting, count(DISTINCT x) AS nx, max(run_id) AS latest "
+	                       "FROM plot_sweep WHERE sweep = %Q AND swept AND x IS NOT NULL AND %s "
+	                       "GROUP BY workload, topology_name, setting, series) "
+	                       "GROUP BY workload, topology_name, setting HAVING max(nx) >= 2 "
+	                       "ORDER BY workload, topology_name, max(nx) DESC, max(latest) DESC",
 	                       k->sweep, c->runs_sql);
 	sqlite3_stmt *st = prep(c, sql);
 	free(sql);

@@ -8,7 +8,8 @@
 # per series, the same model always the same style), nrseries[] and nnr (the series with runs
 # that did not reach, and how many such series; gnuplot reads an empty loop's data anyway,
 # so the plot without such series is a separate command), notreached (runs that did not reach),
-# figtitle, xlabel, xtics (a gnuplot tic list), logx, xmin, xmax, ytop, hastest, testname.
+# figtitle, xlabel, xtics (a gnuplot tic list), logx, xmin, xmax, ytop, logy and ybottom (a
+# log time axis from ybottom when the times span a wide range), hastest, testname.
 npanels = hastest ? 3 : 2
 w = 640
 h = hastest ? 1040 : 760
@@ -33,8 +34,14 @@ set key at screen 0.5, screen 0.008 center bottom horizontal maxcols 4 maxrows 2
 # 1. Time to target; runs that did not reach it at the top of the axis.
 set tmargin at screen panel_top(1)
 set bmargin at screen panel_top(1) - ph
-set ylabel 'time to target (s, simulated)'
-set yrange [0 : ytop]
+if (logy) {
+	set logscale y
+	set ylabel 'time to target (s, simulated; log scale)'
+	set yrange [ybottom : ytop]
+} else {
+	set ylabel 'time to target (s, simulated)'
+	set yrange [0 : ytop]
+}
 if (notreached > 0) {
 	set arrow 1 from graph 0, first ytop to graph 1, first ytop nohead dt 3 lc rgb '#888888' back
 	set label 1 "not\nreached" at graph 1, first ytop offset 1, 0 left font ',10' tc rgb '#444444'
@@ -52,6 +59,7 @@ if (nnr > 0) {
 unset arrow 1
 unset label 1
 unset key
+unset logscale y
 
 # 2. Final objective (every run, reached or not).
 set tmargin at screen panel_top(2)

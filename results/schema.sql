@@ -403,8 +403,8 @@ FROM (SELECT *, coalesce(replace(coalesce(replace(t, char(10) || 'sync_effective
 --     with x = S, setting = setting_slack.
 -- series is the sync model ('ssp' for every ssp:S). swept is 1 for the series whose x is the
 -- swept parameter (threshold: gaia; bandwidth: all; slack: gaia and ssp); lan (and bsp under
--- threshold and slack) do not read it and are references. A sweep is a (sweep, setting) with
--- at least two distinct x among its swept rows.
+-- threshold and slack) do not read it and are references. A sweep is a (sweep, setting) in
+-- which one swept series has at least two distinct x.
 CREATE VIEW IF NOT EXISTS plot_sweep AS
 SELECT 'threshold' AS sweep, run_id, label, sync_model AS series, sync_model = 'gaia' AS swept,
        workload, topology_name, setting_threshold AS setting, threshold AS x, target_objective,
