@@ -257,6 +257,15 @@ done
 check "one compare only: each sensitivity figure named as missing its sweep, the others made" $good \
 	"rc=$rc $(cat "$TMP/nosweep.err")"
 
+# One value in each swept series (gaia at slack 0, ssp:1) is no sweep, however many x in all.
+runs=$(q "SELECT group_concat('--run ' || run_id, ' ') FROM runs WHERE label IN ('slack-ssp/gaia', 'slack-ssp/ssp:1')")
+# shellcheck disable=SC2086
+timeout 120 "$GAIASIM" plot "$DB" $runs --only sensitivity-slack --out "$TMP/oneeach" >"$TMP/oneeach.out" 2>"$TMP/oneeach.err"
+rc=$?
+[ $rc = 1 ] && grep -q "figure 'sensitivity-slack' not made: no sweep" "$TMP/oneeach.err" && [ ! -e "$TMP/oneeach/sensitivity-slack-mf-vc.png" ]
+check "gaia at one slack and ssp at another: no slack sweep (two values needed in one series)" $? \
+	"rc=$rc $(cat "$TMP/oneeach.err")"
+
 # ---- plot --list ----
 "$GAIASIM" plot --list >"$TMP/list.out"
 good=$?
