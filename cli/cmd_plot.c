@@ -1376,7 +1376,9 @@ static int sweep_group(struct plot_ctx *c, const struct sweep_kind *k,
                        const char *workload, const char *topo, const char *setting)
 {
 	char *cond = sweep_cond(c, k, workload, topo, setting);
-	char *sql = xasprintf("SELECT DISTINCT x FROM plot_sweep WHERE %s AND x IS NOT NULL ORDER BY x", cond);
+	/* %.17g: the text reads back as the same double, to match the rows' x in sweep_data. */
+	char *sql = xasprintf("SELECT printf('%%.17g', x) FROM (SELECT DISTINCT x FROM plot_sweep WHERE %s "
+	                      "AND x IS NOT NULL) ORDER BY x", cond);
 	struct strlist xs = { 0 }, tname = { 0 };
 	struct sweep_found o = { .tmax_s = NAN, .tmin_s = NAN };
 	int rc = query_list(c, sql, &xs) < 1 ? FIG_ERROR : FIG_MADE;
