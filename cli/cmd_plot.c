@@ -1202,6 +1202,306 @@ static int fig_trace(struct plot_ctx *c, const struct figure *f)
 	return rc == FIG_ERROR ? FIG_ERROR : made ? FIG_MADE : FIG_NO_DATA;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Sensitivity sweeps (view plot_sweep)                                                         */
+
+/* One kind of sweep: its rows in plot_sweep and how its x axis is drawn. */
+struct sweep_kind {
+	const char *sweep;        /* plot_sweep.sweep */
+	const char *param;        /* the swept parameter, for titles and messages */
+	const char *swept_models; /* the models whose x is swept, for messages */
+	const char *xlabel;       /* x axis label, with its unit */
+	int axis;                 /* 0: categories (x in %, evenly spaced), 1: log2, 2: linear */
+};
+
+static const struct sweep_kind SWEEP_THRESHOLD = {
+	"threshold", "significance threshold (gaia.threshold)", "gaia runs",
+	"significance threshold (% of the parameter's value; values evenly spaced)", 0 };
+static const struct sweep_kind SWEEP_BANDWIDTH = {
+	"bandwidth", "WAN bandwidth (net.bw_scale)", "runs",
+	"WAN bandwidth (x the topology's, log2 scale)", 1 };
+static const struct sweep_kind SWEEP_SLACK = {
+	"slack", "slack (gaia.slack; S of ssp:S)", "gaia or ssp:S runs",
+	"slack (clocks): gaia.slack for gaia, S for ssp:S", 2 };
+
+#define SWEEP_LOG_SPAN 20.0 /* largest/smallest time to target above which the axis is log */
+#define SWEEP_INT_TICS 16   /* integer x spanning at most this many: a tic at every integer */
+
+/* x as a tic label: percent for categories, 1/N for bandwidth factors below 1. */
+static char *sweep_tic(const struct sweep_kind *k, double x)
+{
+	if (k->axis == 0)
+		return xasprintf("%g", 100 * x);
+	if (k->axis == 1 && x > 0 && x < 1 && fabs(1 / x - nearbyint(1 / x)) < 1e-9)
+		return xasprintf("1/%.0f", 1 / x);
+	return xasprintf("%g", x);
+}
+
+/* The condition selecting one sweep's rows of plot_sweep (caller frees). */
+static char *sweep_cond(struct plot_ctx *c, const struct sweep_kind *k, const char *workload,
+                        const char *topo, const char *setting)
+{
+	return sql_printf("sweep = %Q AND workload = %Q AND topology_name = %Q AND setting = %Q AND %s",
+	                  k->sweep, workload, topo, setting, c->runs_sql);
+}
+
+/* What sweep_data found, beyond the data file. */
+struct sweep_found {
+	struct strlist labels;    /* series names (sync models; 'ssp' for ssp:S) */
+	struct strlist styles;    /* line style per series (plot/common.gp), fixed per model */
+	struct strlist nrseries;  /* 1-based indices of the series with a run that did not reach */
+	double tmax_s;            /* largest time to target reached, s; NaN when none */
+	double tmin_s;            /* smallest positive time to target reached, s; NaN when none */
+	int notreached;           /* runs (points) that did not reach the target */
+	int hastest;              /* 1 when some point has a final held-out metric */
+};
+
+/* The line style of a series: the same model has the same style in every sweep figure. */
+static const char *sweep_style(const char *series)
+{
+	static const char *const models[] = { "bsp", "gaia", "lan", "ssp" };
+	static const char *const styles[] = { "1", "2", "3", "4" };
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(series, models[i]))
+			return styles[i];
+	return "5";
+}
+
+/*
+ * Write one block per series (the latest run per x): x position, time to target s (NaN: not
+ * reached), reached 0/1, final objective, final held-out metric (NaN: none), run id. Returns
+ * the number of series or -1.
+ */
+static int sweep_data(struct plot_ctx *c, const struct sweep_kind *k, const char *cond,
+                      const struct strlist *xs, FILE *d, struct sweep_found *o)
+{
+	struct strlist *labels = &o->labels;
+	char *sql = xasprintf("SELECT series FROM plot_sweep WHERE %s GROUP BY series ORDER BY "
+	                      "min(CASE series WHEN 'bsp' THEN 0 WHEN 'ssp' THEN 5 WHEN 'gaia' THEN 8 "
+	                      "WHEN 'lan' THEN 9 ELSE 6 END), series", cond);
+	int ns = query_list(c, sql, labels);
+	free(sql);
+	for (int i = 0; i < ns && i < PLOT_MAX_SERIES; i++) {
+		sql = sql_printf("SELECT x, time_to_target_s, final_objective, final_test_metric, run_id "
+		                 "FROM plot_sweep WHERE %s AND series = %Q ORDER BY x, run_id DESC", cond,
+		                 labels->v[i]);
+		sqlite3_stmt *st = prep(c, sql);
+		free(sql);
+		if (!st)
+			return -1;
+		double last = NAN;
+		int nr = 0;
+		list_add(&o->styles, sweep_style(labels->v[i]));
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			double x = sqlite3_column_double(st, 0);
+			if (x == last) /* an older run of the same point */
+				continue;
+			last = x;
+			double pos = x;
+			for (int j = 0; k->axis == 0 && j < xs->n; j++)
+				if (strtod(xs->v[j], NULL) == x)
+					pos = j;
+			int reached = sqlite3_column_type(st, 1) != SQLITE_NULL;
+			double t = reached ? sqlite3_column_double(st, 1) : NAN;
+			if (reached && !(t <= o->tmax_s))
+				o->tmax_s = t;
+			if (reached && t > 0 && !(t >= o->tmin_s))
+				o->tmin_s = t;
+			nr += !reached;
+			o->hastest |= sqlite3_column_type(st, 3) != SQLITE_NULL;
+			fprintf(d, "%.10g\t%.10g\t%d\t", pos, t, reached);
+			put_value(d, st, 2);
+			fputc('\t', d);
+			put_value(d, st, 3);
+			fprintf(d, "\t%lld\n", (long long)sqlite3_column_int64(st, 4));
+		}
+		sqlite3_finalize(st);
+		fputs("\n\n", d);
+		o->notreached += nr;
+		if (nr) {
+			char *num = xasprintf("%d", i + 1);
+			list_add(&o->nrseries, num);
+			free(num);
+		}
+	}
+	return ns;
+}
+
+/* Append the tic `"label" pos` for x to the tic list *tics (a growing string). */
+static void add_tic(char **tics, const struct sweep_kind *k, double x, double pos)
+{
+	char *lab = sweep_tic(k, x);
+	char *t = xasprintf("%s%s\"%s\" %.10g", *tics, **tics ? ", " : "", lab, pos);
+	free(lab);
+	free(*tics);
+	*tics = t;
+}
+
+/*
+ * The x tics and range of a sweep figure, into the variables file: categories at 0, 1, ...;
+ * on the log2 axis every power of two in the range and every other value swept; on the linear
+ * axis every integer when the values are integers not far apart, else the values swept.
+ */
+static void sweep_axis_vars(FILE *v, const struct sweep_kind *k, const struct strlist *xs)
+{
+	char *tics = xstrdup("");
+	double lo = strtod(xs->v[0], NULL), hi = strtod(xs->v[xs->n - 1], NULL);
+	if (k->axis == 1 && lo > 0)
+		for (int e = (int)floor(log2(lo)); e <= (int)ceil(log2(hi)) && e < 64; e++)
+			add_tic(&tics, k, ldexp(1, e), ldexp(1, e));
+	int ints = k->axis == 2 && hi - lo <= SWEEP_INT_TICS;
+	for (int i = 0; i < xs->n; i++)
+		ints &= strtod(xs->v[i], NULL) == nearbyint(strtod(xs->v[i], NULL));
+	for (double x = lo; ints && x <= hi; x++)
+		add_tic(&tics, k, x, x);
+	for (int i = 0; i < xs->n && !ints; i++) {
+		double x = strtod(xs->v[i], NULL);
+		if (k->axis != 1 || !(x > 0) || log2(x) != nearbyint(log2(x)))
+			add_tic(&tics, k, x, k->axis == 0 ? (double)i : x);
+	}
+	char *list = xasprintf("(%s)", tics);
+	gp_var_s(v, "xtics", list);
+	free(list);
+	free(tics);
+	if (k->axis == 0)
+		fprintf(v, "logx = 0\nxmin = -0.5\nxmax = %d.5\n", xs->n - 1);
+	else if (k->axis == 1 && lo > 0)
+		fprintf(v, "logx = 1\nxmin = %.10g\nxmax = %.10g\n", lo / 1.4, hi * 1.4);
+	else
+		fprintf(v, "logx = 0\nxmin = %.10g\nxmax = %.10g\n", lo - 0.5, hi + 0.5);
+}
+
+/* One sensitivity figure: the sweep of setting `setting` on workload/topo. */
+static int sweep_group(struct plot_ctx *c, const struct sweep_kind *k,
+                       const char *workload, const char *topo, const char *setting)
+{
+	char *cond = sweep_cond(c, k, workload, topo, setting);
+	/* %.17g: the text reads back as the same double, to match the rows' x in sweep_data. */
+	char *sql = xasprintf("SELECT printf('%%.17g', x) FROM (SELECT DISTINCT x FROM plot_sweep WHERE %s "
+	                      "AND x IS NOT NULL) ORDER BY x", cond);
+	struct strlist xs = { 0 }, tname = { 0 };
+	struct sweep_found o = { .tmax_s = NAN, .tmin_s = NAN };
+	int rc = query_list(c, sql, &xs) < 1 ? FIG_ERROR : FIG_MADE;
+	free(sql);
+	char *data = tmp_file(c, "dat");
+	FILE *d = rc == FIG_MADE ? open_w(data) : NULL;
+	int ns = -1;
+	if (d)
+		ns = sweep_data(c, k, cond, &xs, d, &o);
+	if ((d && close_w(d, data)) || ns < 1)
+		rc = FIG_ERROR;
+	sql = xasprintf("SELECT printf('%%.6g', min(target_objective)) || CASE WHEN min(target_objective) < "
+	                "max(target_objective) THEN printf(' to %%.6g (the compares'' own)', max(target_objective)) "
+	                "ELSE '' END FROM plot_sweep WHERE %s", cond);
+	struct strlist target = { 0 };
+	query_list(c, sql, &target);
+	free(sql);
+	sql = xasprintf("SELECT max(test_metric_name) FROM plot_sweep WHERE %s AND final_test_metric IS NOT NULL", cond);
+	query_list(c, sql, &tname);
+	free(sql);
+	char *stem = xasprintf("sensitivity-%s-%s-%s", k->sweep, workload, topo);
+	char *vp, *of;
+	FILE *v = rc == FIG_MADE ? vars_begin(c, stem, &vp, &of) : NULL;
+	if (v) {
+		char *title = xasprintf("Sensitivity to the %s, %s on %s\ntarget objective %s", k->param,
+		                        workload, topo, target.n && *target.v[0] ? target.v[0] : "none");
+		gp_var_s(v, "datafile", data);
+		gp_var_s(v, "figtitle", title);
+		gp_var_s(v, "xlabel", k->xlabel);
+		gp_var_s(v, "testname", tname.n && *tname.v[0] ? tname.v[0] : "held-out metric");
+		sweep_axis_vars(v, k, &xs);
+		/* A log time axis when the times span more than SWEEP_LOG_SPAN (e.g. LAN vs WAN). */
+		int logy = isfinite(o.tmin_s) && o.tmax_s / o.tmin_s > SWEEP_LOG_SPAN;
+		double ytop = !(o.tmax_s > 0) ? 1.0 : logy ? 1.6 * o.tmax_s : 1.15 * o.tmax_s;
+		fprintf(v, "nseries = %d\nhastest = %d\nnotreached = %d\nnnr = %d\nytop = %.10g\n"
+		        "logy = %d\nybottom = %.10g\n", o.labels.n, o.hastest, o.notreached, o.nrseries.n,
+		        ytop, logy, logy ? o.tmin_s / 1.6 : 0.0);
+		gp_array(v, "labels", o.labels.v, o.labels.n);
+		gp_array(v, "styles", o.styles.v, o.styles.n);
+		gp_array(v, "nrseries", o.nrseries.v, o.nrseries.n);
+		rc = run_gnuplot(c, v, vp, of, "sensitivity") ? FIG_ERROR : FIG_MADE;
+		free(title);
+	} else
+		rc = FIG_ERROR;
+	free(stem);
+	free(data);
+	free(cond);
+	free_list(&xs);
+	free_list(&o.labels);
+	free_list(&o.styles);
+	free_list(&o.nrseries);
+	free_list(&tname);
+	free_list(&target);
+	return rc;
+}
+
+/*
+ * A sensitivity figure per workload and topology: of the settings (plot_sweep.setting) in
+ * which one swept series (e.g. gaia) has at least two values of the swept parameter, the one
+ * with the most values in a series (ties: the latest run); the other sweeps of the same
+ * workload and topology are counted in a note.
+ */
+static int fig_sweep(struct plot_ctx *c, const struct figure *f, const struct sweep_kind *k)
+{
+	char *sql = sql_printf("SELECT workload, topology_name, setting, max(nx) FROM (SELECT workload, "
+	                       "topology_name, setting, count(DISTINCT x) AS nx, max(run_id) AS latest "
+	                       "FROM plot_sweep WHERE sweep = %Q AND swept AND x IS NOT NULL AND %s "
+	                       "GROUP BY workload, topology_name, setting, series) "
+	                       "GROUP BY workload, topology_name, setting HAVING max(nx) >= 2 "
+	                       "ORDER BY workload, topology_name, max(nx) DESC, max(latest) DESC",
+	                       k->sweep, c->runs_sql);
+	sqlite3_stmt *st = prep(c, sql);
+	free(sql);
+	if (!st)
+		return FIG_ERROR;
+	struct strlist g = { 0 }; /* workload, topology, setting, per sweep drawn */
+	int other = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *w = (const char *)sqlite3_column_text(st, 0);
+		const char *t = (const char *)sqlite3_column_text(st, 1);
+		if (g.n && !strcmp(g.v[g.n - 3], w) && !strcmp(g.v[g.n - 2], t)) {
+			other++;
+			continue;
+		}
+		list_add(&g, w);
+		list_add(&g, t);
+		list_add(&g, (const char *)sqlite3_column_text(st, 2));
+	}
+	sqlite3_finalize(st);
+	if (g.n == 0) {
+		char *what = xasprintf("no sweep of the %s: no %s of one workload and topology whose "
+		                       "configurations differ only in it (at least two values)",
+		                       k->param, k->swept_models);
+		int rc = no_data(f, what);
+		free(what);
+		return rc;
+	}
+	if (other)
+		fprintf(stderr, "gaiasim plot: note: figure '%s': %d more sweep(s) of the %s on a workload "
+		        "and topology already drawn (their configurations differ in other keys); each figure "
+		        "draws the sweep with the most values\n", f->name, other, k->param);
+	int rc = FIG_MADE;
+	for (int i = 0; i + 2 < g.n && rc == FIG_MADE; i += 3)
+		rc = sweep_group(c, k, g.v[i], g.v[i + 1], g.v[i + 2]);
+	free_list(&g);
+	return rc;
+}
+
+static int fig_sweep_threshold(struct plot_ctx *c, const struct figure *f)
+{
+	return fig_sweep(c, f, &SWEEP_THRESHOLD);
+}
+
+static int fig_sweep_bandwidth(struct plot_ctx *c, const struct figure *f)
+{
+	return fig_sweep(c, f, &SWEEP_BANDWIDTH);
+}
+
+static int fig_sweep_slack(struct plot_ctx *c, const struct figure *f)
+{
+	return fig_sweep(c, f, &SWEEP_SLACK);
+}
+
 static const struct figure figures[] = {
 	{ "topology", "plot_runs", "heat maps of WAN bandwidth (Mb/s) and RTT (ms) between the regions "
 	  "of each topology the runs used (from the topology file)", fig_topology, NULL },
@@ -1224,8 +1524,15 @@ static const struct figure figures[] = {
 	{ "significance-distribution", "plot_significance",
 	  "share of single-clock updates changing their parameter by less than 0.01% .. 10% of its "
 	  "value (the paper's '>95% below 1%'), one line per run", fig_significance, NULL },
-	{ "sensitivity", "-", "time to target across sweeps of a parameter (threshold, bandwidth)", NULL,
-	  "runs do not record which parameter a sweep varied (no sweep table yet)" },
+	{ "sensitivity-threshold", "plot_sweep, plot_sweep_params",
+	  "time to target and final objective (held-out metric) against gaia.threshold; gaia, lan flat",
+	  fig_sweep_threshold, NULL },
+	{ "sensitivity-bandwidth", "plot_sweep, plot_sweep_params",
+	  "time to target and final objective (held-out metric) against net.bw_scale (log2); bsp, gaia, lan",
+	  fig_sweep_bandwidth, NULL },
+	{ "sensitivity-slack", "plot_sweep, plot_sweep_params",
+	  "time to target and final objective (held-out metric) against gaia.slack (gaia) and S (ssp:S)",
+	  fig_sweep_slack, NULL },
 	{ "emulated-vs-simulated", "-", "the same run emulated and simulated", NULL,
 	  "no emulated runs are stored yet (runs.kind has no emulation kind)" },
 };

@@ -371,3 +371,75 @@ CREATE VIEW IF NOT EXISTS plot_link_rate AS
 SELECT l.run_id, l.src_region, l.dst_region, l.t0_s, l.t1_s,
        8 * l.carried_bytes / (l.t1_s - l.t0_s) AS rate_bps
 FROM link_bytes l;
+
+-- Sensitivity sweeps. A training run's parameters, parsed from its stored configuration
+-- (runs.config_text, `key = value` lines; the value is the text after "key = " up to the end
+-- of the line): threshold = gaia.threshold, schedule = gaia.schedule, bw_scale = net.bw_scale
+-- (1 when the line is absent: the key is recorded only when given), gaia_slack = gaia.slack,
+-- ssp_slack = S of the sync model ssp:S (NULL for other models). setting_KEY is the
+-- configuration with the `sync`, `sync_effective` and KEY lines removed: two runs with the
+-- same setting_KEY differ at most in KEY and in their sync model, so runs sharing it are one
+-- sweep of KEY (the slack setting removes gaia.slack, so gaia.slack and ssp:S sweeps of one
+-- configuration share it).
+CREATE VIEW IF NOT EXISTS plot_sweep_params AS
+SELECT run_id, label, sync_model, workload, topology_name, target_objective, time_to_target_s,
+       final_objective, final_test_metric, test_metric_name,
+       CAST(v_threshold AS REAL) AS threshold, v_schedule AS schedule,
+       coalesce(CAST(v_bw AS REAL), 1.0) AS bw_scale,
+       CAST(v_slack AS INTEGER) AS gaia_slack,
+       CASE WHEN sync_model LIKE 'ssp:%' THEN CAST(substr(sync_model, 5) AS INTEGER) END AS ssp_slack,
+       coalesce(replace(base, char(10) || 'gaia.threshold = ' || v_threshold || char(10), char(10)), base)
+           AS setting_threshold,
+       coalesce(replace(base, char(10) || 'net.bw_scale = ' || v_bw || char(10), char(10)), base)
+           AS setting_bandwidth,
+       coalesce(replace(base, char(10) || 'gaia.slack = ' || v_slack || char(10), char(10)), base)
+           AS setting_slack
+FROM (SELECT *, coalesce(replace(coalesce(replace(t, char(10) || 'sync_effective = ' || v_eff || char(10),
+                                                  char(10)), t),
+                                 char(10) || 'sync = ' || v_sync || char(10), char(10)),
+                         coalesce(replace(t, char(10) || 'sync_effective = ' || v_eff || char(10), char(10)), t))
+                AS base
+      FROM (SELECT *, substr(t, p_threshold, instr(substr(t, p_threshold), char(10)) - 1) AS v_threshold,
+                   substr(t, p_schedule, instr(substr(t, p_schedule), char(10)) - 1) AS v_schedule,
+                   substr(t, p_bw, instr(substr(t, p_bw), char(10)) - 1) AS v_bw,
+                   substr(t, p_slack, instr(substr(t, p_slack), char(10)) - 1) AS v_slack,
+                   substr(t, p_sync, instr(substr(t, p_sync), char(10)) - 1) AS v_sync,
+                   substr(t, p_eff, instr(substr(t, p_eff), char(10)) - 1) AS v_eff
+            FROM (SELECT *, nullif(instr(t, char(10) || 'gaia.threshold = '), 0) + 18 AS p_threshold,
+                         nullif(instr(t, char(10) || 'gaia.schedule = '), 0) + 17 AS p_schedule,
+                         nullif(instr(t, char(10) || 'net.bw_scale = '), 0) + 16 AS p_bw,
+                         nullif(instr(t, char(10) || 'gaia.slack = '), 0) + 14 AS p_slack,
+                         nullif(instr(t, char(10) || 'sync = '), 0) + 8 AS p_sync,
+                         nullif(instr(t, char(10) || 'sync_effective = '), 0) + 18 AS p_eff
+                  FROM (SELECT s.run_id, coalesce(r.label, s.sync_model) AS label, s.sync_model,
+                               s.workload, r.topology_name, s.target_objective, s.time_to_target_s,
+                               s.final_objective, s.final_test_metric, s.test_metric_name,
+                               char(10) || r.config_text || char(10) AS t
+                        FROM summary s JOIN runs r USING (run_id)))));
+
+-- The sweeps the sensitivity figures draw, one row per (sweep, training run):
+--   sweep 'threshold': gaia and lan runs, x = threshold (a fraction), setting = setting_threshold;
+--   sweep 'bandwidth': bsp, gaia and lan runs, x = bw_scale, setting = setting_bandwidth;
+--   sweep 'slack': gaia, bsp and lan runs with x = gaia_slack, and ssp:S runs (series 'ssp')
+--     with x = S, setting = setting_slack.
+-- series is the sync model ('ssp' for every ssp:S). swept is 1 for the series whose x is the
+-- swept parameter (threshold: gaia; bandwidth: all; slack: gaia and ssp); lan (and bsp under
+-- threshold and slack) do not read it and are references. A sweep is a (sweep, setting) in
+-- which one swept series has at least two distinct x.
+CREATE VIEW IF NOT EXISTS plot_sweep AS
+SELECT 'threshold' AS sweep, run_id, label, sync_model AS series, sync_model = 'gaia' AS swept,
+       workload, topology_name, setting_threshold AS setting, threshold AS x, target_objective,
+       time_to_target_s, final_objective, final_test_metric, test_metric_name
+FROM plot_sweep_params WHERE sync_model IN ('gaia', 'lan') AND threshold IS NOT NULL
+UNION ALL
+SELECT 'bandwidth', run_id, label, sync_model, 1, workload, topology_name, setting_bandwidth,
+       bw_scale, target_objective, time_to_target_s, final_objective, final_test_metric,
+       test_metric_name
+FROM plot_sweep_params WHERE sync_model IN ('bsp', 'gaia', 'lan')
+UNION ALL
+SELECT 'slack', run_id, label, CASE WHEN ssp_slack IS NULL THEN sync_model ELSE 'ssp' END,
+       sync_model = 'gaia' OR ssp_slack IS NOT NULL, workload, topology_name, setting_slack,
+       coalesce(ssp_slack, gaia_slack), target_objective, time_to_target_s, final_objective,
+       final_test_metric, test_metric_name
+FROM plot_sweep_params
+WHERE ssp_slack IS NOT NULL OR (sync_model IN ('gaia', 'bsp', 'lan') AND gaia_slack IS NOT NULL);

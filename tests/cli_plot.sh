@@ -126,10 +126,10 @@ gs pdf plot "$DB" --out "$TMP/pdf" --format pdf --only cost
 gs list plot --list
 good=1
 for fig in topology convergence time-to-target wan-by-kind wan-by-pair cost filter trace-replay \
-	significance-distribution; do
+	significance-distribution sensitivity-threshold sensitivity-bandwidth sensitivity-slack; do
 	grep -q "^$fig  *available " "$TMP/list.out" || good=0
 done
-for fig in sensitivity emulated-vs-simulated; do
+for fig in emulated-vs-simulated; do
 	grep -q "^$fig  *unavailable .*unavailable: ." "$TMP/list.out" || good=0
 done
 for view in $(sed -n 's/^CREATE VIEW IF NOT EXISTS \(plot_[a-z_]*\) AS.*/\1/p' "$TOPDIR/results/schema.sql"); do
