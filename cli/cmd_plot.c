@@ -24,21 +24,12 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "lib/datadir.h"
 #include "lib/diag.h"
 #include "lib/xmalloc.h"
 #include "results/store.h"
 #include "topology/topology.h"
 #include "topology/trace.h"
-
-#ifndef GAIASIM_SRC_PLOTDIR
-#define GAIASIM_SRC_PLOTDIR "plot"
-#endif
-#ifndef GAIASIM_SRC_TOPODIR
-#define GAIASIM_SRC_TOPODIR "topology"
-#endif
-#ifndef GAIASIM_PKGDATADIR
-#define GAIASIM_PKGDATADIR "/usr/local/share/gaiasim"
-#endif
 
 #define GNUPLOT_PACKAGE "gnuplot-nox"  /* Debian package that provides gnuplot */
 #define PLOT_MAX_RUNS 256              /* most --run options */
@@ -511,22 +502,14 @@ static struct trace *run_trace(struct plot_ctx *c, const struct run_row *r, cons
 	if (file && is_file(file))
 		tr = trace_load(file, t);
 	free(file);
-	const char *env = getenv("GAIASIM_TRACEDIR");
-	const char *dirs[3] = { env && *env ? env : NULL, GAIASIM_SRC_TOPODIR "/traces",
-	                        GAIASIM_PKGDATADIR "/traces" };
-	for (int k = 0; k < 3 && !tr; k++) {
-		if (!dirs[k])
-			continue;
-		char *p = xasprintf("%s/%s.csv", dirs[k], r->trace_name);
-		if (is_file(p))
-			tr = trace_load(p, t);
-		free(p);
-	}
 	if (!tr) {
-		diag_error("run %lld: cannot find trace '%s' (the run's `trace` path, or %s.csv in "
-		           "$GAIASIM_TRACEDIR, %s or %s)", (long long)r->run_id, r->trace_name,
-		           r->trace_name, dirs[1], dirs[2]);
-		return NULL;
+		/* By name, as topologies are found (lib/datadir.h); the loader names the folders. */
+		tr = trace_load(r->trace_name, t);
+		if (!tr) {
+			diag_error("run %lld: cannot find trace '%s' (neither the run's `trace` path nor "
+			           "the shipped trace of that name)", (long long)r->run_id, r->trace_name);
+			return NULL;
+		}
 	}
 	if (strcmp(tr->sha256, r->trace_sha))
 		fprintf(stderr,
@@ -1277,22 +1260,22 @@ static int open_db(struct plot_ctx *c, const char *path)
 /* ------------------------------------------------------------------------------------------ */
 /* The command                                                                                  */
 
-/* The folder holding the scripts: $GAIASIM_PLOTDIR, the source tree's plot/, pkgdatadir/plot. */
+/* The folder holding the scripts: found as common.gp is, like topologies (lib/datadir.h). */
 static const char *find_plotdir(void)
 {
 	static char buf[4096];
-	const char *env = getenv("GAIASIM_PLOTDIR");
-	const char *dirs[3] = { env && *env ? env : NULL, GAIASIM_SRC_PLOTDIR, GAIASIM_PKGDATADIR "/plot" };
-	for (int k = 0; k < 3; k++) {
-		if (!dirs[k])
-			continue;
-		snprintf(buf, sizeof buf, "%s/common.gp", dirs[k]);
-		if (is_file(buf))
-			return dirs[k];
+	char searched[2048];
+	char *p = datadir_find("GAIASIM_PLOTDIR", "plot", "plot", "common", ".gp", searched,
+	                       sizeof searched);
+	if (!p) {
+		diag_error("cannot find the gnuplot scripts (common.gp) in %s", searched);
+		return NULL;
 	}
-	diag_error("cannot find the gnuplot scripts (common.gp) in %s%s%s or %s", dirs[0] ? dirs[0] : "",
-	           dirs[0] ? ", " : "", dirs[1], dirs[2]);
-	return NULL;
+	char *slash = strrchr(p, '/');
+	*slash = '\0';
+	snprintf(buf, sizeof buf, "%s", p);
+	free(p);
+	return buf;
 }
 
 /* Remove the temporary folder and its files. */

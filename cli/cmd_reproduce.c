@@ -28,6 +28,7 @@
 
 #include "cli/cmd.h"
 #include "cli/matrix.h"
+#include "lib/datadir.h"
 #include "lib/diag.h"
 #include "lib/version.h"
 #include "lib/wallclock.h"
@@ -86,7 +87,11 @@ static int parse_opts(int argc, char **argv, struct ropts *o)
 	o->out = "reproduction";
 	o->jobs = 1;
 	const char *env = getenv("GAIASIM_MATRIX");
-	o->matrix = env && *env ? env : GAIASIM_SRC_MATRIX;
+	static char *found; /* the matrix found by name (lib/datadir.h), kept for the process */
+	if (!(env && *env) && !found)
+		found = datadir_find(NULL, "workloads/paper", "workloads/paper", "matrix", ".txt",
+		                     NULL, 0);
+	o->matrix = env && *env ? env : found ? found : GAIASIM_SRC_MATRIX;
 	optind = 1;
 	opterr = 0;
 	int ch;

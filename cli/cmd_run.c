@@ -8,6 +8,7 @@
 
 #include "results/store.h"
 #include "cli/cmd.h"
+#include "lib/datadir.h"
 #include "lib/diag.h"
 #include "lib/xmalloc.h"
 #include "lib/runcfg.h"
@@ -110,11 +111,35 @@ static int check_db(const char *db)
 	return 0;
 }
 
+/*
+ * The config file: "-" (standard input), a path (holds '/', ends in .conf or exists), or the
+ * NAME of a shipped example, found as NAME.conf like topologies are (lib/datadir.h,
+ * $GAIASIM_CONFDIR). Allocated; NULL with a message.
+ */
+static char *config_path(const char *arg)
+{
+	size_t n = strlen(arg);
+	if (!strcmp(arg, "-") || strchr(arg, '/') || (n >= 5 && !strcmp(arg + n - 5, ".conf")) ||
+	    access(arg, F_OK) == 0)
+		return xstrdup(arg);
+	char searched[2048];
+	char *p = datadir_find("GAIASIM_CONFDIR", "workloads", "workloads", arg, ".conf", searched,
+	                       sizeof searched);
+	if (!p)
+		diag_error("unknown configuration '%s': no %s.conf in %s (a file path must contain '/' "
+		           "or end in .conf)", arg, arg, searched);
+	return p;
+}
+
 static struct runcfg *load_config(const struct cli *c)
 {
 	if (check_db(c->db) < 0)
 		return NULL;
-	struct runcfg *cfg = runcfg_load(c->config);
+	char *path = config_path(c->config);
+	if (!path)
+		return NULL;
+	struct runcfg *cfg = runcfg_load(path);
+	free(path);
 	if (!cfg)
 		return NULL;
 	for (int i = 0; i < c->nsets; i++)

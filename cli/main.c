@@ -7,6 +7,10 @@
 #include "config.h"
 #include "cli/cmd.h"
 
+#ifndef GAIASIM_PKGDATADIR
+#define GAIASIM_PKGDATADIR "/usr/local/share/gaiasim"
+#endif
+
 static const struct cmd_entry commands[] = {
 	{ "run", "train a workload under one sync model (run CONFIG [--set K=V] [--db FILE])", cmd_run },
 	{ "compare", "train under several sync models and compare (compare CONFIG --sync ...)", cmd_compare },
@@ -61,6 +65,45 @@ static int finish(int status)
 	return status;
 }
 
+/* Quote a text for roff: a leading '.' or '\'' and every backslash. */
+static void roff_text(FILE *out, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+/* The man page (section 1), from the command table. */
+static void man_page(FILE *out)
+{
+	fprintf(out, ".TH GAIASIM 1 \"\" \"gaiasim %s\" \"User Commands\"\n", PACKAGE_VERSION);
+	fputs(".SH NAME\ngaiasim \\- simulator and WAN testbed for geo-distributed machine learning\n"
+	      ".SH SYNOPSIS\n.B gaiasim\n.I COMMAND\n[\\fIARGS\\fR...]\n"
+	      ".SH DESCRIPTION\n"
+	      "gaiasim rebuilds Gaia (K. Hsieh et al., NSDI 2017) as a discrete-event simulator: a "
+	      "parameter server whose data centers exchange only significant updates, compared with "
+	      "BSP, SSP, asynchronous and LAN baselines on measured inter-region networks.\n"
+	      ".SH COMMANDS\n", out);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		fprintf(out, ".TP\n.B %s\n", commands[i].name);
+		roff_text(out, commands[i].summary);
+		fputc('\n', out);
+	}
+	fputs(".SH FILES\nTopologies, traces, example configurations and plot scripts are found by "
+	      "name in \\fI$GAIASIM_TOPODIR\\fR, \\fI$GAIASIM_TRACEDIR\\fR, "
+	      "\\fI$GAIASIM_CONFDIR\\fR, \\fI$GAIASIM_PLOTDIR\\fR, then beside the program "
+	      "(\\fIPREFIX/share/gaiasim\\fR), then in \\fI" GAIASIM_PKGDATADIR "\\fR.\n"
+	      ".SH SEE ALSO\nThe documentation installed under the package's doc folder "
+	      "(docs/config-format.md, docs/install.md).\n", out);
+}
+
 static int dispatch(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -68,6 +111,10 @@ static int dispatch(int argc, char **argv)
 		return 2;
 	}
 	const char *word = argv[1];
+	if (!strcmp(word, "help") && argc > 2 && !strcmp(argv[2], "--man")) {
+		man_page(stdout);
+		return 0;
+	}
 	if (!strcmp(word, "help") || !strcmp(word, "--help") || !strcmp(word, "-h")) {
 		usage(stdout);
 		return 0;
