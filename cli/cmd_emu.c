@@ -2,57 +2,61 @@
  * gaiasim emu: the emulation testbed's commands. `emu mesh` serves shaped WAN links between
  * the regions of a topology (emu/mesh.h) until SIGINT or SIGTERM.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <event2/event.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "emu/mesh.h"
 #include "lib/lineio.h"
 #include "topology/topology.h"
 #include "topology/trace.h"
 
-static const char USAGE[] =
-	"gaiasim emu mesh -t TOPOLOGY [-T TRACE.csv] [--listen ADDR] [--base-port P]\n"
-	"                        --to HOST:PORT";
+#define MESH_USAGE "emu mesh -t TOPOLOGY [-T TRACE] [--listen ADDR] [--base-port P]\n" \
+	"                        --to HOST:PORT"
+static const char USAGE[] = "gaiasim " MESH_USAGE;
+
+enum { OPT_LISTEN = 256, OPT_BASE_PORT, OPT_TO };
+static const struct cli_opt mesh_opts[] = {
+	{ "topology", 't', "TOPOLOGY", "topology: a shipped name or a .topo file (required)" },
+	{ "trace", 'T', "TRACE", "bandwidth trace to follow: a shipped name or a CSV file" },
+	{ "listen", OPT_LISTEN, "ADDR", "address the relays listen on" },
+	{ "base-port", OPT_BASE_PORT, "P", "first relay port (one per directed region pair)" },
+	{ "to", OPT_TO, "HOST:PORT", "where the relays forward to (required)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_help cmd_emu_mesh_help = {
+	.cmd = "emu mesh",
+	.usage = MESH_USAGE,
+	.about = "Run a shaped WAN relay per directed region pair (bandwidth, RTT) until Ctrl-C.\n"
+	         "docs/emulation.md.",
+	.opts = mesh_opts,
+};
 
 static int emu_mesh_cmd(int argc, char **argv)
 {
 	const char *topo = NULL, *trace = NULL, *to = NULL, *listen = EMU_DEFAULT_LISTEN;
 	int64_t base_port = EMU_DEFAULT_BASE_PORT;
-	static const struct option opts[] = {
-		{ "topology", required_argument, NULL, 't' },
-		{ "trace", required_argument, NULL, 'T' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "base-port", required_argument, NULL, 'p' },
-		{ "to", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_parser P;
+	cli_parser_init(&P, &cmd_emu_mesh_help, argc, argv);
 	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:T:h", opts, NULL)) != -1) {
+	const char *v;
+	while ((c = cli_next(&P, &v)) != CLI_END) {
 		switch (c) {
-		case 't': topo = optarg; break;
-		case 'T': trace = optarg; break;
-		case 'l': listen = optarg; break;
-		case 'o': to = optarg; break;
-		case 'p':
-			if (parse_int64(optarg, &base_port) < 0 || base_port < 1 || base_port > 65535)
+		case CLI_HELP: return 0;
+		case CLI_ERROR: return 2;
+		case 't': topo = v; break;
+		case 'T': trace = v; break;
+		case OPT_LISTEN: listen = v; break;
+		case OPT_TO: to = v; break;
+		case OPT_BASE_PORT:
+			if (parse_int64(v, &base_port) < 0 || base_port < 1 || base_port > 65535)
 				return cmd_usage_error(USAGE, "emu mesh: --base-port '%s' is not an "
-				                       "integer in 1..65535", optarg);
+				                       "integer in 1..65535", v);
 			break;
-		case 'h':
-			printf("usage: %s\n", USAGE);
-			return 0;
-		case ':':
-			return cmd_usage_error(USAGE, "emu mesh: option '%s' needs a value",
-			                       argv[optind - 1]);
-		default:
-			return cmd_usage_error(USAGE, "emu mesh: unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -96,7 +100,7 @@ int cmd_emu(int argc, char **argv)
 	if (!strcmp(argv[1], "mesh"))
 		return emu_mesh_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		printf("usage: %s\n", USAGE);
+		cli_print_help(stdout, &cmd_emu_mesh_help);
 		return 0;
 	}
 	return cmd_usage_error(USAGE, "emu: unknown command '%s' (known: mesh)", argv[1]);

@@ -11,7 +11,6 @@
  * docs/plots.md documents each figure.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <sqlite3.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lib/datadir.h"
 #include "lib/diag.h"
 #include "lib/xmalloc.h"
@@ -35,8 +35,27 @@
 #define PLOT_MAX_RUNS 256              /* most --run options */
 #define PLOT_MAX_SERIES 64             /* most lines / bars in one figure */
 
-static const char USAGE[] =
-	"gaiasim plot DB [--out DIR] [--format png|pdf|svg] [--run ID ...] [--only FIGURE] [--list]";
+#define PLOT_USAGE "plot DB [--out DIR] [--format png|pdf|svg] [--run ID ...] [--only FIGURE] [--list]"
+static const char USAGE[] = "gaiasim " PLOT_USAGE;
+
+static const struct cli_opt plot_opts[] = {
+	{ "out", 'o', "DIR", "folder the figures are written to (default .)" },
+	{ "format", 'f', "png|pdf|svg", "figure format (default png)" },
+	{ "run", 'r', "ID", "draw only these runs (any number)" },
+	{ "only", 256, "FIGURE", "draw only this figure (see --list)" },
+	{ "list", 'l', NULL, "list the figures and exit" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static void plot_figures_help(FILE *out);
+
+const struct cli_help cmd_plot_help = {
+	.cmd = "plot",
+	.usage = PLOT_USAGE,
+	.about = "Draw the paper's figures from a results database with gnuplot (docs/plots.md).",
+	.opts = plot_opts,
+	.extra = plot_figures_help,
+};
 
 /* One invocation: the database, the selection and where things go. */
 struct plot_ctx {
@@ -1325,35 +1344,23 @@ static int check_runs(struct plot_ctx *c)
 
 int cmd_plot(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "run", required_argument, NULL, 'r' },
-		{ "only", required_argument, NULL, 'O' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct plot_ctx c = { .outdir = ".", .format = "png", .runs_sql = "1" };
 	int opt, list = 0, nruns = 0, rc;
-	const char *only = NULL;
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "o:f:r:l", opts, NULL)) != -1) {
+	const char *only = NULL, *v;
+	struct cli_parser P;
+	cli_parser_init(&P, &cmd_plot_help, argc, argv);
+	while ((opt = cli_next(&P, &v)) != CLI_END) {
 		switch (opt) {
-		case 'o': c.outdir = optarg; break;
-		case 'f': c.format = optarg; break;
+		case CLI_HELP: return 0;
+		case CLI_ERROR: return 2;
+		case 'o': c.outdir = v; break;
+		case 'f': c.format = v; break;
 		case 'r':
-			if ((rc = add_run(&c, optarg, &nruns)))
+			if ((rc = add_run(&c, v, &nruns)))
 				return rc;
 			break;
-		case 'O': only = optarg; break;
+		case 256: only = v; break;
 		case 'l': list = 1; break;
-		case 'h':
-			printf("usage: %s\n\nFigures (docs/plots.md):\n", USAGE);
-			list_figures(stdout);
-			return 0;
-		default:
-			return cmd_usage_error(USAGE, "bad option");
 		}
 	}
 	if (list) {
@@ -1410,4 +1417,10 @@ out:
 	if (c.db)
 		sqlite3_close(c.db);
 	return rc;
+}
+
+static void plot_figures_help(FILE *out)
+{
+	fprintf(out, "\nfigures (docs/plots.md):\n");
+	list_figures(out);
 }

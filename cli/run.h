@@ -32,12 +32,16 @@ struct run_result {
 	double cost_transfer_usd;  /* inter-region bytes x the topology's prices, USD */
 	int machines;              /* machines in the run */
 	uint64_t events;           /* simulator events run */
+	char topology[64];         /* topology name */
+	char trace[128];           /* trace name, "" when none */
+	int64_t seed;              /* run seed */
 };
 
 struct run_opts {
 	const char *db;            /* results database, or NULL */
 	const char *kind;          /* "run" or "compare" (stored in runs.kind) */
 	const char *label;         /* runs.label; NULL: the sync model spec */
+	const char *comparison_id; /* runs.comparison_id (compare), or NULL */
 	int progress;              /* show progress on stderr */
 	double target;             /* target objective (NAN: the config's stop.target, if any) */
 	int64_t max_clocks;        /* > 0: overrides stop.clocks */
@@ -57,6 +61,13 @@ struct run_opts {
  */
 int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *opts,
               struct run_result *out);
+
+/*
+ * Every key documentation table (lib/runcfg.h): the run's, compare's, each sync model's and
+ * each workload's, in that order. *out gets the array; returns its length.
+ */
+struct runcfg_keydoc;
+size_t run_key_tables(const struct runcfg_keydoc *const **out);
 
 /* Validate every key of cfg a run could read, without running (config errors surface early). */
 int run_check_config(struct runcfg *cfg);

@@ -32,7 +32,7 @@
 -- and one with version 0 that already holds tables (not a gaiasim results database).
 -- Any change to a table here must bump this number.
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 -- One row per run.
 CREATE TABLE IF NOT EXISTS runs (
@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS runs (
 		CHECK (sim_end_s IS NULL OR sim_end_s >= 0),
 	wall_s REAL                                -- wall-clock time the run took, s; NULL only while status = 'running'
 		CHECK (wall_s IS NULL OR wall_s >= 0),
+	comparison_id TEXT                         -- the `gaiasim compare` invocation that made the run (16 hex digits, shared by all its runs, unique across databases); NULL for other kinds (version 4)
+		CHECK (comparison_id IS NULL OR (kind = 'compare' AND length(comparison_id) = 16)),
 	status TEXT NOT NULL DEFAULT 'running'     -- 'running' inside the writing transaction, 'complete' once committed
 		CHECK (status IN ('running', 'complete')),
 	CHECK ((trace_name IS NULL) = (trace_sha256 IS NULL)),

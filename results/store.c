@@ -48,9 +48,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_RUN_INSERT] =
 		"INSERT INTO runs (kind, label, started_at_utc, program_version, seed, config_text,"
-		" topology_name, topology_sha256, trace_name, trace_sha256, status)"
+		" topology_name, topology_sha256, trace_name, trace_sha256, comparison_id, status)"
 		" VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-		" 'running')",
+		" ?10, 'running')",
 	[ST_RUN_FINISH] =
 		"UPDATE runs SET sim_end_s = ?2, wall_s = ?3, status = 'complete'"
 		" WHERE run_id = ?1 AND status = 'running'",
@@ -402,7 +402,7 @@ int64_t store_run_begin(struct store *s, const struct store_run_info *info)
 	          bind_text(st, 3, info->program_version) | sqlite3_bind_int64(st, 4, seed) |
 	          bind_text(st, 5, info->config) | bind_text(st, 6, info->topology_name) |
 	          bind_text(st, 7, info->topology_sha256) | bind_text(st, 8, info->trace_name) |
-	          bind_text(st, 9, info->trace_sha256);
+	          bind_text(st, 9, info->trace_sha256) | bind_text(st, 10, info->comparison_id);
 	if (insert_row(st, brc) != 0) {
 		diag_error("%s: cannot begin a %s run (topology %s, trace %s): %s", s->path,
 		           info->kind, info->topology_name, info->trace_name ? info->trace_name : "none",

@@ -28,6 +28,7 @@ struct store_run_info {
 	const char *topology_sha256;  /* hex SHA-256 of the topology file */
 	const char *trace_name;       /* NULL when no trace */
 	const char *trace_sha256;     /* NULL when no trace */
+	const char *comparison_id;    /* the `gaiasim compare` that made the run, or NULL */
 };
 
 /* Begin the run's transaction and insert its `runs` row; returns run_id (> 0) or -1. */
