@@ -467,8 +467,15 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 		return -1;
 	char *conf = runcfg_dump(cfg);
 	/* sync_effective is appended unless the text already holds it (a stored run rerun). */
-	char *full = runcfg_has(cfg, "sync_effective") ? xstrdup(conf)
-	             : xasprintf("%ssync_effective = %s\n", conf, s->sync_spec);
+	char *full = xasprintf("%ssync_effective = %s\n", conf, s->sync_spec);
+	if (runcfg_has(cfg, "sync_effective")) {
+		/* it was read, so the dump holds it in key order: keep only the last line */
+		char *line = xasprintf("sync_effective = %s\n", s->sync_spec);
+		char *p = strstr(full, line);
+		if (p && p != full + strlen(full) - strlen(line))
+			memmove(p, p + strlen(line), strlen(p + strlen(line)) + 1);
+		free(line);
+	}
 	struct store_run_info info = {
 		.kind = o->kind ? o->kind : "run",
 		.label = o->label ? o->label : s->sync_spec,
