@@ -217,6 +217,15 @@ else
 	bad "topo show -" "$(diff "$TMP/topo_name.out" "$TMP/topo_stdin.out" | head -4)"
 fi
 
+printf 'id,start_s,src,dst,bytes\n1,0,virginia,california,1000000\n2,0.01,california,virginia,500000\n' >"$TMP/xf.csv"
+"$GAIASIM" net -t vc -f "$TMP/xf.csv" >"$TMP/net_file.out" 2>&1
+"$GAIASIM" net --topology=vc --transfers=- <"$TMP/xf.csv" >"$TMP/net_stdin.out" 2>&1
+if [ -s "$TMP/net_file.out" ] && cmp -s "$TMP/net_file.out" "$TMP/net_stdin.out"; then
+	ok "net --transfers=- reads the transfer list from standard input"
+else
+	bad "net -f -" "$(head -3 "$TMP/net_stdin.out")"
+fi
+
 # ---- traces: -T on run, header echo, a warning when the trace misses the run's span ----
 # A trace whose changes lie at 300 s and later: a 10-clock run (a few simulated seconds) ends
 # long before, so nothing after time 0 is replayed.
