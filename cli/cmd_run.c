@@ -22,6 +22,14 @@
 #include "cli/run.h"
 #include "ps/sync.h"
 
+/* "gaiasim USAGE" of a command, for usage errors. */
+static const char *full_usage(const struct cli_help *h)
+{
+	static char buf[512];
+	snprintf(buf, sizeof buf, "gaiasim %s", h->usage);
+	return buf;
+}
+
 /* ---- the configuration keys, for help, `gaiasim keys` and the man page ---- */
 
 /* Print the keys beginning with prefix (NULL: all) as a table; returns how many. */
@@ -157,7 +165,7 @@ int cmd_keys(int argc, char **argv)
 		tsv = 1;
 	}
 	if (argc - optind > 1)
-		return cmd_usage_error(cmd_keys_help.usage, "keys: at most one PREFIX");
+		return cmd_usage_error(full_usage(&cmd_keys_help), "keys: at most one PREFIX");
 	const char *prefix = optind < argc ? argv[optind] : NULL;
 	if (print_keys(stdout, prefix, tsv) == 0) {
 		fprintf(stderr, "gaiasim keys: no key begins with '%s'\n", prefix);
@@ -209,7 +217,7 @@ static int parse_cli(int argc, char **argv, const struct cli_help *h, struct cli
 			break;
 		case OPT_DB:
 			if (!cmd_db_path_ok(arg))
-				return cmd_usage_error(h->usage, "--db '%s': %s", arg, CMD_DB_PATH_RULE);
+				return cmd_usage_error(full_usage(h), "--db '%s': %s", arg, CMD_DB_PATH_RULE);
 			c->db = arg;
 			break;
 		case OPT_SYNC: c->sync = arg; break;
@@ -219,12 +227,12 @@ static int parse_cli(int argc, char **argv, const struct cli_help *h, struct cli
 			else if (!strcmp(arg, "json"))
 				c->format = FMT_JSON;
 			else if (strcmp(arg, "table"))
-				return cmd_usage_error(h->usage, "compare: --format must be table, csv or json, "
+				return cmd_usage_error(full_usage(h), "compare: --format must be table, csv or json, "
 				                       "not '%s'", arg);
 			break;
 		case OPT_LABEL:
 			if (!*arg || strlen(arg) > 200)
-				return cmd_usage_error(h->usage, "%s: --label wants 1 to 200 bytes", argv[0]);
+				return cmd_usage_error(full_usage(h), "%s: --label wants 1 to 200 bytes", argv[0]);
 			c->label = arg;
 			break;
 		case 'q': c->quiet = 1; break;
@@ -235,12 +243,12 @@ static int parse_cli(int argc, char **argv, const struct cli_help *h, struct cli
 	if (c->trace_set)
 		c->sets[c->nsets++] = c->trace_set;
 	if (optind >= argc)
-		return cmd_usage_error(h->usage, "%s: missing CONFIG file", argv[0]);
+		return cmd_usage_error(full_usage(h), "%s: missing CONFIG file", argv[0]);
 	c->config = argv[optind++];
 	if (optind < argc)
-		return cmd_usage_error(h->usage, "%s: unexpected argument '%s'", argv[0], argv[optind]);
+		return cmd_usage_error(full_usage(h), "%s: unexpected argument '%s'", argv[0], argv[optind]);
 	if (h == &cmd_compare_help && !c->sync)
-		return cmd_usage_error(h->usage, "compare: --sync MODEL[,MODEL...] is required");
+		return cmd_usage_error(full_usage(h), "compare: --sync MODEL[,MODEL...] is required");
 	return -1; /* go on */
 }
 
@@ -649,7 +657,7 @@ int cmd_compare(int argc, char **argv)
 	int n = split_models(c.sync, models, MAX_MODELS);
 	if (n <= 0) {
 		cli_free(&c);
-		return cmd_usage_error(cmd_compare_help.usage, "compare: bad --sync list '%s' (want "
+		return cmd_usage_error(full_usage(&cmd_compare_help), "compare: bad --sync list '%s' (want "
 		                       "MODEL[{key=value,...}][,...], at most %d)", c.sync, MAX_MODELS);
 	}
 	struct runcfg *cfg = load_config(&c);
