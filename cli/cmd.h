@@ -7,11 +7,23 @@
 
 #include <stdio.h>
 
+struct cli_help;
+
 struct cmd_entry {
 	const char *name;                  /* subcommand word */
 	const char *summary;               /* one line for `gaiasim help` */
 	int (*run)(int argc, char **argv); /* argv[0] is the subcommand word */
+	const struct cli_help *const *helps; /* its option tables (one per subcommand), NULL-ended */
 };
+
+/* Each command's options and help text (cli/opt.h), beside the command. */
+extern const struct cli_help cmd_run_help, cmd_compare_help, cmd_keys_help, cmd_net_help,
+	cmd_topo_show_help, cmd_topo_check_help, cmd_trace_gen_help, cmd_trace_check_help,
+	cmd_plot_help, cmd_merge_help, cmd_reproduce_help, cmd_corpus_help, cmd_emu_mesh_help,
+	cmd_emu_run_help;
+int cmd_keys(int argc, char **argv);   /* cli/cmd_run.c */
+/* The configuration keys as man-page paragraphs (cli/cmd_run.c). */
+void cmd_keys_man(FILE *out);
 
 int cmd_topo(int argc, char **argv);   /* cli/cmd_topo.c */
 int cmd_trace(int argc, char **argv);  /* cli/cmd_trace.c */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lib/diag.h"
 #include "lib/lineio.h"
 #include "lib/xmalloc.h"
@@ -372,51 +373,52 @@ done:
 	return rc;
 }
 
-static void corpus_help(FILE *out)
-{
-	fprintf(out,
-		"usage: %s\n\n"
-		"Convert a folder of plain-text files (one document each) into the UCI bag-of-words\n"
-		"format: PREFIX.docword.txt (D, W, NNZ, then `docID wordID count`) and\n"
-		"PREFIX.vocab.txt (word i on line i). Tokens: runs of ASCII letters, lower-cased;\n"
-		"one-letter tokens and English stop words (NLTK's list) dropped. See\n"
-		"docs/workload-lda.md.\n\n"
-		"  --out PREFIX     output prefix (required)\n"
-		"  --min-count N    keep words occurring at least N times in the folder (default %d,\n"
-		"                   the UCI data sets' \"more than ten times\")\n",
-		CORPUS_USAGE, CORPUS_MIN_COUNT);
-}
+static const struct cli_opt corpus_opts[] = {
+	{ "out", 256, "PREFIX", "output prefix: PREFIX.docword.txt and PREFIX.vocab.txt (required)" },
+	{ "min-count", 257, "N", "keep words occurring at least N times in the folder (default 10, the UCI sets' \"more than ten times\")" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_help cmd_corpus_help = {
+	.cmd = "corpus convert",
+	.usage = "corpus convert DIR --out PREFIX [--min-count N]",
+	.about = "Convert a folder of plain-text files (one document each) into the UCI bag-of-words\n"
+	         "format: PREFIX.docword.txt (D, W, NNZ, then `docID wordID count`) and\n"
+	         "PREFIX.vocab.txt (word i on line i). Tokens: runs of ASCII letters, lower-cased;\n"
+	         "one-letter tokens and English stop words (NLTK's list) dropped. See\n"
+	         "docs/workload-lda.md.",
+	.opts = corpus_opts,
+};
 
 int cmd_corpus(int argc, char **argv)
 {
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		corpus_help(stdout);
+		cli_print_help(stdout, &cmd_corpus_help);
 		return 0;
 	}
 	if (argc < 2 || strcmp(argv[1], "convert"))
 		return cmd_usage_error(CORPUS_USAGE, "corpus: expected the subcommand 'convert'");
-	const char *dir = NULL, *prefix = NULL;
+	const char *dir = NULL, *prefix = NULL, *v;
 	int64_t min_count = CORPUS_MIN_COUNT;
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			corpus_help(stdout);
+	struct cli_parser P;
+	cli_parser_init(&P, &cmd_corpus_help, argc - 1, argv + 1);
+	int ch;
+	while ((ch = cli_next(&P, &v)) != CLI_END) {
+		if (ch == CLI_HELP)
 			return 0;
-		} else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-			prefix = argv[++i];
-		} else if (!strcmp(argv[i], "--min-count") && i + 1 < argc) {
-			if (parse_int64(argv[++i], &min_count) < 0 || min_count < 1)
-				return cmd_usage_error(CORPUS_USAGE, "--min-count: bad value '%s' (expected "
-						       "an integer >= 1)", argv[i]);
-		} else if (argv[i][0] == '-') {
-			return cmd_usage_error(CORPUS_USAGE, "corpus convert: unknown or incomplete "
-					       "option '%s'", argv[i]);
-		} else if (!dir) {
-			dir = argv[i];
-		} else {
-			return cmd_usage_error(CORPUS_USAGE, "corpus convert: unexpected argument '%s'",
-					       argv[i]);
-		}
+		if (ch == CLI_ERROR)
+			return 2;
+		if (ch == 256)
+			prefix = v;
+		else if (parse_int64(v, &min_count) < 0 || min_count < 1)
+			return cmd_usage_error(CORPUS_USAGE, "--min-count: bad value '%s' (expected "
+			                       "an integer >= 1)", v);
 	}
+	if (argc - 1 - optind > 1)
+		return cmd_usage_error(CORPUS_USAGE, "corpus convert: unexpected argument '%s'",
+		                       argv[1 + optind + 1]);
+	if (optind < argc - 1)
+		dir = argv[1 + optind];
 	if (!dir || !prefix)
 		return cmd_usage_error(CORPUS_USAGE, "corpus convert: need DIR and --out PREFIX");
 	return convert(dir, prefix, (uint64_t)min_count);

@@ -15,6 +15,7 @@
 
 #include "cli/cmd.h"
 #include "cli/emu_run.h"
+#include "cli/opt.h"
 #include "emu/mesh.h"
 #include "lib/diag.h"
 #include "lib/lineio.h"
@@ -377,3 +378,51 @@ int cmd_emu(int argc, char **argv)
 	return cmd_usage_error(USAGE, "emu: unknown command '%s' (known: mesh, run, validate, node, collect)",
 	                       argv[1]);
 }
+
+/*
+ * What `gaiasim help emu` prints (cli/opt.h tables). The emu subcommands still parse their
+ * options with their own getopt tables above and in cli/emu_run.c; these tables list the same
+ * options (tests/cli_usage.sh checks that each is accepted).
+ */
+static const struct cli_opt emu_mesh_opts[] = {
+	{ "topology", 't', "TOPOLOGY", "topology: a shipped name or a .topo file (required)" },
+	{ "trace", 'T', "TRACE", "bandwidth trace to follow: a shipped name or a CSV file" },
+	{ "listen", 256, "ADDR", "address the relays listen on (default 127.0.0.1)" },
+	{ "base-port", 257, "P", "first relay port (one per directed region pair)" },
+	{ "to", 258, "HOST:PORT", "where the relays forward to (required)" },
+	{ "time-scale", 259, "X", "compress time: rates x X, latencies and trace times / X" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_help cmd_emu_mesh_help = {
+	.cmd = "emu mesh",
+	.usage = "emu mesh -t TOPOLOGY [-T TRACE] [--listen ADDR] [--base-port P] [--time-scale X]\n"
+	         "                --to HOST:PORT",
+	.about = "Run a shaped WAN relay per directed region pair (bandwidth, RTT) until Ctrl-C.\n"
+	         "docs/emulation.md.",
+	.opts = emu_mesh_opts,
+};
+
+static const struct cli_opt emu_run_opts[] = {
+	{ "set", 's', "KEY=VALUE", "override a configuration key (any number; the last wins)" },
+	{ "db", 256, "FILE", "store the emulated run in this SQLite results database (kind 'emu')" },
+	{ "label", 257, "TEXT", "runs.label of the stored run" },
+	{ "time-scale", 258, "X", "compress time: rates x X, latencies and compute / X" },
+	{ "timeout", 259, "S", "give up after S seconds of real time" },
+	{ "base-port", 260, "P", "first port of the relays and nodes" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_help cmd_emu_run_help = {
+	.cmd = "emu run",
+	.usage = "emu run CONFIG [--set K=V ...] [--db FILE] [--label TEXT] [--time-scale X]\n"
+	         "                [--timeout S] [--base-port P]\n"
+	         "       emu validate CONFIG [--set K=V ...] [--time-scale X] [--timeout S]\n"
+	         "       emu node CONFIG [--set K=V ...] --id R --peers FILE [--results FILE]\n"
+	         "       emu collect CONFIG [--set K=V ...] [--db FILE] [--label TEXT] RESULTS...",
+	.about = "Run the same training in real time over sockets through shaped relays, one process\n"
+	         "per region (run); the same run simulated and emulated side by side (validate); one\n"
+	         "region's node by hand from an address list, and the merge of their results (node,\n"
+	         "collect). docs/emulation.md.",
+	.opts = emu_run_opts,
+};

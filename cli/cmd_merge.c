@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "results/merge.h"
 #include "results/store.h"
 
@@ -57,15 +58,29 @@ int cmd_merge_files(const char *out_path, const char *const *inputs, int n, int 
 	return 0;
 }
 
+static const struct cli_opt merge_opts[] = { { NULL, 0, NULL, NULL } };
+
+const struct cli_help cmd_merge_help = {
+	.cmd = "merge",
+	.usage = "merge OUT.db IN.db [IN.db ...]",
+	.about = "Copy every complete run of the IN databases into OUT (created if missing) in one\n"
+	         "transaction; a run already in OUT (same identity) is not copied twice\n"
+	         "(docs/results-schema.md).",
+	.opts = merge_opts,
+};
+
 int cmd_merge(int argc, char **argv)
 {
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: %s\n", MERGE_USAGE);
+	struct cli_parser P;
+	cli_parser_init(&P, &cmd_merge_help, argc, argv);
+	const char *v;
+	int ch = cli_next(&P, &v);
+	if (ch == CLI_HELP)
 		return 0;
-	}
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-' && argv[i][1])
-			return cmd_usage_error(MERGE_USAGE, "merge: unknown option '%s'", argv[i]);
+	if (ch == CLI_ERROR)
+		return 2;
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc < 3)
 		return cmd_usage_error(MERGE_USAGE, "merge: want OUT.db and at least one IN.db");
 	if (!cmd_db_path_ok(argv[1]))

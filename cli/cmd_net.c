@@ -1,6 +1,5 @@
 /* gaiasim net: simulate a list of transfers over a topology (and trace); CSV and SQLite out. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "lib/version.h"
 #include "results/store.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lib/diag.h"
 #include "lib/lineio.h"
 #include "sim/netrun.h"
@@ -17,9 +17,29 @@
 #include "topology/topology.h"
 #include "topology/trace.h"
 
-static const char USAGE[] =
-	"gaiasim net -t TOPOLOGY -f TRANSFERS.csv [-T TRACE.csv] [-o OUT.csv] [--db FILE]\n"
-	"                   [--bin SECONDS] [--seed N]";
+#define USAGE_TEXT "net -t TOPOLOGY -f TRANSFERS.csv|- [-T TRACE] [-o OUT.csv] [--db FILE]\n" \
+	"                   [--bin SECONDS] [--seed N]"
+static const char USAGE[] = "gaiasim " USAGE_TEXT;
+
+static const struct cli_opt net_opts[] = {
+	{ "topology", 't', "TOPOLOGY", "topology: a shipped name or a .topo file" },
+	{ "transfers", 'f', "FILE", "transfers CSV (id,start_s,src,dst,bytes); - for standard input" },
+	{ "trace", 'T', "TRACE", "bandwidth trace to replay: a shipped name or a CSV file" },
+	{ "output", 'o', "FILE", "write the per-transfer CSV here instead of standard output" },
+	{ "db", 'd', "FILE", "store the run in this SQLite results database" },
+	{ "bin", 'b', "SECONDS", "width of the link-bytes time bins stored with --db (default 1)" },
+	{ "seed", 's', "N", "run seed recorded with the run (default 1)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_help cmd_net_help = {
+	.cmd = "net",
+	.usage = USAGE_TEXT,
+	.about = "Simulate a list of transfers over a topology (and trace) with the flow-level network\n"
+	         "model; print when each one's first and last byte arrived (a plain CSV; --db stores\n"
+	         "the topology, trace, seed and inputs with the run).",
+	.opts = net_opts,
+};
 
 static int write_csv(FILE *out, const struct netrun *r, const struct topology *t)
 {
@@ -85,49 +105,34 @@ int cmd_net(int argc, char **argv)
 	char *tmp_path = NULL; /* -o: the temporary file being written, until renamed */
 	double bin_s = 1.0;
 	int64_t seed = 1;
-	static const struct option opts[] = {
-		{ "topology", required_argument, NULL, 't' },
-		{ "transfers", required_argument, NULL, 'f' },
-		{ "trace", required_argument, NULL, 'T' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "bin", required_argument, NULL, 'b' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_parser P;
+	cli_parser_init(&P, &cmd_net_help, argc, argv);
 	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:f:T:o:h", opts, NULL)) != -1) {
+	const char *optarg_;
+	while ((c = cli_next(&P, &optarg_)) != CLI_END) {
 		switch (c) {
-		case 't': topo = optarg; break;
-		case 'f': xfers = optarg; break;
-		case 'T': trace = optarg; break;
-		case 'o': out_path = optarg; break;
+		case CLI_HELP: return 0;
+		case CLI_ERROR: return 2;
+		case 't': topo = optarg_; break;
+		case 'f': xfers = optarg_; break;
+		case 'T': trace = optarg_; break;
+		case 'o': out_path = optarg_; break;
 		case 'd':
-			if (!cmd_db_path_ok(optarg))
-				return cmd_usage_error(USAGE, "--db '%s': %s", optarg, CMD_DB_PATH_RULE);
-			db = optarg;
+			if (!cmd_db_path_ok(optarg_))
+				return cmd_usage_error(USAGE, "--db '%s': %s", optarg_, CMD_DB_PATH_RULE);
+			db = optarg_;
 			break;
 		case 'b':
 			/* At least 1 ns once rounded to simulated time (a 0 ns bin would tick
 			 * forever), and within the simulated horizon. */
-			if (parse_double(optarg, &bin_s) < 0 || bin_s < 1e-9 || bin_s > 9e9)
+			if (parse_double(optarg_, &bin_s) < 0 || bin_s < 1e-9 || bin_s > 9e9)
 				return cmd_usage_error(USAGE, "net: --bin '%s' is not a number of seconds "
-				                       "in [1e-9, 9e9]", optarg);
+				                       "in [1e-9, 9e9]", optarg_);
 			break;
 		case 's':
-			if (parse_int64(optarg, &seed) < 0 || seed < 0)
-				return cmd_usage_error(USAGE, "net: --seed '%s' is not an integer >= 0", optarg);
+			if (parse_int64(optarg_, &seed) < 0 || seed < 0)
+				return cmd_usage_error(USAGE, "net: --seed '%s' is not an integer >= 0", optarg_);
 			break;
-		case 'h':
-			printf("usage: %s\n", USAGE);
-			return 0;
-		case ':':
-			return cmd_usage_error(USAGE, "net: option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cmd_usage_error(USAGE, "net: unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

@@ -11,7 +11,6 @@
  * docs/plots.md documents each figure.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <sqlite3.h>
@@ -24,28 +23,39 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
+#include "lib/datadir.h"
 #include "lib/diag.h"
 #include "lib/xmalloc.h"
 #include "results/store.h"
 #include "topology/topology.h"
 #include "topology/trace.h"
 
-#ifndef GAIASIM_SRC_PLOTDIR
-#define GAIASIM_SRC_PLOTDIR "plot"
-#endif
-#ifndef GAIASIM_SRC_TOPODIR
-#define GAIASIM_SRC_TOPODIR "topology"
-#endif
-#ifndef GAIASIM_PKGDATADIR
-#define GAIASIM_PKGDATADIR "/usr/local/share/gaiasim"
-#endif
-
 #define GNUPLOT_PACKAGE "gnuplot-nox"  /* Debian package that provides gnuplot */
 #define PLOT_MAX_RUNS 256              /* most --run options */
 #define PLOT_MAX_SERIES 64             /* most lines / bars in one figure */
 
-static const char USAGE[] =
-	"gaiasim plot DB [--out DIR] [--format png|pdf|svg] [--run ID ...] [--only FIGURE] [--list]";
+#define PLOT_USAGE "plot DB [--out DIR] [--format png|pdf|svg] [--run ID ...] [--only FIGURE] [--list]"
+static const char USAGE[] = "gaiasim " PLOT_USAGE;
+
+static const struct cli_opt plot_opts[] = {
+	{ "out", 'o', "DIR", "folder the figures are written to (default .)" },
+	{ "format", 'f', "png|pdf|svg", "figure format (default png)" },
+	{ "run", 'r', "ID", "draw only these runs (any number)" },
+	{ "only", 256, "FIGURE", "draw only this figure (see --list)" },
+	{ "list", 'l', NULL, "list the figures and exit" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static void plot_figures_help(FILE *out);
+
+const struct cli_help cmd_plot_help = {
+	.cmd = "plot",
+	.usage = PLOT_USAGE,
+	.about = "Draw the paper's figures from a results database with gnuplot (docs/plots.md).",
+	.opts = plot_opts,
+	.extra = plot_figures_help,
+};
 
 /* One invocation: the database, the selection and where things go. */
 struct plot_ctx {
@@ -512,22 +522,14 @@ static struct trace *run_trace(struct plot_ctx *c, const struct run_row *r, cons
 	if (file && is_file(file))
 		tr = trace_load(file, t);
 	free(file);
-	const char *env = getenv("GAIASIM_TRACEDIR");
-	const char *dirs[3] = { env && *env ? env : NULL, GAIASIM_SRC_TOPODIR "/traces",
-	                        GAIASIM_PKGDATADIR "/traces" };
-	for (int k = 0; k < 3 && !tr; k++) {
-		if (!dirs[k])
-			continue;
-		char *p = xasprintf("%s/%s.csv", dirs[k], r->trace_name);
-		if (is_file(p))
-			tr = trace_load(p, t);
-		free(p);
-	}
 	if (!tr) {
-		diag_error("run %lld: cannot find trace '%s' (the run's `trace` path, or %s.csv in "
-		           "$GAIASIM_TRACEDIR, %s or %s)", (long long)r->run_id, r->trace_name,
-		           r->trace_name, dirs[1], dirs[2]);
-		return NULL;
+		/* By name, as topologies are found (lib/datadir.h); the loader names the folders. */
+		tr = trace_load(r->trace_name, t);
+		if (!tr) {
+			diag_error("run %lld: cannot find trace '%s' (neither the run's `trace` path nor "
+			           "the shipped trace of that name)", (long long)r->run_id, r->trace_name);
+			return NULL;
+		}
 	}
 	if (strcmp(tr->sha256, r->trace_sha))
 		fprintf(stderr,
@@ -1638,22 +1640,22 @@ static int open_db(struct plot_ctx *c, const char *path)
 /* ------------------------------------------------------------------------------------------ */
 /* The command                                                                                  */
 
-/* The folder holding the scripts: $GAIASIM_PLOTDIR, the source tree's plot/, pkgdatadir/plot. */
+/* The folder holding the scripts: found as common.gp is, like topologies (lib/datadir.h). */
 static const char *find_plotdir(void)
 {
 	static char buf[4096];
-	const char *env = getenv("GAIASIM_PLOTDIR");
-	const char *dirs[3] = { env && *env ? env : NULL, GAIASIM_SRC_PLOTDIR, GAIASIM_PKGDATADIR "/plot" };
-	for (int k = 0; k < 3; k++) {
-		if (!dirs[k])
-			continue;
-		snprintf(buf, sizeof buf, "%s/common.gp", dirs[k]);
-		if (is_file(buf))
-			return dirs[k];
+	char searched[2048];
+	char *p = datadir_find("GAIASIM_PLOTDIR", "plot", "plot", "common", ".gp", searched,
+	                       sizeof searched);
+	if (!p) {
+		diag_error("cannot find the gnuplot scripts (common.gp) in %s", searched);
+		return NULL;
 	}
-	diag_error("cannot find the gnuplot scripts (common.gp) in %s%s%s or %s", dirs[0] ? dirs[0] : "",
-	           dirs[0] ? ", " : "", dirs[1], dirs[2]);
-	return NULL;
+	char *slash = strrchr(p, '/');
+	*slash = '\0';
+	snprintf(buf, sizeof buf, "%s", p);
+	free(p);
+	return buf;
 }
 
 /* Remove the temporary folder and its files. */
@@ -1703,35 +1705,23 @@ static int check_runs(struct plot_ctx *c)
 
 int cmd_plot(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "run", required_argument, NULL, 'r' },
-		{ "only", required_argument, NULL, 'O' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct plot_ctx c = { .outdir = ".", .format = "png", .runs_sql = "1" };
 	int opt, list = 0, nruns = 0, rc;
-	const char *only = NULL;
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "o:f:r:l", opts, NULL)) != -1) {
+	const char *only = NULL, *v;
+	struct cli_parser P;
+	cli_parser_init(&P, &cmd_plot_help, argc, argv);
+	while ((opt = cli_next(&P, &v)) != CLI_END) {
 		switch (opt) {
-		case 'o': c.outdir = optarg; break;
-		case 'f': c.format = optarg; break;
+		case CLI_HELP: return 0;
+		case CLI_ERROR: return 2;
+		case 'o': c.outdir = v; break;
+		case 'f': c.format = v; break;
 		case 'r':
-			if ((rc = add_run(&c, optarg, &nruns)))
+			if ((rc = add_run(&c, v, &nruns)))
 				return rc;
 			break;
-		case 'O': only = optarg; break;
+		case 256: only = v; break;
 		case 'l': list = 1; break;
-		case 'h':
-			printf("usage: %s\n\nFigures (docs/plots.md):\n", USAGE);
-			list_figures(stdout);
-			return 0;
-		default:
-			return cmd_usage_error(USAGE, "bad option");
 		}
 	}
 	if (list) {
@@ -1788,4 +1778,10 @@ out:
 	if (c.db)
 		sqlite3_close(c.db);
 	return rc;
+}
+
+static void plot_figures_help(FILE *out)
+{
+	fprintf(out, "\nfigures (docs/plots.md):\n");
+	list_figures(out);
 }

@@ -10,7 +10,6 @@
  * command per entry) for GNU parallel or a Slurm array.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -27,7 +26,9 @@
 #endif
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "cli/matrix.h"
+#include "lib/datadir.h"
 #include "lib/diag.h"
 #include "lib/version.h"
 #include "lib/wallclock.h"
@@ -37,8 +38,8 @@
 #define GAIASIM_SRC_MATRIX "workloads/paper/matrix.txt"
 #endif
 
-static const char REPRO_USAGE[] =
-	"gaiasim reproduce [--quick] [--out DIR] [-j N] [--jobs FILE] [--matrix FILE]";
+#define REPRO_USAGE_TEXT "reproduce [--quick] [--out DIR] [-j N] [--jobs FILE] [--matrix FILE]"
+static const char REPRO_USAGE[] = "gaiasim " REPRO_USAGE_TEXT;
 
 #define REPRO_MAX_JOBS 256 /* most compare processes at once */
 
@@ -72,46 +73,55 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
+static const struct cli_opt repro_opts[] = {
+	{ "quick", 256, NULL, "the reduced matrix (+quick lines, @quick overrides)" },
+	{ "out", 257, "DIR", "output folder (default reproduction)" },
+	{ "jobs", 258, "FILE", "write the matrix as a job list (GNU parallel, Slurm) instead of running" },
+	{ "matrix", 259, "FILE", "the experiment matrix (default: the shipped workloads/paper/matrix.txt)" },
+	{ "parallel", 'j', "N", "run N experiments at once" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_help cmd_reproduce_help = {
+	.cmd = "reproduce",
+	.usage = REPRO_USAGE_TEXT,
+	.about = "Run the paper's experiment matrix (one gaiasim compare per experiment, resumable),\n"
+	         "merge the runs, draw the figures and write REPORT.md (docs/reproduce.md).",
+	.opts = repro_opts,
+};
+
 static int parse_opts(int argc, char **argv, struct ropts *o)
 {
-	static const struct option opts[] = {
-		{ "quick", no_argument, NULL, 'q' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "jobs", required_argument, NULL, 'J' },
-		{ "matrix", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	memset(o, 0, sizeof *o);
 	o->out = "reproduction";
 	o->jobs = 1;
 	const char *env = getenv("GAIASIM_MATRIX");
-	o->matrix = env && *env ? env : GAIASIM_SRC_MATRIX;
-	optind = 1;
-	opterr = 0;
+	static char *found; /* the matrix found by name (lib/datadir.h), kept for the process */
+	if (!(env && *env) && !found)
+		found = datadir_find(NULL, "workloads/paper", "workloads/paper", "matrix", ".txt",
+		                     NULL, 0);
+	o->matrix = env && *env ? env : found ? found : GAIASIM_SRC_MATRIX;
+	struct cli_parser P;
+	cli_parser_init(&P, &cmd_reproduce_help, argc, argv);
 	int ch;
-	while ((ch = getopt_long(argc, argv, ":hj:", opts, NULL)) != -1) {
+	const char *v;
+	while ((ch = cli_next(&P, &v)) != CLI_END) {
 		switch (ch) {
-		case 'q': o->quick = 1; break;
-		case 'o': o->out = optarg; break;
-		case 'J': o->jobfile = optarg; break;
-		case 'm': o->matrix = optarg; break;
+		case CLI_HELP: return 0;
+		case CLI_ERROR: return 2;
+		case 256: o->quick = 1; break;
+		case 257: o->out = v; break;
+		case 258: o->jobfile = v; break;
+		case 259: o->matrix = v; break;
 		case 'j': {
 			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || end == optarg || n < 1 || n > REPRO_MAX_JOBS)
-				return cmd_usage_error(REPRO_USAGE, "reproduce: -j '%s': want 1 to %d", optarg,
+			long n = strtol(v, &end, 10);
+			if (*end || end == v || n < 1 || n > REPRO_MAX_JOBS)
+				return cmd_usage_error(REPRO_USAGE, "reproduce: -j '%s': want 1 to %d", v,
 				                       REPRO_MAX_JOBS);
 			o->jobs = (int)n;
 			break;
 		}
-		case 'h':
-			printf("usage: %s\n", REPRO_USAGE);
-			return 0;
-		case ':':
-			return cmd_usage_error(REPRO_USAGE, "reproduce: option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cmd_usage_error(REPRO_USAGE, "reproduce: unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

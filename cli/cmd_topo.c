@@ -7,20 +7,38 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "topology/topology.h"
 
 static const char usage[] = "gaiasim topo show NAME|FILE | gaiasim topo check FILE";
 
+#define TOPO_ABOUT "NAME is a shipped topology (ec2-11, ec2-11-2017, ec2-11-64conn, vc, ss), found by\n" \
+	"name (docs/install.md: $GAIASIM_TOPODIR, beside the program, the source tree, the data\n" \
+	"directory). An argument that is -, contains '/' or ends in .topo is a file.\n" \
+	"Format: docs/topology-format.md."
+
+static const struct cli_opt no_opts[] = { { NULL, 0, NULL, NULL } };
+
+const struct cli_help cmd_topo_show_help = {
+	.cmd = "topo show",
+	.usage = "topo show NAME|FILE|-",
+	.about = "Print the regions, WAN bandwidth (Mbit/s), RTT (ms) and price (USD/GB) matrices.\n" TOPO_ABOUT,
+	.opts = no_opts,
+};
+
+const struct cli_help cmd_topo_check_help = {
+	.cmd = "topo check",
+	.usage = "topo check FILE|-",
+	.about = "Validate a topology file: exit 0 and a summary if it is well formed, else the\n"
+	         "first error as FILE:LINE: message and exit 1.",
+	.opts = no_opts,
+};
+
 static void print_help(FILE *out)
 {
-	fprintf(out,
-		"usage: %s\n"
-		"  show NAME|FILE   print regions, WAN bandwidth (Mbit/s), RTT (ms) and price (USD/GB)\n"
-		"  check FILE       validate a topology file; exit 0 if it is well formed, 1 if not\n"
-		"NAME is a shipped topology (ec2-11, ec2-11-2017, ec2-11-64conn, vc, ss), looked up in\n"
-		"$GAIASIM_TOPODIR, the source tree, then the installed data directory. An argument\n"
-		"containing '/' or ending in .topo is a file. Format: docs/topology-format.md.\n",
-		usage);
+	cli_print_help(out, &cmd_topo_show_help);
+	fputc('\n', out);
+	cli_print_help(out, &cmd_topo_check_help);
 }
 
 static int cmd_show(const char *arg)
@@ -58,8 +76,12 @@ int cmd_topo(int argc, char **argv)
 	if (argc < 2)
 		return cmd_usage_error(usage, "topo: missing subcommand (show or check)");
 	const char *sub = argv[1];
-	if (strcmp(sub, "show") && strcmp(sub, "check"))
-		return cmd_usage_error(usage, "topo: unknown subcommand '%s'", sub);
+	if (strcmp(sub, "show") && strcmp(sub, "check")) {
+		static const char *const subs[] = { "show", "check" };
+		const char *hint = cli_nearest(sub, subs, 2);
+		return cmd_usage_error(usage, "topo: unknown subcommand '%s'%s%s%s", sub,
+		                       hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+	}
 	if (argc != 3)
 		return cmd_usage_error(usage, "topo %s: want exactly one %s argument", sub,
 				       !strcmp(sub, "show") ? "NAME|FILE" : "FILE");

@@ -12,72 +12,23 @@
 #include <sys/stat.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lib/diag.h"
 #include "lib/lineio.h"
 #include "lib/xmalloc.h"
 #include "topology/topology.h"
 #include "topology/trace.h"
 
-#define GEN_USAGE                                                                                   \
-	"gaiasim trace gen -t TOPOLOGY --duration S --seed N [--step S] [--sigma X]\n"              \
+#define GEN_USAGE_TEXT                                                                              \
+	"trace gen -t TOPOLOGY --duration S --seed N [--step S] [--sigma X]\n"                      \
 	"         [--excursions-per-hour X] [--excursion-mean S] [--depth-min X] [--depth-max X]\n" \
 	"         [--correlated X] [-o OUT]"
-#define CHECK_USAGE "gaiasim trace check -t TOPOLOGY FILE"
+#define CHECK_USAGE_TEXT "trace check -t TOPOLOGY FILE|NAME|-"
+#define GEN_USAGE "gaiasim " GEN_USAGE_TEXT
+#define CHECK_USAGE "gaiasim " CHECK_USAGE_TEXT
 #define TRACE_USAGE GEN_USAGE "\n       " CHECK_USAGE
 
-static void gen_help(FILE *out)
-{
-	struct tracegen_params d;
-	tracegen_defaults(&d);
-	fprintf(out,
-		"usage: %s\n\n"
-		"Write a synthetic bandwidth trace (CSV time_s,src,dst,bandwidth_bps) for every directed\n"
-		"pair of TOPOLOGY (a shipped name or a file), to OUT or standard output. Model and\n"
-		"parameters: docs/trace-format.md. The same seed gives the same bytes.\n\n"
-		"  -t TOPOLOGY               topology name or .topo file (required)\n"
-		"  --duration S              trace length, seconds (required)\n"
-		"  --seed N                  run seed, integer >= 0 (required)\n"
-		"  --step S                  spacing of stationary samples, seconds (default %g)\n"
-		"  --sigma X                 relative std. dev. of the stationary level (default %g)\n"
-		"  --excursions-per-hour X   excursion rate per directed pair (default %g)\n"
-		"  --excursion-mean S        mean excursion duration, seconds (default %g)\n"
-		"  --depth-min X             bandwidth during an excursion, share of level: min (default %g)\n"
-		"  --depth-max X             ... max (default %g)\n"
-		"  --correlated X            share of pairs following their source region's common noise (default %g)\n"
-		"  -o OUT                    output file (default: standard output)\n",
-		GEN_USAGE, d.step_s, d.sigma, d.excursion_rate_per_h, d.excursion_mean_s,
-		d.excursion_depth_min, d.excursion_depth_max, d.correlated_share);
-}
-
-static void trace_help(FILE *out)
-{
-	fprintf(out,
-		"usage: %s\n\n"
-		"  gen     write a seeded synthetic trace (`gaiasim trace gen --help`)\n"
-		"  check   validate a trace CSV against a topology and print a summary\n"
-		"Format: docs/trace-format.md.\n",
-		TRACE_USAGE);
-}
-
-/* A numeric option's value; -1 after a usage error message (caller returns 2). */
-static int opt_double(const char *opt, const char *val, double *out)
-{
-	if (parse_double(val, out) < 0) {
-		cmd_usage_error(GEN_USAGE, "%s: '%s' is not a number", opt, val);
-		return -1;
-	}
-	return 0;
-}
-
-/* Fetch the value following option argv[*i]; NULL after a usage error. */
-static const char *opt_value(int argc, char **argv, int *i, const char *usage)
-{
-	if (*i + 1 >= argc) {
-		cmd_usage_error(usage, "option %s needs a value", argv[*i]);
-		return NULL;
-	}
-	return argv[++*i];
-}
+enum { OPT_SEED = 300, OPT_DOUBLE = 256 }; /* OPT_DOUBLE + k: gen_opts[k] */
 
 /* Options of `trace gen` that set a double field. */
 struct gen_opt {
@@ -96,6 +47,61 @@ static const struct gen_opt gen_opts[] = {
 	{ "--correlated", offsetof(struct tracegen_params, correlated_share) },
 };
 
+static const struct cli_opt gen_cli[] = {
+	{ "topology", 't', "TOPOLOGY", "topology name or .topo file (required)" },
+	{ "duration", OPT_DOUBLE + 0, "S", "trace length, seconds (required)" },
+	{ "seed", OPT_SEED, "N", "run seed, integer >= 0 (required)" },
+	{ "step", OPT_DOUBLE + 1, "S", "spacing of stationary samples, seconds" },
+	{ "sigma", OPT_DOUBLE + 2, "X", "relative standard deviation of the stationary level" },
+	{ "excursions-per-hour", OPT_DOUBLE + 3, "X", "excursion rate per directed pair, 1/h" },
+	{ "excursion-mean", OPT_DOUBLE + 4, "S", "mean excursion duration, seconds" },
+	{ "depth-min", OPT_DOUBLE + 5, "X", "bandwidth during an excursion, share of the level: min" },
+	{ "depth-max", OPT_DOUBLE + 6, "X", "... max" },
+	{ "correlated", OPT_DOUBLE + 7, "X", "share of pairs following their source region's common noise" },
+	{ "output", 'o', "OUT", "output file (default: standard output)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static void gen_defaults(FILE *out)
+{
+	struct tracegen_params d;
+	tracegen_defaults(&d);
+	fprintf(out, "\ndefaults: --step %g --sigma %g --excursions-per-hour %g --excursion-mean %g\n"
+	        "          --depth-min %g --depth-max %g --correlated %g\n", d.step_s, d.sigma,
+	        d.excursion_rate_per_h, d.excursion_mean_s, d.excursion_depth_min,
+	        d.excursion_depth_max, d.correlated_share);
+}
+
+const struct cli_help cmd_trace_gen_help = {
+	.cmd = "trace gen",
+	.usage = GEN_USAGE_TEXT,
+	.about = "Write a synthetic bandwidth trace (CSV time_s,src,dst,bandwidth_bps) for every directed\n"
+	         "pair of TOPOLOGY (a shipped name or a file), to OUT or standard output. Model and\n"
+	         "parameters: docs/trace-format.md. The same seed gives the same bytes.",
+	.opts = gen_cli,
+	.extra = gen_defaults,
+};
+
+static const struct cli_opt check_cli[] = {
+	{ "topology", 't', "TOPOLOGY", "topology the trace's regions belong to (required)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_help cmd_trace_check_help = {
+	.cmd = "trace check",
+	.usage = CHECK_USAGE_TEXT,
+	.about = "Validate a trace CSV (a file, - for standard input, or a shipped trace's NAME)\n"
+	         "against a topology; print a summary. Format: docs/trace-format.md.",
+	.opts = check_cli,
+};
+
+static void trace_help(FILE *out)
+{
+	cli_print_help(out, &cmd_trace_gen_help);
+	fputc('\n', out);
+	cli_print_help(out, &cmd_trace_check_help);
+}
+
 static int is_regular_file(const char *path)
 {
 	struct stat st;
@@ -108,38 +114,33 @@ static int cmd_trace_gen(int argc, char **argv)
 	tracegen_defaults(&p);
 	const char *topo = NULL, *out_path = NULL;
 	int have_duration = 0, have_seed = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			gen_help(stdout);
+	struct cli_parser P;
+	cli_parser_init(&P, &cmd_trace_gen_help, argc, argv);
+	int ch;
+	const char *v;
+	while ((ch = cli_next(&P, &v)) != CLI_END) {
+		if (ch == CLI_HELP)
 			return 0;
-		}
-		if (!strcmp(a, "-t") || !strcmp(a, "-o")) {
-			if (!(v = opt_value(argc, argv, &i, GEN_USAGE)))
-				return 2;
-			*(a[1] == 't' ? &topo : &out_path) = v;
-			continue;
-		}
-		if (!strcmp(a, "--seed")) {
+		if (ch == CLI_ERROR)
+			return 2;
+		if (ch == 't' || ch == 'o') {
+			*(ch == 't' ? &topo : &out_path) = v;
+		} else if (ch == OPT_SEED) {
 			int64_t seed;
-			if (!(v = opt_value(argc, argv, &i, GEN_USAGE)))
-				return 2;
 			if (parse_int64(v, &seed) < 0 || seed < 0)
 				return cmd_usage_error(GEN_USAGE, "--seed: '%s' is not an integer >= 0", v);
 			p.seed = (uint64_t)seed;
 			have_seed = 1;
-			continue;
+		} else {
+			size_t k = (size_t)(ch - OPT_DOUBLE);
+			double *field = (double *)((char *)&p + gen_opts[k].offset);
+			if (parse_double(v, field) < 0)
+				return cmd_usage_error(GEN_USAGE, "%s: '%s' is not a number", gen_opts[k].name, v);
+			have_duration |= k == 0;
 		}
-		size_t k = 0, nopts = sizeof gen_opts / sizeof gen_opts[0];
-		while (k < nopts && strcmp(a, gen_opts[k].name))
-			k++;
-		if (k == nopts)
-			return cmd_usage_error(GEN_USAGE, "trace gen: unknown option or argument '%s'", a);
-		if (!(v = opt_value(argc, argv, &i, GEN_USAGE)) ||
-		    opt_double(a, v, (double *)((char *)&p + gen_opts[k].offset)) < 0)
-			return 2;
-		have_duration |= k == 0;
 	}
+	if (optind < argc)
+		return cmd_usage_error(GEN_USAGE, "trace gen: unexpected argument '%s'", argv[optind]);
 	if (!topo)
 		return cmd_usage_error(GEN_USAGE, "trace gen: missing -t TOPOLOGY");
 	if (!have_duration)
@@ -204,24 +205,21 @@ static void trace_summary(const struct trace *tr, const struct topology *t, FILE
 static int cmd_trace_check(int argc, char **argv)
 {
 	const char *topo = NULL, *file = NULL, *v;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			printf("usage: %s\nValidate a trace CSV against a topology; print a summary.\n", CHECK_USAGE);
+	struct cli_parser P;
+	cli_parser_init(&P, &cmd_trace_check_help, argc, argv);
+	int ch;
+	while ((ch = cli_next(&P, &v)) != CLI_END) {
+		if (ch == CLI_HELP)
 			return 0;
-		}
-		if (!strcmp(a, "-t")) {
-			if (!(v = opt_value(argc, argv, &i, CHECK_USAGE)))
-				return 2;
-			topo = v;
-		} else if (a[0] == '-' && a[1] != '\0') {
-			return cmd_usage_error(CHECK_USAGE, "trace check: unknown option '%s'", a);
-		} else if (file) {
-			return cmd_usage_error(CHECK_USAGE, "trace check: more than one FILE ('%s', '%s')", file, a);
-		} else {
-			file = a;
-		}
+		if (ch == CLI_ERROR)
+			return 2;
+		topo = v;
 	}
+	if (argc - optind > 1)
+		return cmd_usage_error(CHECK_USAGE, "trace check: more than one FILE ('%s', '%s')",
+		                       argv[optind], argv[optind + 1]);
+	if (optind < argc)
+		file = argv[optind];
 	if (!topo)
 		return cmd_usage_error(CHECK_USAGE, "trace check: missing -t TOPOLOGY");
 	if (!file)
@@ -251,5 +249,9 @@ int cmd_trace(int argc, char **argv)
 		return cmd_trace_gen(argc - 1, argv + 1);
 	if (!strcmp(sub, "check"))
 		return cmd_trace_check(argc - 1, argv + 1);
-	return cmd_usage_error(TRACE_USAGE, "trace: unknown subcommand '%s' (want gen or check)", sub);
+	static const char *const subs[] = { "gen", "check" };
+	const char *hint = cli_nearest(sub, subs, 2);
+	return cmd_usage_error(TRACE_USAGE, "trace: unknown subcommand '%s' (%s%s%s)", sub,
+	                       hint ? "did you mean '" : "want gen or check", hint ? hint : "",
+	                       hint ? "'?" : "");
 }

@@ -63,7 +63,8 @@ static int load_result(struct compare_db *d, int64_t run_id, struct run_result *
 	                       " m.final_objective, m.final_metric, m.wan_bytes, m.lan_bytes,"
 	                       " m.share_pushed_wan, m.cost_machine_usd,"
 	                       " m.cost_transfer_usd, m.workload, m.final_test_metric,"
-	                       " m.test_metric_name, m.share_filter_sent, m.share_below_1pct"
+	                       " m.test_metric_name, m.share_filter_sent, m.share_below_1pct,"
+	                       " r.topology_name, r.trace_name, r.seed"
 	                       " FROM runs r JOIN summary m USING (run_id) WHERE run_id = ?1",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return diag_error("results database: %s", sqlite3_errmsg(store_db(d->st)));
@@ -89,6 +90,11 @@ static int load_result(struct compare_db *d, int64_t run_id, struct run_result *
 	r->share_pushed_wan = col_real(st, 10);
 	r->share_filter_sent = col_real(st, 16);
 	r->share_below_1pct = col_real(st, 17);
+	const char *topo = (const char *)sqlite3_column_text(st, 18);
+	const char *trace = (const char *)sqlite3_column_text(st, 19);
+	snprintf(r->topology, sizeof r->topology, "%s", topo ? topo : "");
+	snprintf(r->trace, sizeof r->trace, "%s", trace ? trace : "");
+	r->seed = sqlite3_column_int64(st, 20);
 	r->cost_machine_usd = col_real(st, 11);
 	r->cost_transfer_usd = col_real(st, 12);
 	const struct workload_ops *wl = workload_find((const char *)sqlite3_column_text(st, 13));

@@ -52,6 +52,56 @@ struct setup {
 	char emu_compute[16];           /* emu.compute: "sleep" or "measured" */
 };
 
+/* The keys a run reads here (docs/sync-models.md, "Keys"); models and workloads have theirs. */
+static const struct runcfg_keydoc run_keys[] = {
+	{ "topology", "string", "ec2-11", "", "shipped topology name or a .topo file (gaiasim topo show NAME)" },
+	{ "trace", "string", "", "", "bandwidth trace to replay: shipped name or a CSV file (-T); empty: none" },
+	{ "machines", "integer 0..1024", "0", "machines", "machines per region, each a worker and a shard (0: the topology's)" },
+	{ "workload", "string", "mf", "", "the ML application: mf, lda or ic" },
+	{ "sync", "string", "gaia", "", "consistency model spec: bsp, ssp:S, async, gaia, lan (compare --sync overrides)" },
+	{ "sync_effective", "string", "", "", "the model spec a stored run used; when given it must equal sync (stored runs)" },
+	{ "seed", "integer >= 0", "1", "", "run seed: data, partition, shuffles" },
+	{ "stop.clocks", "integer >= 1", "100", "clocks", "clocks per worker" },
+	{ "stop.target", "number", "", "objective", "stop when every replica's objective (or held-out metric) reaches it; empty: none" },
+	{ "stop.target_on", "choice: objective|test", "objective", "", "what stop.target is on: the objective or the workload's held-out metric" },
+	{ "stop.time_s", "number >= 0", "0", "s", "stop workers starting a clock after this simulated time (0: none)" },
+	{ "eval.every", "integer >= 1", "10", "clocks", "evaluate the objective every k clocks" },
+	{ "wire.value_bytes", "integer 4|8", "4", "bytes", "width of a parameter value on the wire (float32 or float64)" },
+	{ "wire.index_bytes", "integer 4", "4", "bytes", "width of a row index on the wire" },
+	{ "wire.header_bytes", "integer >= 64", "64", "bytes", "message header plus any per-message framing" },
+	{ "cost.usd_per_machine_hour", "number >= 0", "0.192", "USD/h", "machine price for the cost column" },
+	{ "straggler", "list", "none", "", "REGION[/M]:FACTOR[,...]: those machines compute FACTOR times slower" },
+	{ "net.bw_scale", "number 1/1024..1024", "1", "factor", "multiply every WAN link's bandwidth (not with a trace)" },
+	{ "limits.memory_gb", "number 0.001..1e6", "16", "GB", "refuse a run whose estimated memory exceeds it (raise on a bigger machine)" },
+	{ "emu.compute", "choice: sleep|measured", "sleep", "", "emulated runs: sleep the modelled compute time, or run the step and use its real time" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+/* The keys `gaiasim compare` reads (cli/cmd_run.c); a stored compare run's text has none. */
+static const struct runcfg_keydoc compare_keys[] = {
+	{ "compare.target_fraction", "number 0.01..1", "0.95", "fraction", "compare: share of the LAN run's progress in stop.clocks that defines the target" },
+	{ "compare.clock_factor", "integer 1..1000", "4", "", "compare: each model's clock budget, times stop.clocks" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+size_t run_key_tables(const struct runcfg_keydoc *const **out)
+{
+	static const struct runcfg_keydoc *tables[64];
+	static size_t n;
+	if (!n) {
+		tables[n++] = run_keys;
+		tables[n++] = compare_keys;
+		for (size_t i = 0; i < sync_nmodels; i++)
+			if (sync_models[i]->keys)
+				tables[n++] = sync_models[i]->keys;
+		for (size_t i = 0; i < workload_count(); i++)
+			if (workload_at(i)->keys)
+				tables[n++] = workload_at(i)->keys;
+	}
+	*out = tables;
+	return n;
+}
+
 static void setup_free(struct setup *s)
 {
 	if (s->wl)
@@ -265,17 +315,32 @@ static int setup_build(struct runcfg *cfg, const char *sync, struct setup *s)
 	    runcfg_string(cfg, "sync", "gaia", &spec) < 0 ||
 	    runcfg_int(cfg, "seed", 1, 0, INT64_MAX, &s->seed) < 0 ||
 	    runcfg_int(cfg, "stop.clocks", 100, 1, 100000000, &s->max_clocks) < 0 ||
-	    runcfg_double(cfg, "stop.target", NAN, -1e300, 1e300, &s->target) < 0 ||
 	    runcfg_double(cfg, "stop.time_s", 0, 0, 1e9, &s->time_limit_s) < 0 ||
 	    runcfg_int(cfg, "eval.every", 10, 1, 100000000, &s->eval_every) < 0 ||
 	    wire_widths(cfg, s) < 0 ||
 	    runcfg_double(cfg, "cost.usd_per_machine_hour", 0.192, 0, 1e6,
 	                  &s->usd_per_machine_hour) < 0)
 		goto fail;
-	if (!runcfg_has(cfg, "stop.target"))
-		s->target = NAN;
+	/* stop.target is read only when given, so that a run without one dumps no 'nan' and
+	 * its stored config_text runs again as it is. */
+	s->target = NAN;
+	if (runcfg_has(cfg, "stop.target") &&
+	    runcfg_double(cfg, "stop.target", NAN, -1e300, 1e300, &s->target) < 0)
+		goto fail;
 	if (!sync)
 		sync = spec;
+	/* sync_effective: what a stored run used (results' config_text); it must agree. */
+	if (runcfg_has(cfg, "sync_effective")) {
+		const char *eff;
+		runcfg_string(cfg, "sync_effective", "", &eff);
+		if (strcmp(eff, sync)) {
+			char what[192];
+			snprintf(what, sizeof what, "'%s' differs from the sync model in effect, '%s'", eff,
+			         sync);
+			bad_key(cfg, "sync_effective", "%s", what);
+			goto fail;
+		}
+	}
 	snprintf(s->sync_spec, sizeof s->sync_spec, "%s", sync);
 	const char *arg;
 	s->sync = sync_find(sync, &arg);
@@ -368,21 +433,90 @@ int run_check_config(struct runcfg *cfg)
 	return 0;
 }
 
-/* Progress on a terminal. */
+/*
+ * Progress reports on stderr (docs/config-format.md, "Progress"): at most one line per
+ * PROGRESS_EVERY_S of wall time, in the manner of iperf3's interval reports: wall clock,
+ * model, clock, simulated time, objective, simulator events per wall second, estimated time
+ * left (from the clocks still to run at the rate so far).
+ */
+#define PROGRESS_EVERY_S 0.5
+
 struct progress {
 	const char *label;       /* model */
 	int64_t max_clocks;      /* clocks planned */
-	int on;                  /* draw */
+	int on;                  /* report */
+	double wall0_s;          /* wall clock at the start */
+	double last_s;           /* wall clock of the last report (0: none yet) */
+	uint64_t last_events;    /* events at the last report */
+	const struct cluster *c; /* the running cluster (events, time) */
+	int64_t clock;           /* newest clock evaluated */
+	double objective;        /* its objective */
 };
+
+static void progress_line(struct progress *p, double now_s, const char *tail)
+{
+	uint64_t ev = p->c ? cluster_events(p->c) : 0;
+	double dt = now_s - (p->last_s > 0 ? p->last_s : p->wall0_s);
+	double rate = dt > 0 ? (double)(ev - p->last_events) / dt : 0;
+	double elapsed = now_s - p->wall0_s;
+	double left = p->clock > 0 ? elapsed * (double)(p->max_clocks - p->clock) / (double)p->clock : NAN;
+	fprintf(stderr, "[%7.1f s] %-8s clock %lld/%lld  simulated %.1f s  objective %.5g  %.3g ev/s",
+	        elapsed, p->label, (long long)p->clock, (long long)p->max_clocks,
+	        p->c ? simtime_to_s(cluster_now(p->c)) : 0.0, p->objective, rate);
+	if (tail)
+		fprintf(stderr, "  %s\n", tail);
+	else if (isnan(left))
+		fputc('\n', stderr);
+	else
+		fprintf(stderr, "  left ~%.1f s\n", left > 0 ? left : 0);
+	fflush(stderr);
+	p->last_s = now_s;
+	p->last_events = ev;
+}
 
 static void on_eval(void *arg, const struct ps_eval *e)
 {
 	struct progress *p = arg;
 	if (!p->on)
 		return;
-	fprintf(stderr, "\r%-8s clock %lld/%lld  simulated %.1f s  objective %.5f   ", p->label,
-	        (long long)e->clock, (long long)p->max_clocks, simtime_to_s(e->time), e->objective);
-	fflush(stderr);
+	if (e->clock >= p->clock) {
+		p->clock = e->clock;
+		p->objective = e->objective;
+	}
+	double now = wallclock_s();
+	if (now - (p->last_s > 0 ? p->last_s : p->wall0_s) >= PROGRESS_EVERY_S)
+		progress_line(p, now, NULL);
+}
+
+/*
+ * A trace that misses the run's time span changes nothing, silently: say so. Changes after
+ * the run's end were never replayed; a first change after time 0 leaves the topology's
+ * bandwidths in force until then. One warning per trace and end time per process.
+ */
+static void warn_trace_span(const struct trace *tr, double end_s)
+{
+	static char last[256];
+	if (!tr || tr->n == 0)
+		return;
+	char key[256];
+	snprintf(key, sizeof key, "%s/%.3f", tr->path, end_s);
+	if (!strcmp(key, last))
+		return;
+	snprintf(last, sizeof last, "%s", key);
+	double first = simtime_to_s(tr->changes[0].time), lastt = simtime_to_s(tr->changes[tr->n - 1].time);
+	size_t after = 0, inside = 0;
+	for (size_t i = 0; i < tr->n; i++) {
+		double t = simtime_to_s(tr->changes[i].time);
+		after += t > end_s;
+		inside += t > 0 && t <= end_s;
+	}
+	if (after)
+		fprintf(stderr, "gaiasim: warning: trace '%s' changes until %.6g s but the run ended at "
+		        "%.6g s: %zu of its %zu changes were never replayed%s\n", tr->name, lastt, end_s,
+		        after, tr->n, inside ? "" : " (none fell inside the run after time 0)");
+	if (first > 0)
+		fprintf(stderr, "gaiasim: warning: trace '%s' starts at %.6g s: until then the "
+		        "topology's own bandwidths applied\n", tr->name, first);
 }
 
 static int store_results(const struct run_opts *o, const struct setup *s, struct runcfg *cfg,
@@ -392,7 +526,16 @@ static int store_results(const struct run_opts *o, const struct setup *s, struct
 	if (!st)
 		return -1;
 	char *conf = runcfg_dump(cfg);
+	/* sync_effective is appended unless the text already holds it (a stored run rerun). */
 	char *full = xasprintf("%ssync_effective = %s\n", conf, s->sync_spec);
+	if (runcfg_has(cfg, "sync_effective")) {
+		/* it was read, so the dump holds it in key order: keep only the last line */
+		char *line = xasprintf("sync_effective = %s\n", s->sync_spec);
+		char *at = strstr(full, line);
+		if (at && at != full + strlen(full) - strlen(line))
+			memmove(at, at + strlen(line), strlen(at + strlen(line)) + 1);
+		free(line);
+	}
 	struct store_run_info info = {
 		.kind = o->kind ? o->kind : "run",
 		.label = o->label ? o->label : s->sync_spec,
@@ -728,14 +871,16 @@ int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *o,
 	if (!isnan(o->target))
 		s.target = o->target;
 	double w0 = wallclock_s();
-	struct progress prog = { s.sync_spec, s.max_clocks, o->progress };
+	struct progress prog = { .label = o->label ? o->label : s.sync_spec,
+	                         .max_clocks = s.max_clocks, .on = o->progress, .wall0_s = w0 };
 	int rc = -1;
 	struct cluster *c = build(&s, &prog);
 	if (!c)
 		goto out;
+	prog.c = c;
 	cluster_run(c, SIMTIME_NEVER);
 	if (o->progress)
-		fputc('\n', stderr);
+		progress_line(&prog, wallclock_s(), "done");
 	if (ps_error(cluster_ps(c))) { /* the run cannot be completed: nothing is stored */
 		diag_error("%s", ps_error(cluster_ps(c)));
 		goto out;
@@ -743,6 +888,10 @@ int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *o,
 	struct run_parts parts;
 	parts_of_cluster(&s, c, &parts);
 	collect(&s, &parts, res);
+	warn_trace_span(s.tr, res->end_s);
+	snprintf(res->topology, sizeof res->topology, "%s", s.topo->name);
+	snprintf(res->trace, sizeof res->trace, "%s", s.tr ? s.tr->name : "");
+	res->seed = s.seed;
 	trajectory(o, &parts, s.target_on);
 	wan_copy(o, &s, &parts);
 	rc = 0;

@@ -61,6 +61,9 @@ struct run_result {
 	double cost_transfer_usd;  /* inter-region bytes x the topology's prices, USD */
 	int machines;              /* machines in the run */
 	uint64_t events;           /* simulator events run */
+	char topology[64];         /* topology name */
+	char trace[128];           /* trace name, "" when none */
+	int64_t seed;              /* run seed */
 };
 
 struct run_opts {
@@ -143,6 +146,13 @@ double run_setup_target(const struct run_setup *s, int *on_test, int *higher_bet
  */
 int run_report_parts(struct runcfg *cfg, const struct run_setup *s, const struct run_opts *opts,
                      const struct run_parts *p, double wall_s, struct run_result *out);
+
+/*
+ * Every key documentation table (lib/runcfg.h): the run's, compare's, each sync model's and
+ * each workload's, in that order. *out gets the array; returns its length.
+ */
+struct runcfg_keydoc;
+size_t run_key_tables(const struct runcfg_keydoc *const **out);
 
 /* Validate every key of cfg a run could read, without running (config errors surface early). */
 int run_check_config(struct runcfg *cfg);

@@ -32,6 +32,8 @@ struct lineio *lineio_from_stream(FILE *fp, const char *name)
 
 struct lineio *lineio_open(const char *path)
 {
+	if (!strcmp(path, "-")) /* standard input, named as such in messages */
+		return lineio_from_stream(stdin, "<stdin>");
 	FILE *fp = fopen(path, "r");
 	if (!fp) {
 		diag_at(path, 0, "cannot open: %s", strerror(errno));

@@ -15,7 +15,8 @@
 
 struct lineio;
 
-/* Open path for reading; on failure print "PATH: reason" and return NULL. */
+/* Open a file for reading ("-": standard input, named "<stdin>" in messages); NULL after a
+ * message. */
 struct lineio *lineio_open(const char *path);
 /* Read from an already open stream; name is used in messages. Does not close fp. */
 struct lineio *lineio_from_stream(FILE *fp, const char *name);

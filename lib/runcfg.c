@@ -42,7 +42,35 @@ struct runcfg {
 	size_t nentries, entries_cap; /* used / allocated entries */
 	struct config_read *reads;    /* keys read, in first-read order */
 	size_t nreads, reads_cap;     /* used / allocated reads */
+	const struct runcfg_keydoc *const *docs; /* documentation tables, or NULL: no check */
+	size_t ndocs;                 /* tables in docs */
 };
+
+void runcfg_set_docs(struct runcfg *c, const struct runcfg_keydoc *const *tables, size_t n)
+{
+	c->docs = tables;
+	c->ndocs = n;
+}
+
+const struct runcfg_keydoc *runcfg_doc_find(const struct runcfg_keydoc *const *tables, size_t n,
+                                            const char *key)
+{
+	for (size_t t = 0; t < n; t++)
+		for (const struct runcfg_keydoc *d = tables[t]; d && d->name; d++)
+			if (!strcmp(d->name, key))
+				return d;
+	return NULL;
+}
+
+/* A read of an undocumented key, with documentation installed, is a programming error. */
+static void check_documented(const struct runcfg *c, const char *key)
+{
+	if (c->docs && !runcfg_doc_find(c->docs, c->ndocs, key)) {
+		diag_error("internal error: configuration key '%s' is read but not documented "
+		           "(add it to its module's struct runcfg_keydoc table)", key);
+		abort();
+	}
+}
 
 struct runcfg *runcfg_new(void)
 {
@@ -165,6 +193,23 @@ static int load_line(struct runcfg *c, const char *path, long lineno, char *line
 	return rc;
 }
 
+struct runcfg *runcfg_copy(const struct runcfg *c, const char *drop_prefix)
+{
+	struct runcfg *d = runcfg_new();
+	d->path = c->path ? xstrdup(c->path) : NULL;
+	d->docs = c->docs;
+	d->ndocs = c->ndocs;
+	size_t np = drop_prefix ? strlen(drop_prefix) : 0;
+	for (size_t i = 0; i < c->nentries; i++) {
+		const struct config_entry *e = &c->entries[i];
+		if (np && !strncmp(e->key, drop_prefix, np))
+			continue;
+		/* where points at c->path or the static CONFIG_CMDLINE: re-point at d's copy */
+		add_entry(d, e->key, e->value, e->where == c->path ? d->path : e->where, e->line);
+	}
+	return d;
+}
+
 struct runcfg *runcfg_load(const char *path)
 {
 	struct lineio *in = lineio_open(path);
@@ -216,6 +261,7 @@ int runcfg_set(struct runcfg *c, const char *assignment)
 
 int runcfg_has(const struct runcfg *c, const char *key)
 {
+	check_documented(c, key);
 	return find_entry(c, key) != NULL;
 }
 
@@ -248,6 +294,7 @@ static void record(struct runcfg *c, const char *key, const char *value)
 /* The entry for key, marked read, or NULL if the key was not given. */
 static struct config_entry *lookup(struct runcfg *c, const char *key)
 {
+	check_documented(c, key);
 	struct config_entry *e = find_entry(c, key);
 	if (e)
 		e->read = 1;
@@ -376,8 +423,7 @@ int runcfg_choice(struct runcfg *c, const char *key, const char *def, const char
 	return bad_value(e, buf);
 }
 
-/* Edit distance between two short strings (for "did you mean" hints). */
-static size_t edit_distance(const char *a, const char *b)
+size_t runcfg_edit_distance(const char *a, const char *b)
 {
 	size_t na = strlen(a), nb = strlen(b);
 	if (na > 64 || nb > 64)
@@ -412,7 +458,7 @@ int runcfg_check_unused(const struct runcfg *c)
 		const char *hint = NULL;
 		size_t best = 3; /* suggest only keys within two edits */
 		for (size_t j = 0; j < c->nreads; j++) {
-			size_t d = edit_distance(e->key, c->reads[j].key);
+			size_t d = runcfg_edit_distance(e->key, c->reads[j].key);
 			if (d < best) {
 				best = d;
 				hint = c->reads[j].key;

@@ -8,9 +8,43 @@
 #ifndef GAIA_RUNCFG_H
 #define GAIA_RUNCFG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct runcfg;
+
+/*
+ * Documentation of one configuration key, kept beside the code that reads it (a table per
+ * module, ended by an entry whose name is NULL). `gaiasim help run`, `gaiasim keys` and the man
+ * page print these tables, and a config with documentation installed (runcfg_set_docs) refuses
+ * to read an undocumented key, so the tables cannot drift from the getters.
+ */
+struct runcfg_keydoc {
+	const char *name;    /* key, e.g. "gaia.threshold" */
+	const char *type;    /* "integer", "number", "string", "choice: a|b", "list", ... */
+	const char *def;     /* default as text ("" when none; words when it depends) */
+	const char *unit;    /* unit of the value ("" when none) */
+	const char *meaning; /* one line */
+};
+
+/*
+ * Install documentation tables (n tables, each ended by a NULL name) on c; they must outlive
+ * it. From then on every getter and runcfg_has() check that their key is documented: an
+ * undocumented key is a programming error, reported and aborted on.
+ */
+void runcfg_set_docs(struct runcfg *c, const struct runcfg_keydoc *const *tables, size_t n);
+/* The entry for key in the n tables, or NULL. */
+const struct runcfg_keydoc *runcfg_doc_find(const struct runcfg_keydoc *const *tables, size_t n,
+                                            const char *key);
+/* Edit distance between two strings of at most 64 bytes ((size_t)-1 when longer): for "did you
+ * mean" hints across the program. */
+size_t runcfg_edit_distance(const char *a, const char *b);
+/*
+ * A copy of c's given keys (values and where they came from, none marked read) and its documentation,
+ * leaving out the keys that begin with drop_prefix (NULL: none). The keys read so far are not
+ * copied: the copy dumps only what is read from it.
+ */
+struct runcfg *runcfg_copy(const struct runcfg *c, const char *drop_prefix);
 
 /* Parse a file; prints "FILE:LINE: message" and returns NULL on a malformed line. */
 struct runcfg *runcfg_load(const char *path);

@@ -16,6 +16,7 @@
 #include "ps/ps.h"
 
 struct runcfg;
+struct runcfg_keydoc;
 struct ps_shard;
 struct ps_read;
 struct ps_accum;
@@ -43,6 +44,9 @@ struct sync_ops {
 	 * naming the config key at fault (FILE:LINE); 0 or -1. NULL: any setup will do.
 	 */
 	int (*check_setup)(const void *params, const struct sync_setup *setup, struct runcfg *cfg);
+	/* Documentation of every key the model reads (NULL-name ended; NULL: it reads none),
+	 * printed by `gaiasim help run` and checked against the getters (lib/runcfg.h). */
+	const struct runcfg_keydoc *keys;
 	int per_region;       /* 1: one replica per region (Gaia); 0: one global replica */
 	int one_region;       /* 1: every node is placed in the first region (the LAN reference) */
 	/*

@@ -569,8 +569,25 @@ static int check_keys(struct runcfg *cfg)
 	return p ? 0 : -1;
 }
 
+/* Gaia's keys (docs/sync-models.md), read by parse() above. */
+static const struct runcfg_keydoc gaia_keys[] = {
+	{ "gaia.local", "bsp|ssp:S", "bsp", "", "consistency inside a data center: BSP, or SSP with staleness S clocks" },
+	{ "gaia.slack", "integer >= 0", "0", "clocks", "mirror-clock slack: how many clocks a region may run ahead of another's updates" },
+	{ "gaia.threshold", "number >= 0", "0.01", "fraction", "significance threshold v: an accumulated update is sent when |update/value| exceeds it" },
+	{ "gaia.schedule", "choice: constant|sqrt|lr|adaptive|sqrt_epoch", "lr", "", "how the threshold changes over clocks (lr: with the learning rate, the authors' code)" },
+	{ "gaia.clocks_per_epoch", "integer >= 0", "0", "clocks", "clocks in one pass over the data, for gaia.schedule = sqrt_epoch" },
+	{ "gaia.flush_every", "integer >= 0", "0", "clocks", "every k-th clock sends every accumulated update (0: never)" },
+	{ "gaia.budget_bps", "number >= 0", "16.76e6", "bits/s", "the adaptive schedule's WAN budget per shard" },
+	{ "gaia.apply", "choice: immediate|significant", "immediate", "", "apply local updates at once, or only once significant (variant)" },
+	{ "gaia.barrier", "choice: off|on", "on", "", "the selective barrier before large significant updates" },
+	{ "gaia.barrier_drain_s", "number >= 0", "0.1", "s", "selective-barrier trigger: a batch whose drain time exceeds it is announced first" },
+	{ "gaia.hubs", "choice: off|on", "off", "", "aggregate mirror traffic through the topology's hub groups" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
 const struct sync_ops sync_gaia = {
 	.name = "gaia",
+	.keys = gaia_keys,
 	.spec = "gaia",
 	.summary = "Gaia: a replica per data center, ASP between them (significance filter, "
 	           "selective barrier, mirror clock)",

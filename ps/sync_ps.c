@@ -39,6 +39,12 @@ static int read_keys(struct runcfg *cfg, int *refetch)
 	return 0;
 }
 
+/* Documentation of the baseline models' keys (shared by bsp, ssp, async and lan). */
+static const struct runcfg_keydoc ps_keys[] = {
+	{ "ps.refetch", "choice: stale|always", "stale", "", "baselines: reuse cached rows within the staleness bound, or fetch every needed row each clock (IterStore, slack 0)" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
 /* The baseline's keys are checked whatever the model (a key check hook for the model table). */
 static int sync_ps_check_keys(struct runcfg *cfg)
 {
@@ -138,6 +144,7 @@ const struct sync_ops sync_bsp = {
 	.name = "bsp", .spec = "bsp",
 	.summary = "baseline parameter server, bulk synchronous: every worker waits for all at each clock",
 	.check_keys = sync_ps_check_keys, /* ps.* keys, shared by the four baselines */
+	.keys = ps_keys,
 	.parse = parse_bsp, .read_block = read_block, .on_clock = on_clock,
 	.cache_staleness = cache_staleness, .read_lag = read_lag,
 };

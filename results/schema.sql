@@ -33,7 +33,7 @@
 -- and one with version 0 that already holds tables (not a gaiasim results database).
 -- Any change to a table here must bump this number.
 
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;
 
 -- One row per run.
 CREATE TABLE IF NOT EXISTS runs (

@@ -81,8 +81,8 @@ uint64_t sim_run(struct sim *sim, sim_time_t until)
 		sim->now = it.time;
 		it.fn(sim, it.arg);
 		ran++;
+		sim->events_run++; /* counted as they run, so progress reports can read it */
 	}
-	sim->events_run += ran;
 	return ran;
 }
 

@@ -179,7 +179,7 @@ expect_err "hubs without groups name gaia.hubs's line" "hubs-vc.conf:$hline: gai
 sed 's/^sync = .*/sync = ssp:-1/' "$CONF" >"$TMP/ssp-bad.conf"
 line=$(grep -n '^sync = ssp:-1' "$TMP/ssp-bad.conf" | cut -d: -f1)
 expect_err "bad model argument in the config names its line" "ssp-bad.conf:$line: sync:.*got '-1'" run "$TMP/ssp-bad.conf"
-expect_err "bad model argument in --sync names --sync" "\-\-sync:.*got '-2'" compare "$CONF" --sync bsp,ssp:-2
+expect_err "bad model argument in --sync names the command line" "command line.*sync:.*got '-2'" compare "$CONF" --sync bsp,ssp:-2
 expect_err "malformed line" "bad-line.conf:2:" run "$DATA/bad-line.conf"
 expect_err "unknown key" "bad-key.conf:2:.*mf.rnak" run "$DATA/bad-key.conf"
 expect_err "bad value" "bad-value.conf:2:.*eight" run "$DATA/bad-value.conf"

@@ -11,18 +11,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "lib/datadir.h"
 #include "lib/diag.h"
 #include "lib/lineio.h"
 #include "lib/xmalloc.h"
-
-#ifndef GAIASIM_SRC_TOPODIR
-#define GAIASIM_SRC_TOPODIR "topology"
-#endif
-#ifndef GAIASIM_PKGDATADIR
-#define GAIASIM_PKGDATADIR "/usr/local/share/gaiasim"
-#endif
 
 #define TOPO_MAX_FIELDS 64        /* most whitespace-separated fields on one line (group lines) */
 #define TOPO_MAX_MACHINES 1000000 /* sanity bound on machines per region */
@@ -621,16 +614,10 @@ done:
 	return p.t;
 }
 
-static int is_file(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static int looks_like_path(const char *s)
 {
 	size_t n = strlen(s);
-	return strchr(s, '/') || (n >= 5 && !strcmp(s + n - 5, ".topo"));
+	return !strcmp(s, "-") || strchr(s, '/') || (n >= 5 && !strcmp(s + n - 5, ".topo"));
 }
 
 struct topology *topology_load(const char *name_or_path)
@@ -641,21 +628,15 @@ struct topology *topology_load(const char *name_or_path)
 		diag_error("bad topology name '%s' (a file path must contain '/' or end in .topo)", name_or_path);
 		return NULL;
 	}
-	const char *env = getenv("GAIASIM_TOPODIR");
-	const char *dirs[3] = { env && *env ? env : NULL, GAIASIM_SRC_TOPODIR, GAIASIM_PKGDATADIR "/topology" };
-	for (int k = 0; k < 3; k++) {
-		if (!dirs[k])
-			continue;
-		char *path = xasprintf("%s/%s.topo", dirs[k], name_or_path);
-		if (is_file(path)) {
-			struct topology *t = topology_load_file(path);
-			free(path);
-			return t;
-		}
+	char searched[2048];
+	char *path = datadir_find("GAIASIM_TOPODIR", "topology", "topology", name_or_path, ".topo",
+	                          searched, sizeof searched);
+	if (path) {
+		struct topology *t = topology_load_file(path);
 		free(path);
+		return t;
 	}
-	diag_error("unknown topology '%s': no %s.topo in %s%s%s or %s", name_or_path, name_or_path,
-		   dirs[0] ? dirs[0] : "", dirs[0] ? ", " : "", dirs[1], dirs[2]);
+	diag_error("unknown topology '%s': no %s.topo in %s", name_or_path, name_or_path, searched);
 	return NULL;
 }
 

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
+#include "lib/datadir.h"
 #include "lib/diag.h"
 #include "lib/lineio.h"
 #include "lib/rng.h"
@@ -162,7 +165,34 @@ static int load_lines(struct loader *L)
 	return 0;
 }
 
-struct trace *trace_load(const char *path, const struct topology *t)
+/* A trace argument is a path when it is "-", holds a '/', ends in .csv or names a file here. */
+static int trace_is_path(const char *s)
+{
+	size_t n = strlen(s);
+	struct stat st;
+	return !strcmp(s, "-") || strchr(s, '/') || (n >= 4 && !strcmp(s + n - 4, ".csv")) ||
+	       stat(s, &st) == 0;
+}
+
+struct trace *trace_load(const char *arg, const struct topology *t)
+{
+	char *found = NULL;
+	if (!trace_is_path(arg)) {
+		char searched[2048];
+		found = datadir_find("GAIASIM_TRACEDIR", "traces", "topology/traces", arg, ".csv",
+		                     searched, sizeof searched);
+		if (!found) {
+			diag_error("unknown trace '%s': no %s.csv in %s (a file path must contain '/' "
+			           "or end in .csv)", arg, arg, searched);
+			return NULL;
+		}
+	}
+	struct trace *tr = trace_load_file(found ? found : arg, t);
+	free(found);
+	return tr;
+}
+
+struct trace *trace_load_file(const char *path, const struct topology *t)
 {
 	struct loader L = { .path = path, .t = t };
 	L.in = lineio_open(path);

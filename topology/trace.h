@@ -29,8 +29,14 @@ struct trace {
 	struct trace_change *changes; /* sorted by time (file order; times never decrease) */
 };
 
-/* Load and validate against topology t; prints "FILE:LINE: message" and returns NULL on error. */
-struct trace *trace_load(const char *path, const struct topology *t);
+/*
+ * Load and validate against topology t; prints "FILE:LINE: message" and returns NULL on error.
+ * `arg` is a file ("-": standard input; a path holds '/', ends in .csv or exists) or the NAME
+ * of a shipped trace, found as NAME.csv like topologies are (lib/datadir.h, $GAIASIM_TRACEDIR).
+ */
+struct trace *trace_load(const char *arg, const struct topology *t);
+/* Load one file, no lookup by name. */
+struct trace *trace_load_file(const char *path, const struct topology *t);
 void trace_free(struct trace *tr);
 
 /* Parameters of the stationary-plus-excursions generator (docs/trace-format.md). */

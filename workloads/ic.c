@@ -688,8 +688,37 @@ static uint64_t ic_units(const struct workload *w, int worker)
 	return w->w[worker].n;
 }
 
+/* The keys ic_create reads (docs/workload-ic.md). */
+static const struct runcfg_keydoc ic_keys[] = {
+	{ "ic.data", "choice: idx|synthetic", "idx", "", "IDX image files, or a synthetic generator" },
+	{ "ic.train_images", "string", IC_DIR "train-images-idx3-ubyte.gz", "", "training images (IDX, gzipped or plain)" },
+	{ "ic.train_labels", "string", IC_DIR "train-labels-idx1-ubyte.gz", "", "training labels (IDX)" },
+	{ "ic.test_images", "string", IC_DIR "t10k-images-idx3-ubyte.gz", "", "test images (IDX)" },
+	{ "ic.test_labels", "string", IC_DIR "t10k-labels-idx1-ubyte.gz", "", "test labels (IDX)" },
+	{ "ic.train_limit", "integer >= 0", "0", "examples", "use the first N training examples (0: all)" },
+	{ "ic.test_limit", "integer >= 0", "0", "examples", "use the first N test examples (0: all)" },
+	{ "ic.classes", "integer 2..256", "10", "classes", "number of classes (labels must be below)" },
+	{ "ic.features", "integer >= 1", "20", "features", "synthetic: input features" },
+	{ "ic.synth_train", "integer >= 1", "5000", "examples", "synthetic: training examples" },
+	{ "ic.synth_test", "integer >= 0", "1000", "examples", "synthetic: test examples" },
+	{ "ic.synth_noise", "number >= 0", "2", "", "synthetic: noise around the class centres" },
+	{ "ic.model", "choice: logreg|mlp", "logreg", "", "logistic regression or a multi-layer perceptron" },
+	{ "ic.hidden", "list", "128", "units", "mlp: one or two hidden widths, 128 or 128,64" },
+	{ "ic.lr", "number >= 0", "0.01", "", "learning rate (Keras SGD default)" },
+	{ "ic.lr_decay", "number >= 0", "0", "1/epoch", "lr(c) = lr / (1 + decay * epoch)" },
+	{ "ic.batch", "integer >= 1", "32", "examples", "minibatch size" },
+	{ "ic.l2", "number >= 0", "0", "", "weight decay on the weights" },
+	{ "ic.batch_fraction", "number 1e-6..1", "0.05", "fraction", "share of the local data per clock" },
+	{ "ic.lr_scaling", "choice: average|none", "average", "", "average the updates over workers, or sum them" },
+	{ "ic.label_skew", "number 0..1", "0", "probability", "probability an example stays in its class's home region" },
+	{ "ic.eval_sample", "integer >= 0", "10000", "examples", "training examples in the objective's fixed sample (0: all)" },
+	{ "ic.ns_per_flop", "number >= 0", "0.248 (logreg), 0.109 (mlp)", "ns", "simulated compute per flop (measured, bench/bench_ic)" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
 const struct workload_ops ic_ops = {
 	.name = "ic",
+	.keys = ic_keys,
 	.metric_name = "train_accuracy",
 	.create = ic_create,
 	.destroy = ic_destroy,

@@ -714,8 +714,31 @@ static uint64_t lda_units(const struct workload *w, int worker)
 	return w->w[worker].ntok;
 }
 
+/* The keys lda_create reads (docs/workload-lda.md). */
+static const struct runcfg_keydoc lda_keys[] = {
+	{ "lda.data", "string", "synthetic", "", "data source: synthetic, or a corpus file" },
+	{ "lda.format", "choice: auto|uci|ldac", "auto", "", "corpus file format" },
+	{ "lda.vocab_file", "string", "", "", "vocabulary file checked against the corpus" },
+	{ "lda.test_data", "string", "", "", "held-out corpus file" },
+	{ "lda.test_fraction", "number 0..0.9", "0.1 (0 with lda.test_data)", "fraction", "share of documents held out" },
+	{ "lda.test_sweeps", "integer 1..10000", "10", "sweeps", "Gibbs sweeps of held-out document completion" },
+	{ "lda.topics", "integer >= 1", "20", "topics", "topics K" },
+	{ "lda.alpha", "number > 0", "50 / K", "", "document-topic prior (Griffiths & Steyvers 2004)" },
+	{ "lda.beta", "number > 0", "0.01", "", "topic-word prior" },
+	{ "lda.batch_fraction", "number 1e-6..1", "1", "fraction", "share of a worker's documents sampled per clock" },
+	{ "lda.docs", "integer >= 1", "2000", "documents", "synthetic: documents" },
+	{ "lda.vocab", "integer >= 1", "1000", "words", "synthetic: vocabulary size W" },
+	{ "lda.doc_length", "number >= 1", "100", "tokens", "synthetic: mean document length" },
+	{ "lda.true_topics", "integer >= 1", "K", "topics", "synthetic: topics of the generator" },
+	{ "lda.gen_alpha", "number 1e-3..1e3", "0.1", "", "synthetic: generator's document-topic prior" },
+	{ "lda.gen_beta", "number 1e-3..1e3", "0.01", "", "synthetic: generator's topic-word prior" },
+	{ "lda.ns_per_token", "number >= 0", "36.3 + 3.26 * K", "ns", "simulated compute per token (measured, bench/bench_lda)" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
 const struct workload_ops lda_ops = {
 	.name = "lda",
+	.keys = lda_keys,
 	.metric_name = "train_perplexity",
 	.create = lda_create,
 	.destroy = lda_destroy,

@@ -913,8 +913,38 @@ static uint64_t mf_units(const struct workload *w, int worker)
 	return w->w[worker].n;
 }
 
+/* The keys mf_create reads (docs/workload-mf.md, "Keys"). */
+static const struct runcfg_keydoc mf_keys[] = {
+	{ "mf.data", "string", "synthetic", "", "data source: synthetic, or a MovieLens-format rating file" },
+	{ "mf.users", "integer >= 1", "20000", "users", "synthetic: users U" },
+	{ "mf.items", "integer >= 1", "2000", "items", "synthetic: items I" },
+	{ "mf.ratings", "integer >= 1", "400000", "ratings", "synthetic: ratings N (at most U * ceil(I/2))" },
+	{ "mf.true_rank", "integer 0..1000", "10", "", "synthetic: rank of the hidden truth (0: none)" },
+	{ "mf.zipf", "number 0..4", "1", "", "synthetic: item popularity exponent s" },
+	{ "mf.user_sigma", "number 0..4", "1.2", "", "synthetic: log-normal sigma of user activity" },
+	{ "mf.noise", "number 0..10", "0.5", "stars", "synthetic: rating noise before rounding" },
+	{ "mf.true_mean", "number", "3.6", "stars", "synthetic: planted global mean" },
+	{ "mf.true_user_bias", "number 0..10", "0", "stars", "synthetic: sd of the planted per-user offsets" },
+	{ "mf.true_item_bias", "number 0..10", "0", "stars", "synthetic: sd of the planted per-item offsets" },
+	{ "mf.round", "integer 0..1", "1", "", "synthetic: 1 = whole stars clamped to 1..5, 0 = real values" },
+	{ "mf.test_data", "string", "", "", "held-out rating file (needs mf.data to be a file)" },
+	{ "mf.test_fraction", "number 0..0.99", "0", "fraction", "share of the data held out when no test file is given" },
+	{ "mf.rank", "integer 1..1024", "16", "", "factor rank k (row length k + 1: the bias)" },
+	{ "mf.lambda", "number >= 0", "0.05", "", "L2 weight per rating" },
+	{ "mf.lr", "number 0..100", "0.1", "", "initial learning rate" },
+	{ "mf.lr_decay", "number >= 0", "0.05", "1/epoch", "learning-rate decay per epoch" },
+	{ "mf.lr_scaling", "choice: clock|none", "clock", "", "per-row learning-rate factor" },
+	{ "mf.batch_fraction", "number 1e-6..1", "0.05", "fraction", "share of the local data per clock" },
+	{ "mf.partition", "choice: random|skewed", "random", "", "how ratings are spread over workers" },
+	{ "mf.placement", "choice: ps|local", "ps", "", "where user factors live: rows of the parameter server, or worker-local (IterStore, the paper's MF)" },
+	{ "mf.skew", "number 0..1", "0.8", "probability", "skewed partition: probability a user's ratings stay in its home region" },
+	{ "mf.ns_per_rating", "number >= 0", "6.8 + 1.21 * rank", "ns", "simulated compute per rating (measured, bench/bench_mf)" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
 const struct workload_ops mf_ops = {
 	.name = "mf",
+	.keys = mf_keys,
 	.metric_name = "rmse",
 	.create = mf_create,
 	.destroy = mf_destroy,

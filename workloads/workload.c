@@ -16,6 +16,16 @@ static const struct workload_ops *const workloads[] = {
 	&ic_ops,
 };
 
+size_t workload_count(void)
+{
+	return sizeof workloads / sizeof workloads[0];
+}
+
+const struct workload_ops *workload_at(size_t i)
+{
+	return i < workload_count() ? workloads[i] : NULL;
+}
+
 const struct workload_ops *workload_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++)

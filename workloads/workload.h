@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 struct runcfg;
+struct runcfg_keydoc;
 struct workload;
 
 /* A worker's update for one clock: `nrows` touched rows, each row_len deltas. */
@@ -38,6 +39,9 @@ struct wl_update {
 struct workload_ops {
 	const char *name;        /* config value of `workload`, e.g. "mf" */
 	const char *metric_name; /* name of the reported metric, e.g. "rmse" */
+	/* Documentation of every key create() reads (NULL-name ended), printed by `gaiasim help
+	 * run` and checked against the getters (lib/runcfg.h). */
+	const struct runcfg_keydoc *keys;
 	/*
 	 * Build the dataset (generated or loaded) and partition it over nworkers workers spread
 	 * over nregions regions (worker w lives in region worker_region[w]). Reads its keys from
@@ -94,6 +98,9 @@ struct workload_ops {
 
 /* The ops table for a workload name, or NULL. */
 const struct workload_ops *workload_find(const char *name);
+/* The table of workloads: how many, and the i-th. */
+size_t workload_count(void);
+const struct workload_ops *workload_at(size_t i);
 /* "mf, lda, ic": every workload's name, for messages and usage lines. */
 const char *workload_list(void);
 

@@ -3,8 +3,8 @@
 
 Usage: derive_topologies.py [DATA_DIR] [-o OUT_DIR]
 
-DATA_DIR defaults to ../shared/data/network relative to the repository root (the folder
-holding the CSVs described in its README.md); OUT_DIR defaults to the repository's topology/.
+DATA_DIR defaults to topology/derive/data (copies of the measured CSVs, with their sources, in
+its README.md); OUT_DIR defaults to the repository's topology/.
 Standard library only; the output is deterministic (same CSVs -> same bytes), and the
 generated .topo files are committed so that building gaiasim never needs Python.
 
@@ -354,7 +354,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(os.path.dirname(here))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("data_dir", nargs="?", default=os.path.join(repo, "..", "shared", "data", "network"))
+    ap.add_argument("data_dir", nargs="?", default=os.path.join(repo, "topology", "derive", "data"))
     ap.add_argument("-o", "--out", default=os.path.join(repo, "topology"))
     args = ap.parse_args()
     data = Data(args.data_dir)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Derive the shipped bandwidth traces (topology/traces/*.csv) from the measured network data.
 
-Reads the CSVs in the shared network data folder (default: ../shared/data/network beside the
-repository) and writes two traces in the format of docs/trace-format.md:
+Reads the measured CSVs (default: topology/derive/data, copies of the shared network data with
+their sources) and writes two traces in the format of docs/trace-format.md:
 
   skyplane-64conn-2022.csv   every directed pair of the 11 EC2 regions: the Skyplane 64-connection
                              iperf3 grid of 2022-01-29 at time 0 and the grid of 2022-11-28 at
@@ -124,7 +124,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(os.path.dirname(here))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=os.path.join(repo, "..", "shared", "data", "network"),
+    ap.add_argument("--data", default=os.path.join(repo, "topology", "derive", "data"),
                     help="folder with the measured network CSVs")
     ap.add_argument("--out", default=os.path.join(repo, "topology", "traces"),
                     help="folder to write the traces into")
