@@ -45,7 +45,6 @@ if (scatter) {
 	set style fill pattern border -1
 	set xtics scale 0
 	# the key under the pair names, in the bottom margin (never over a bar or a label)
-	set bmargin 5
 	set key at graph 0.5, screen 0.01 center bottom horizontal samplen 2
 	plot bytesfile using ($1 - 0.18):($3 / unit):xtic(2) with boxes ls 1 fs pattern pattern(1) \
 	         border rgb '#000000' title simlabel, \
