@@ -1504,6 +1504,194 @@ static int fig_sweep_slack(struct plot_ctx *c, const struct figure *f)
 	return fig_sweep(c, f, &SWEEP_SLACK);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* emulated-vs-simulated                                                                        */
+
+#define EMU_BARS_MAX_PAIRS 12  /* more directed pairs than this: a scatter instead of bars */
+
+/* A relative difference (a fraction) as a signed percentage, or "n/a" (caller frees). */
+static char *pct(double frac)
+{
+	return isfinite(frac) ? xasprintf("%+.2f%%", 100 * frac) : xstrdup("n/a");
+}
+
+/* One column of a pair's plot_emu_pairs row as a double (NaN when NULL). */
+static double pair_value(struct plot_ctx *c, int64_t emu, int64_t sim, const char *col)
+{
+	char *sql = xasprintf("SELECT %s FROM plot_emu_pairs WHERE emu_run_id = %lld AND sim_run_id = %lld",
+	                      col, (long long)emu, (long long)sim);
+	double v = query_double(c, sql);
+	free(sql);
+	return v;
+}
+
+/*
+ * WAN bytes per directed pair of both runs, one row per pair that either run used: index,
+ * 'src->dst', simulated bytes, emulated bytes (NaN when the run sent nothing there), relative
+ * difference label. Returns the pair count or -1; *maxdiff = largest |relative difference|,
+ * *maxbytes = largest byte count.
+ */
+static int emu_pair_bytes(struct plot_ctx *c, FILE *out, int64_t emu, int64_t sim, double *maxdiff,
+                          double *maxbytes)
+{
+	char *sql = xasprintf(
+		"SELECT k.src_region || '->' || k.dst_region, "
+		"(SELECT sent_bytes FROM plot_wan_by_pair WHERE run_id = %lld AND src_region = k.src_region "
+		"AND dst_region = k.dst_region), "
+		"(SELECT sent_bytes FROM plot_wan_by_pair WHERE run_id = %lld AND src_region = k.src_region "
+		"AND dst_region = k.dst_region) "
+		"FROM (SELECT DISTINCT src_region, dst_region FROM plot_wan_by_pair WHERE run_id IN (%lld, %lld)) k "
+		"ORDER BY k.src_region, k.dst_region", (long long)sim, (long long)emu, (long long)sim, (long long)emu);
+	sqlite3_stmt *st = prep(c, sql);
+	free(sql);
+	if (!st)
+		return -1;
+	int n = 0;
+	*maxdiff = *maxbytes = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		double s = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
+		double e = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 2);
+		double d = s > 0 ? e / s - 1 : NAN;
+		char *lab = isnan(s) ? xstrdup("emulated only") : isnan(e) ? xstrdup("simulated only") : pct(d);
+		if (isfinite(d) && fabs(d) > *maxdiff)
+			*maxdiff = fabs(d);
+		fprintf(out, "%d\t%s\t%.10g\t%.10g\t%s\n", n++, sqlite3_column_text(st, 0), s, e, lab);
+		*maxbytes = fmax(*maxbytes, fmax(isnan(s) ? 0 : s, isnan(e) ? 0 : e));
+		free(lab);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* One figure: emulated run emu beside simulated run sim. */
+static int emu_pair_figure(struct plot_ctx *c, int64_t emu, int64_t sim)
+{
+	char *conv = tmp_file(c, "dat"), *bytes = tmp_file(c, "dat");
+	FILE *d = open_w(conv), *b = open_w(bytes);
+	int rc = d && b ? 0 : -1, npairs = 0;
+	double maxdiff = 0, maxbytes = 0;
+	int64_t order[2] = { sim, emu }; /* block 0 simulated, block 1 emulated */
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		char *sql = xasprintf("SELECT sim_time_s, objective_mean, objective_min, objective_max FROM "
+		                      "plot_convergence WHERE run_id = %lld ORDER BY clock", (long long)order[i]);
+		rc = dump_rows(c, d, sql) < 0 ? -1 : 0;
+		free(sql);
+		fputs("\n\n", d);
+	}
+	if (rc == 0 && (npairs = emu_pair_bytes(c, b, emu, sim, &maxdiff, &maxbytes)) < 0)
+		rc = -1;
+	if (d && close_w(d, conv))
+		rc = -1;
+	if (b && close_w(b, bytes))
+		rc = -1;
+	char *sql = xasprintf("SELECT sync_model || char(9) || workload || char(9) || topology_name || "
+	                      "char(9) || coalesce(trace_name, '') || char(9) || seed FROM plot_emu_pairs "
+	                      "WHERE emu_run_id = %lld AND sim_run_id = %lld", (long long)emu, (long long)sim);
+	struct strlist id = { 0 };
+	if (query_list(c, sql, &id) != 1)
+		rc = -1;
+	free(sql);
+	char *vp = NULL, *of = NULL;
+	char *stem = xasprintf("emulated-vs-simulated-run%lld-run%lld", (long long)emu, (long long)sim);
+	FILE *v = rc ? NULL : vars_begin(c, stem, &vp, &of);
+	free(stem);
+	if (v) {
+		/* f: sync model, workload, topology, trace, seed (the query's tab-separated fields) */
+		char *f[5] = { id.v[0], NULL, NULL, NULL, NULL };
+		for (int k = 1; k < 5; k++) {
+			char *tab = strchr(f[k - 1], '\t');
+			f[k] = tab ? tab + 1 : f[k - 1] + strlen(f[k - 1]);
+			if (tab)
+				*tab = 0;
+		}
+		char *title = xasprintf("Emulated (run %lld) vs simulated (run %lld): %s, workload %s, "
+		                        "topology %s%s%s, seed %s", (long long)emu, (long long)sim, f[0], f[1],
+		                        f[2], *f[3] ? ", trace " : "", f[3], f[4]);
+		char *end = pct(pair_value(c, emu, sim, "rel_diff_end_time"));
+		char *fin = pct(pair_value(c, emu, sim, "rel_diff_final_objective"));
+		char *tot = pct(pair_value(c, emu, sim, "rel_diff_wan_bytes"));
+		double ttt = pair_value(c, emu, sim, "rel_diff_time_to_target");
+		char *tt = pct(ttt);
+		char *ctitle = isfinite(ttt)
+			? xasprintf("relative difference, emulated vs simulated:\ntime to target %s, end time %s, final objective %s", tt, end, fin)
+			: xasprintf("relative difference, emulated vs simulated:\nend time %s, final objective %s", end, fin);
+		char *btitle = npairs > EMU_BARS_MAX_PAIRS
+			? xasprintf("WAN traffic per directed pair; relative difference, emulated vs\nsimulated: total %s, largest of one pair %.2f%%", tot, 100 * maxdiff)
+			: xasprintf("WAN traffic per directed pair; relative difference, emulated vs\nsimulated: above each pair, total %s", tot);
+		char *lsim = xasprintf("simulated (run %lld)", (long long)sim);
+		char *lemu = xasprintf("emulated (run %lld)", (long long)emu);
+		gp_var_s(v, "convfile", conv);
+		gp_var_s(v, "bytesfile", bytes);
+		gp_var_s(v, "figtitle", title);
+		gp_var_s(v, "convtitle", ctitle);
+		gp_var_s(v, "bytestitle", btitle);
+		gp_var_s(v, "simlabel", lsim);
+		gp_var_s(v, "emulabel", lemu);
+		sql = xasprintf("SELECT max(n_regions) FROM plot_convergence WHERE run_id IN (%lld, %lld)",
+		                (long long)emu, (long long)sim);
+		double nreg = query_double(c, sql);
+		free(sql);
+		gp_var_s(v, "objlabel", nreg > 1 ? "training objective (mean over regions)" : "training objective");
+		gp_var_s(v, "unitname", maxbytes < 1e6 ? "kB" : "MB");
+		fprintf(v, "npairs = %d\nscatter = %d\nunit = %g\n", npairs, npairs > EMU_BARS_MAX_PAIRS,
+		        maxbytes < 1e6 ? 1e3 : 1e6);
+		rc = run_gnuplot(c, v, vp, of, "emu_vs_sim");
+		free(title);
+		free(end);
+		free(fin);
+		free(tot);
+		free(tt);
+		free(ctitle);
+		free(btitle);
+		free(lsim);
+		free(lemu);
+	} else
+		rc = -1;
+	free_list(&id);
+	free(conv);
+	free(bytes);
+	return rc ? FIG_ERROR : FIG_MADE;
+}
+
+/* emulated-vs-simulated: one figure per (emulated run, simulated run) of plot_emu_pairs. */
+static int fig_emu_vs_sim(struct plot_ctx *c, const struct figure *f)
+{
+	char *sel = xasprintf("EXISTS (SELECT 1 FROM runs WHERE run_id = p.emu_run_id AND %s) AND "
+	                      "EXISTS (SELECT 1 FROM runs WHERE run_id = p.sim_run_id AND %s)",
+	                      c->runs_sql, c->runs_sql);
+	char *sql = xasprintf("SELECT emu_run_id || char(9) || sim_run_id FROM plot_emu_pairs p WHERE %s "
+	                      "ORDER BY emu_run_id, sim_run_id", sel);
+	struct strlist pairs = { 0 };
+	int n = query_list(c, sql, &pairs);
+	free(sql);
+	free(sel);
+	if (n < 0)
+		return FIG_ERROR;
+	if (n == 0) {
+		sql = xasprintf("SELECT group_concat(run_id, ', ') FROM runs WHERE kind = 'emu' AND %s", c->runs_sql);
+		struct strlist emu = { 0 };
+		query_list(c, sql, &emu);
+		free(sql);
+		char *what = emu.n && *emu.v[0]
+			? xasprintf("no simulated run (kind run or compare) of the same configuration (apart from "
+			            "emu.* keys), seed, topology and trace as the emulated run(s) %s; store one with "
+			            "`gaiasim run CONFIG --db DB`", emu.v[0])
+			: xstrdup("no emulated runs (runs.kind = 'emu', stored by `gaiasim emu run` or `emu collect`)");
+		int rc = no_data(f, what);
+		free(what);
+		free_list(&emu);
+		return rc;
+	}
+	int rc = FIG_MADE;
+	for (int i = 0; i < n && rc == FIG_MADE; i++) {
+		long long e = 0, s = 0;
+		sscanf(pairs.v[i], "%lld\t%lld", &e, &s);
+		rc = emu_pair_figure(c, e, s);
+	}
+	free_list(&pairs);
+	return rc;
+}
+
 static const struct figure figures[] = {
 	{ "topology", "plot_runs", "heat maps of WAN bandwidth (Mb/s) and RTT (ms) between the regions "
 	  "of each topology the runs used (from the topology file)", fig_topology, NULL },
@@ -1535,8 +1723,9 @@ static const struct figure figures[] = {
 	{ "sensitivity-slack", "plot_sweep, plot_sweep_params",
 	  "time to target and final objective (held-out metric) against gaia.slack (gaia) and S (ssp:S)",
 	  fig_sweep_slack, NULL },
-	{ "emulated-vs-simulated", "-", "the same run emulated and simulated", NULL,
-	  "no emulated runs are stored yet (runs.kind has no emulation kind)" },
+	{ "emulated-vs-simulated", "plot_emu_pairs, plot_convergence, plot_wan_by_pair",
+	  "an emulated run beside the simulated run of its configuration: objective vs time, WAN "
+	  "bytes per directed pair, relative differences", fig_emu_vs_sim, NULL },
 };
 
 #define NFIGURES (sizeof figures / sizeof figures[0])

@@ -443,3 +443,52 @@ SELECT 'slack', run_id, label, CASE WHEN ssp_slack IS NULL THEN sync_model ELSE 
        final_test_metric, test_metric_name
 FROM plot_sweep_params
 WHERE ssp_slack IS NOT NULL OR (sync_model IN ('gaia', 'bsp', 'lan') AND gaia_slack IS NOT NULL);
+
+-- Emulated runs beside their simulated twins (the emulated-vs-simulated figure). An emulated
+-- run (kind 'emu', gaiasim emu run / emu collect) and a simulated training run (kind 'run' or
+-- 'compare') form a pair when they are the same experiment:
+--   * the same seed;
+--   * the same topology file (topology_name and topology_sha256) and the same trace file
+--     (trace_sha256, both NULL without a trace);
+--   * the same configuration apart from emulation-only keys: runs.config_text split into
+--     lines, every line that starts with 'emu.' (e.g. emu.compute) and every empty line
+--     dropped, gives the same set of lines for both runs (each key has one line, so equal
+--     sets mean equal configurations; the order of the lines does not matter).
+-- An emulated run has one row per simulated run it pairs with (none: it has no row).
+-- rel_diff_X = emulated / simulated - 1 (a fraction; NULL when either value is NULL or the
+-- simulated one is 0): X = end_time (runs.sim_end_s; emulated seconds against simulated),
+-- final_objective, wan_bytes (summary.wan_bytes) and time_to_target (summary).
+CREATE VIEW IF NOT EXISTS plot_emu_pairs AS
+WITH RECURSIVE cfg_lines(run_id, line, rest) AS (
+	SELECT run_id, NULL, config_text || char(10) FROM runs WHERE kind IN ('emu', 'run', 'compare')
+	UNION ALL
+	SELECT run_id, substr(rest, 1, instr(rest, char(10)) - 1), substr(rest, instr(rest, char(10)) + 1)
+	FROM cfg_lines WHERE rest <> ''
+),
+kept(run_id, line) AS (
+	SELECT run_id, line FROM cfg_lines WHERE line <> '' AND substr(line, 1, 4) <> 'emu.'
+),
+pairs(emu_run_id, sim_run_id) AS (
+	SELECT e.run_id, s.run_id FROM runs e JOIN runs s
+	  ON s.kind IN ('run', 'compare') AND s.seed = e.seed AND s.topology_name = e.topology_name
+	 AND s.topology_sha256 = e.topology_sha256 AND s.trace_sha256 IS e.trace_sha256
+	WHERE e.kind = 'emu'
+	  AND NOT EXISTS (SELECT line FROM kept WHERE run_id = e.run_id
+	                  EXCEPT SELECT line FROM kept WHERE run_id = s.run_id)
+	  AND NOT EXISTS (SELECT line FROM kept WHERE run_id = s.run_id
+	                  EXCEPT SELECT line FROM kept WHERE run_id = e.run_id)
+)
+SELECT p.emu_run_id, p.sim_run_id,
+       coalesce(re.label, se.sync_model) AS emu_label, coalesce(rs.label, ss.sync_model) AS sim_label,
+       rs.kind AS sim_kind, ss.sync_model, ss.workload, rs.topology_name, rs.trace_name, rs.seed,
+       re.sim_end_s AS emu_end_s, rs.sim_end_s AS sim_end_s,
+       re.sim_end_s / nullif(rs.sim_end_s, 0) - 1 AS rel_diff_end_time,
+       se.final_objective AS emu_final_objective, ss.final_objective AS sim_final_objective,
+       se.final_objective / nullif(ss.final_objective, 0) - 1 AS rel_diff_final_objective,
+       se.wan_bytes AS emu_wan_bytes, ss.wan_bytes AS sim_wan_bytes,
+       se.wan_bytes / nullif(ss.wan_bytes, 0) - 1 AS rel_diff_wan_bytes,
+       se.time_to_target_s AS emu_time_to_target_s, ss.time_to_target_s AS sim_time_to_target_s,
+       se.time_to_target_s / nullif(ss.time_to_target_s, 0) - 1 AS rel_diff_time_to_target
+FROM pairs p
+JOIN runs re ON re.run_id = p.emu_run_id JOIN summary se ON se.run_id = p.emu_run_id
+JOIN runs rs ON rs.run_id = p.sim_run_id JOIN summary ss ON ss.run_id = p.sim_run_id;
