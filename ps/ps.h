@@ -56,6 +56,8 @@ struct ps_config {
 	double index_bytes;        /* bytes per index on the wire: 4 (the only width encoded) */
 	double header_bytes;       /* bytes of header per message, whole and >= MSG_HEADER_BYTES
 	                            * (docs/wire-format.md: the excess is framing overhead) */
+	int dense_views;           /* 1: every worker caches the whole model (ps/rowcache.h dense
+	                            * layout, as before sparse views); 0: only the rows it touches */
 };
 
 /* Create the cluster on transport t; NULL with a message if the sync model rejects the setup. */
@@ -80,5 +82,9 @@ int ps_replica_nshards(const struct ps *ps, int r);
 const double *ps_replica_params(const struct ps *ps, int r);
 /* Objective and metric of replica r's current parameters. */
 void ps_replica_eval(const struct ps *ps, int r, double *objective, double *metric);
+/* Rows worker w's view holds now (sparse views: the rows it has needed, received or updated). */
+size_t ps_worker_view_rows(const struct ps *ps, int w);
+/* Bytes worker w's view has allocated (values, stamps, index). */
+size_t ps_worker_view_bytes(const struct ps *ps, int w);
 
 #endif
