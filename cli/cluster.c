@@ -144,6 +144,7 @@ static struct ps *make_ps(struct cluster *c)
 		.value_bytes = k->value_bytes,
 		.index_bytes = k->index_bytes,
 		.header_bytes = k->header_bytes,
+		.dense_views = k->dense_views,
 	};
 	return ps_new(&pc, c->t);
 }
