@@ -747,7 +747,10 @@ static void worker_begin(struct ps *ps, struct ps_worker *w)
 	 * (the model refetches every row each clock, the first included: ps.refetch = always). */
 	int64_t bound = ps->sync->cache_staleness(ps);
 	int64_t fresh = bound < 0 ? INT64_MAX : w->clock - bound;
-	/* Every row the step reads enters the view (a row never served holds the initial model). */
+	/* Every row the step reads enters the view (a row never served holds the initial model);
+	 * a step that reads every row gets the dense layout: no index, no copy before the step. */
+	if (n == ps->nrows)
+		rowcache_densify(w->view);
 	worker_need(w, n);
 	for (size_t i = 0; i < n; i++)
 		w->need_slot[i] = (uint32_t)rowcache_get(w->view, rows[i]);

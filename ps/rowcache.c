@@ -57,6 +57,30 @@ struct rowcache *rowcache_new(size_t nrows, size_t row_len, const double *init, 
 	return c;
 }
 
+void rowcache_densify(struct rowcache *c)
+{
+	if (c->dense)
+		return;
+	size_t rl = c->row_len, nrows = c->nrows_model;
+	double *vals = xmalloc((nrows * rl + 1) * sizeof *vals);
+	memcpy(vals, c->init, nrows * rl * sizeof *vals);
+	int64_t *stamp = xcalloc(nrows + 1, sizeof *stamp);
+	for (size_t s = 0; s < c->n; s++) {
+		memcpy(vals + (size_t)c->row[s] * rl, c->vals + s * rl, rl * sizeof *vals);
+		stamp[c->row[s]] = c->stamp[s];
+	}
+	free(c->vals);
+	free(c->stamp);
+	free(c->row);
+	free(c->index);
+	c->vals = vals;
+	c->stamp = stamp;
+	c->row = c->index = NULL;
+	c->index_cap = 0;
+	c->n = c->cap = nrows;
+	c->dense = 1;
+}
+
 void rowcache_free(struct rowcache *c)
 {
 	if (!c)

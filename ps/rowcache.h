@@ -30,6 +30,12 @@ struct rowcache;
 struct rowcache *rowcache_new(size_t nrows, size_t row_len, const double *init, int dense);
 void rowcache_free(struct rowcache *c);
 
+/*
+ * Switch to the dense layout (no-op if dense): every row of the model, the rows held keeping
+ * their values and stamps, the others the initial model's with stamp 0 (what a sparse cache
+ * would give them on insert). Slots change: slot = row from then on.
+ */
+void rowcache_densify(struct rowcache *c);
 /* Slot of `row`, inserted (initial value, stamp 0) if absent. */
 size_t rowcache_get(struct rowcache *c, uint32_t row);
 /* Slot of `row`, or -1 if absent. */

@@ -72,6 +72,33 @@ static void test_rowcache_sparse(void)
 	free(init);
 }
 
+/* Densify keeps the rows held (values, stamps); the others come from the initial model. */
+static void test_rowcache_densify(void)
+{
+	enum { N = 300, RL = 2 };
+	double init[N * RL];
+	for (size_t i = 0; i < N * RL; i++)
+		init[i] = (double)i;
+	struct rowcache *c = rowcache_new(N, RL, init, 0);
+	for (uint32_t row = 5; row < N; row += 7) {
+		size_t s = rowcache_get(c, row);
+		rowcache_vals(c, s)[0] = -1.0 * row;
+		*rowcache_stamp(c, s) = 3;
+	}
+	rowcache_densify(c);
+	CU_ASSERT_EQUAL(rowcache_nrows(c), N);
+	const double *d = rowcache_dense(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	for (uint32_t row = 0; row < N; row++) {
+		int held = row >= 5 && (row - 5) % 7 == 0;
+		CU_ASSERT_EQUAL(rowcache_find(c, row), (long)row);
+		CU_ASSERT_EQUAL(d[row * RL], held ? -1.0 * row : (double)(row * RL));
+		CU_ASSERT_EQUAL(d[row * RL + 1], (double)(row * RL + 1));
+		CU_ASSERT_EQUAL(*rowcache_stamp(c, row), held ? 3 : 0);
+	}
+	rowcache_free(c);
+}
+
 static void test_rowcache_dense(void)
 {
 	enum { N = 100, RL = 2 };
@@ -301,6 +328,7 @@ int main(void)
 	static const struct testutil_case cache[] = {
 		{ "sparse cache: insert, find, growth, values and stamps", test_rowcache_sparse },
 		{ "dense cache: every row, slot = row", test_rowcache_dense },
+		{ "densify keeps the rows held", test_rowcache_densify },
 		{ NULL, NULL },
 	};
 	static const struct testutil_case same[] = {
