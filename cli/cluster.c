@@ -226,6 +226,7 @@ static struct ps *make_ps(struct cluster *c)
 		.index_bytes = k->index_bytes,
 		.header_bytes = k->header_bytes,
 		.hosted = k->hosted,
+		.dense_views = k->dense_views,
 	};
 	return ps_new(&pc, c->t);
 }

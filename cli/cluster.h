@@ -34,6 +34,8 @@ struct cluster_config {
 	const struct trace *trace;       /* bandwidth trace, or NULL (borrowed) */
 	const int *machines;             /* machines per region where the data is (topo->n) */
 	int no_hub_groups;               /* 1: hide the topology's hub groups from the model */
+	int dense_views;                 /* 1: workers cache the whole model (ps_config.dense_views;
+	                                  * results are the same, memory is not) */
 	const struct sync_ops *sync;     /* consistency model */
 	const void *sync_params;         /* its parsed parameters (borrowed) */
 	const struct workload_ops *wl_ops; /* workload */

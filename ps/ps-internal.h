@@ -6,6 +6,7 @@
 #define GAIA_PS_INTERNAL_H
 
 #include "ps/ps.h"
+#include "ps/rowcache.h"
 #include "ps/sync.h"
 
 /* A read request held by a shard. */
@@ -38,6 +39,8 @@ struct ps_shard {
 	int64_t clock;       /* clocks completed by every worker of the replica (as seen here) */
 	int64_t *pushed;     /* per worker of the replica (local index): pushes received */
 	struct ps_read *reads; /* held reads, in arrival order */
+	struct ps_read **reads_tail; /* the link to set when appending a read (O(1) append) */
+	int ahead;           /* workers of the replica with pushed > clock */
 	struct ps_accum *accs; /* open accumulators, ascending clock */
 	struct ps_accum *spare; /* a cleared accumulator kept for reuse, or NULL */
 	void *model;         /* sync model's per-shard state */
@@ -60,8 +63,11 @@ struct ps_worker {
 	int local;           /* index among the replica's workers */
 	int64_t clock;       /* clocks completed */
 	int pending;         /* replies outstanding */
-	double *view;        /* its cache of the rows it reads: nrows * row_len */
-	int64_t *stamp;      /* per row: shard clock when the cached copy was served */
+	struct rowcache *view; /* its cache of the rows it touches, each with the shard clock
+	                      * its copy was served at (ps/rowcache.h) */
+	size_t nneed;        /* rows the current clock's step reads (rows_needed) */
+	uint32_t *need_slot; /* their slots in view */
+	size_t need_cap;     /* entries allocated in need_slot */
 	int waiting;         /* 1 while waiting for replies before computing */
 	struct wl_update *hist; /* its own updates of the last nhist clocks (ring by clock) */
 	int64_t *hist_clock; /* clock of each ring slot, -1 if empty */
@@ -92,6 +98,9 @@ struct ps {
 	struct observer obs;         /* where the nodes report events (ps/observer.h) */
 	const struct compute_ops *compute; /* compute-time policy */
 	double lr0;                  /* learning rate at clock 0 */
+	double *init;                /* the initial model, nrows * row_len (views start from it) */
+	double *step_model;          /* sparse views: nrows * row_len, where a step's rows are
+	                              * copied before it reads them (steps run one at a time) */
 	uint64_t next_batch;         /* batch ids */
 	char *error;                 /* why the run cannot go on (ps_error), or NULL */
 };

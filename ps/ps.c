@@ -4,6 +4,24 @@
  * its sync_ops (ps/sync.h); each node touches only its own state and its messages, and reports
  * what the run's bookkeeping needs (evaluations, statistics, finish) as events to the observer
  * (ps/observer.h). A step's duration comes from the compute-time policy (ps/compute.h).
+ *
+ * Memory (what a memory estimate before allocating can follow; rl = values per row, 8-byte
+ * values, W = workers of the node's replica, S = its shards (= W), nrows = model rows):
+ *   per node, worker (worker_view_new, worker_need):
+ *     view      sparse (default): T x (rl x 8 + 28) bytes, T = distinct rows the worker has
+ *               needed, received or updated (ps/rowcache.h; ~16 of the 28 are the hash index,
+ *               and the arrays grow by doubling, so up to twice that);
+ *               dense (ps_config.dense_views): nrows x (rl x 8 + 8) bytes
+ *     need      4 bytes x the most rows one of its steps reads
+ *     updates   (nhist + 1) x U x (rl x 8 + 4) bytes, U = rows one step updates, nhist = the
+ *               read-my-writes ring (the cache staleness bound, 0 for bsp)
+ *   per node, shard (replica_init, accum_new):
+ *     pushed    8 x W bytes
+ *     accums    owned x (rl x 8 + 5) bytes each, owned = ceil(nrows / S); one per clock in
+ *               progress plus one spare (2 in a bsp run)
+ *   per run (ps_new): the initial model and, with sparse views, the step buffer a step's rows
+ *     are copied into: 2 x nrows x rl x 8 bytes; per replica its parameters, nrows x rl x 8.
+ *   Messages in flight are the transport's (a message holds its rows' values and indices).
  */
 #include "ps/ps-internal.h"
 
@@ -154,6 +172,7 @@ static void replica_init(struct ps *ps, struct ps_replica *rep, int region, cons
 		s->node = nodes[i];
 		s->owned = ps->nrows > (size_t)i ? (ps->nrows - (size_t)i + (size_t)nnodes - 1) / (size_t)nnodes : 0;
 		s->pushed = xcalloc((size_t)nnodes, sizeof *s->pushed);
+		s->reads_tail = &s->reads;
 		rep->shards[i] = s;
 		ps->shard_at[nodes[i]] = s;
 		rep->workers[i] = nodes[i];
@@ -165,11 +184,29 @@ static void replica_init(struct ps *ps, struct ps_replica *rep, int region, cons
 double ps_memory_bytes(int nnodes, int nreplicas, size_t nrows, size_t row_len)
 {
 	double np = (double)nrows * (double)row_len, n = nnodes, r = nreplicas > 0 ? nreplicas : 1;
+	/* views as if dense (ps_config.dense_views): an upper bound, sparse views hold less */
 	double views = n * (np + (double)nrows + 1) * 8;          /* w->view, w->stamp */
 	double params = r * np * 8 + np * 8;                      /* rep->params, the init copy */
 	double accums = 2 * r * (np * 8 + (double)nrows * 5);     /* val, touched, rows */
 	double pushed = n * (n / r) * 8;                          /* s->pushed */
 	return views + params + accums + pushed;
+}
+
+/* A worker's view: the rows it touches (sparse) or the whole model (ps_config.dense_views). */
+static void worker_view_new(struct ps *ps, struct ps_worker *w)
+{
+	w->view = rowcache_new(ps->nrows, ps->row_len, ps->init, ps->cfg.dense_views);
+}
+
+/* Room for the slots of n rows a step reads. */
+static void worker_need(struct ps_worker *w, size_t n)
+{
+	if (n > w->need_cap) {
+		w->need_cap = n > 2 * w->need_cap ? n : 2 * w->need_cap;
+		free(w->need_slot);
+		w->need_slot = xmalloc(w->need_cap * sizeof *w->need_slot);
+	}
+	w->nneed = n;
 }
 
 struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
@@ -196,22 +233,25 @@ struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 	ps->row_len = cfg->wl_ops->row_len(cfg->wl);
 	ps->lr0 = ps_learning_rate(ps, 0);
 	size_t np = ps->nrows * ps->row_len;
-	/* The initial model is deterministic: compute it once, copy it into every view and replica. */
-	double *init = xmalloc((np + 1) * sizeof *init);
+	/* The initial model is deterministic: compute it once, copy it into every replica; views
+	 * copy a row of it when they first touch the row. */
+	double *init = ps->init = xmalloc((np + 1) * sizeof *init);
 	/* A workload with worker-local state (workloads/workload.h) starts it afresh for this run,
 	 * so a workload instance may serve several runs one after the other. */
 	if (cfg->wl_ops->reset_local)
 		cfg->wl_ops->reset_local(cfg->wl);
 	cfg->wl_ops->init_model(cfg->wl, init);
+	if (!cfg->dense_views) {
+		ps->step_model = xmalloc((np + 1) * sizeof *ps->step_model);
+		memcpy(ps->step_model, init, np * sizeof *ps->step_model);
+	}
 
 	ps->workers = xcalloc((size_t)ps->nnodes, sizeof *ps->workers);
 	for (int n = 0; n < ps->nnodes; n++) {
 		struct ps_worker *w = &ps->workers[n];
 		w->id = w->node = n;
 		w->region = ps->node_region[n];
-		w->view = xmalloc(np * sizeof *w->view);
-		memcpy(w->view, init, np * sizeof *w->view);
-		w->stamp = xcalloc(ps->nrows + 1, sizeof *w->stamp); /* the initial model is clock 0 */
+		worker_view_new(ps, w);
 		w->speed = cfg->speed ? cfg->speed[n] : 1.0;
 		wl_update_init(&w->upd);
 		/* Own updates a serving shard has not applied yet are re-applied to what the worker
@@ -247,7 +287,6 @@ struct ps *ps_new(const struct ps_config *cfg, struct transport *t)
 		replica_init(ps, &ps->replicas[ps->nreplicas++], -1, nodes, ps->nnodes, init);
 	}
 	free(nodes);
-	free(init);
 
 	t->deliver = deliver;
 	t->ctx = ps;
@@ -293,8 +332,8 @@ void ps_free(struct ps *ps)
 		free(ps->replicas[r].workers);
 	}
 	for (int n = 0; n < ps->nnodes; n++) {
-		free(ps->workers[n].view);
-		free(ps->workers[n].stamp);
+		rowcache_free(ps->workers[n].view);
+		free(ps->workers[n].need_slot);
 		for (int i = 0; i < ps->workers[n].nhist; i++)
 			wl_update_free(&ps->workers[n].hist[i]);
 		free(ps->workers[n].hist);
@@ -307,6 +346,8 @@ void ps_free(struct ps *ps)
 	free(ps->workers);
 	free(ps->node_region);
 	free(ps->error);
+	free(ps->init);
+	free(ps->step_model);
 	free(ps);
 }
 
@@ -346,6 +387,16 @@ static void worker_stop(struct ps *ps, struct ps_worker *w)
 
 /* ---- shards ---- */
 
+/* A zeroed accumulator over the rows shard s owns (dense by local row). */
+static struct ps_accum *accum_new(const struct ps *ps, const struct ps_shard *s)
+{
+	struct ps_accum *a = xcalloc(1, sizeof *a);
+	a->val = xcalloc(s->owned * ps->row_len + 1, sizeof *a->val);
+	a->touched = xcalloc(s->owned + 1, 1);
+	a->rows = xmalloc((s->owned + 1) * sizeof *a->rows);
+	return a;
+}
+
 static struct ps_accum *accum_get(struct ps *ps, struct ps_shard *s, int64_t clock)
 {
 	struct ps_accum **pp = &s->accs;
@@ -354,14 +405,10 @@ static struct ps_accum *accum_get(struct ps *ps, struct ps_shard *s, int64_t clo
 	if (*pp && (*pp)->clock == clock)
 		return *pp;
 	struct ps_accum *a = s->spare;
-	if (a) {
+	if (a)
 		s->spare = NULL;
-	} else {
-		a = xcalloc(1, sizeof *a);
-		a->val = xcalloc(s->owned * ps->row_len + 1, sizeof *a->val);
-		a->touched = xcalloc(s->owned + 1, 1);
-		a->rows = xmalloc((s->owned + 1) * sizeof *a->rows);
-	}
+	else
+		a = accum_new(ps, s);
 	a->clock = clock;
 	a->next = *pp;
 	*pp = a;
@@ -419,6 +466,20 @@ static void significance_count(struct ps *ps, struct ps_shard *s, const struct p
 	ps->obs.ops->significance(ps->obs.ctx, ps->node_region[s->node], a->clock, below, updates);
 }
 
+/* Workers whose pushes received are past the shard's clock: O(W), once per clock advance. */
+static int workers_ahead(const struct ps_shard *s, int nworkers)
+{
+	int n = 0;
+	for (int i = 0; i < nworkers; i++)
+		n += s->pushed[i] > s->clock;
+	return n;
+}
+
+/*
+ * A push: summed into its clock's accumulator (or applied at once). The shard's clock advances
+ * when every worker of the replica has pushed it; s->ahead counts the workers already past the
+ * clock, so a push costs O(rows) and only an advance scans the workers.
+ */
 static void shard_push(struct ps *ps, struct ps_shard *s, struct msg *m)
 {
 	struct ps_replica *rep = &ps->replicas[s->replica];
@@ -442,14 +503,13 @@ static void shard_push(struct ps *ps, struct ps_shard *s, struct msg *m)
 		a->pushes++;
 	}
 	int l = ps->workers[m->worker].local;
-	s->pushed[l]++;
+	if (++s->pushed[l] == s->clock + 1)
+		s->ahead++;
 	int advanced = 0;
-	for (;;) {
-		for (int i = 0; i < rep->nworkers; i++)
-			if (s->pushed[i] <= s->clock)
-				goto settled;
+	while (s->ahead == rep->nworkers) {
 		s->clock++;
 		advanced = 1;
+		s->ahead = workers_ahead(s, rep->nworkers);
 		struct ps_accum *a = NULL;
 		if (s->accs && s->accs->clock == s->clock - 1) {
 			a = s->accs;
@@ -461,7 +521,6 @@ static void shard_push(struct ps *ps, struct ps_shard *s, struct msg *m)
 		if (a)
 			accum_recycle(ps, s, a);
 	}
-settled:
 	if (advanced) {
 		ps->obs.ops->shard_clock(ps->obs.ctx, s->replica, s->index, s->clock, rep->params,
 		                         now(ps));
@@ -504,6 +563,8 @@ void ps_serve_reads(struct ps *ps, struct ps_shard *s)
 			continue;
 		}
 		*pp = r->next;
+		if (!r->next)
+			s->reads_tail = pp; /* r was the last: the link before it is the tail now */
 		serve(ps, s, r);
 		free(r->rows);
 		free(r);
@@ -528,10 +589,8 @@ static void shard_read(struct ps *ps, struct ps_shard *s, struct msg *m)
 		return;
 	}
 	r->wait = why;
-	struct ps_read **pp = &s->reads;
-	while (*pp)
-		pp = &(*pp)->next;
-	*pp = r;
+	*s->reads_tail = r;
+	s->reads_tail = &r->next;
 }
 
 /* ---- workers ---- */
@@ -567,7 +626,7 @@ static void worker_end(void *ctx, void *arg)
 	for (size_t i = 0; i < u->nrows; i++) {
 		count[u->rows[i] % S]++;
 		/* read-my-writes: the worker's cache holds its own update at once */
-		double *v = w->view + (size_t)u->rows[i] * rl;
+		double *v = rowcache_vals(w->view, rowcache_get(w->view, u->rows[i]));
 		const double *d = u->vals + i * rl;
 		for (size_t k = 0; k < rl; k++)
 			v[k] += d[k];
@@ -620,6 +679,25 @@ const char *ps_error(const struct ps *ps)
 	return ps->error;
 }
 
+/*
+ * The model a step reads: the dense view itself, or (sparse views) the shared step buffer with
+ * the rows the step reads copied in from the view. A step reads no other rows (workloads/
+ * workload.h, rows_needed), so what it sees is what a dense view would show it.
+ */
+static const double *step_model(struct ps *ps, struct ps_worker *w)
+{
+	const double *dense = rowcache_dense(w->view);
+	if (dense)
+		return dense;
+	size_t rl = ps->row_len;
+	for (size_t i = 0; i < w->nneed; i++) {
+		size_t slot = w->need_slot[i];
+		memcpy(ps->step_model + (size_t)rowcache_row(w->view, slot) * rl,
+		       rowcache_vals(w->view, slot), rl * sizeof *ps->step_model);
+	}
+	return ps->step_model;
+}
+
 static void worker_compute(struct ps *ps, struct ps_worker *w)
 {
 	sim_time_t t = now(ps), waited = t - w->read_sent;
@@ -627,7 +705,7 @@ static void worker_compute(struct ps *ps, struct ps_worker *w)
 	ps->obs.ops->wait_end(ps->obs.ctx, w->id, w->worst_wait, w->worst_held, t);
 	ps->obs.ops->wait_end(ps->obs.ctx, w->id, PS_WAIT_NETWORK, waited - w->worst_held, t);
 	double ns = ps->compute->step(ps->cfg.compute_arg, ps->cfg.wl_ops, ps->cfg.wl, w->id,
-	                              w->clock, w->view, &w->upd, w->speed);
+	                              w->clock, step_model(ps, w), &w->upd, w->speed);
 	if (compute_past_horizon(ps, w, ns)) {
 		worker_stop(ps, w);
 		return;
@@ -668,7 +746,7 @@ static void reapply_own(struct ps *ps, struct ps_worker *w, const struct msg *m)
 			long at = find_row(h, m->idx[i]);
 			if (at < 0)
 				continue;
-			double *v = w->view + (size_t)m->idx[i] * rl;
+			double *v = rowcache_vals(w->view, rowcache_get(w->view, m->idx[i]));
 			const double *d = h->vals + (size_t)at * rl;
 			for (size_t k = 0; k < rl; k++)
 				v[k] += d[k];
@@ -680,8 +758,9 @@ static void worker_reply(struct ps *ps, struct ps_worker *w, struct msg *m)
 {
 	size_t rl = ps->row_len;
 	for (size_t i = 0; i < m->n; i++) {
-		memcpy(w->view + (size_t)m->idx[i] * rl, m->val + i * rl, rl * sizeof *w->view);
-		w->stamp[m->idx[i]] = m->served_clock;
+		size_t slot = rowcache_get(w->view, m->idx[i]);
+		memcpy(rowcache_vals(w->view, slot), m->val + i * rl, rl * sizeof *m->val);
+		*rowcache_stamp(w->view, slot) = m->served_clock;
 	}
 	if (w->nhist)
 		reapply_own(ps, w, m);
@@ -712,9 +791,16 @@ static void worker_begin(struct ps *ps, struct ps_worker *w)
 	 * (the model refetches every row each clock, the first included: ps.refetch = always). */
 	int64_t bound = ps->sync->cache_staleness(ps);
 	int64_t fresh = bound < 0 ? INT64_MAX : w->clock - bound;
+	/* Every row the step reads enters the view (a row never served holds the initial model);
+	 * a step that reads every row gets the dense layout: no index, no copy before the step. */
+	if (n == ps->nrows)
+		rowcache_densify(w->view);
+	worker_need(w, n);
+	for (size_t i = 0; i < n; i++)
+		w->need_slot[i] = (uint32_t)rowcache_get(w->view, rows[i]);
 	size_t *count = xcalloc(2 * S, sizeof *count), *fill = count + S;
 	for (size_t i = 0; i < n; i++)
-		if (w->stamp[rows[i]] < fresh)
+		if (*rowcache_stamp(w->view, w->need_slot[i]) < fresh)
 			count[rows[i] % S]++;
 	w->pending = 0;
 	w->read_sent = now(ps);
@@ -726,7 +812,7 @@ static void worker_begin(struct ps *ps, struct ps_worker *w)
 		if (count[s] || ps->sync->reads_admit)
 			out[s] = msg_new(MSG_READ, count[s], 0);
 	for (size_t i = 0; i < n; i++)
-		if (w->stamp[rows[i]] < fresh) {
+		if (*rowcache_stamp(w->view, w->need_slot[i]) < fresh) {
 			size_t s = rows[i] % S;
 			out[s]->idx[fill[s]++] = rows[i];
 		}
@@ -810,4 +896,14 @@ int ps_nworkers(const struct ps *ps)
 int ps_nodes_region(const struct ps *ps, int node)
 {
 	return ps->node_region[node];
+}
+
+size_t ps_worker_view_rows(const struct ps *ps, int w)
+{
+	return rowcache_nrows(ps->workers[w].view);
+}
+
+size_t ps_worker_view_bytes(const struct ps *ps, int w)
+{
+	return rowcache_bytes(ps->workers[w].view);
 }

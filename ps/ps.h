@@ -60,6 +60,8 @@ struct ps_config {
 	                            * (an emulated run splits the nodes over processes: each builds
 	                            * the whole cluster's state but starts only its own workers,
 	                            * and the transport delivers only its own nodes' messages) */
+	int dense_views;           /* 1: every worker caches the whole model (ps/rowcache.h dense
+	                            * layout, as before sparse views); 0: only the rows it touches */
 };
 
 /*
@@ -101,5 +103,9 @@ int ps_replica_nshards(const struct ps *ps, int r);
 const double *ps_replica_params(const struct ps *ps, int r);
 /* Objective and metric of replica r's current parameters. */
 void ps_replica_eval(const struct ps *ps, int r, double *objective, double *metric);
+/* Rows worker w's view holds now (sparse views: the rows it has needed, received or updated). */
+size_t ps_worker_view_rows(const struct ps *ps, int w);
+/* Bytes worker w's view has allocated (values, stamps, index). */
+size_t ps_worker_view_bytes(const struct ps *ps, int w);
 
 #endif
