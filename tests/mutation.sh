@@ -33,7 +33,7 @@ ps/observer.c@s|if (isfinite(e->objective) \|\| o->diverged_clock >= 0)|if (1)|@
 ps/ps.c@s|if (ns >= 0 \&\& ns < (double)(SIMTIME_HORIZON - t))|if (1)|@H@engine: no check of the simulated-time horizon
 ps/ps.c@s|w->clock >= ps->cfg.max_clocks|w->clock > ps->cfg.max_clocks|@H RUN@engine: one clock too many
 ps/ps.c@s|if (ps->error \|\| ps->obs.ops->stopping|if (ps->obs.ops->stopping|@H@engine: workers go on after a fatal error
-cli/run.c@s|if (!cluster_finished(c))|if (0)|@H@status: a stalled run reported as completed
+cli/run.c@s|if (!p->finished)|if (0)|@H@status: a stalled run reported as completed
 cli/run.c@s|return st == RUN_DIVERGED \|\| st == RUN_STALLED;|return st == RUN_DIVERGED;|@H@status: stalled exits 0
 cli/run.c@s|if (res->clocks < s->max_clocks)|if (0)|@H@status: time_limit reported as completed
 cli/run.c@s|if (!s->wl \|\| check_memory(cfg, s) < 0)|if (!s->wl)|@H@sizes: no parameter-server memory estimate
