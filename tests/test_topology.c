@@ -78,14 +78,15 @@ static void check_invariants(const struct topology *t)
 	}
 }
 
-/* The 11 regions in GAIA.md order, Gaia's hub groups, 10 Gb/s LAN with 0.2 ms RTT. */
-static void check_ec2_11_layout(const struct topology *t)
+/* The 11 regions in GAIA.md order, Gaia's hub groups, a LAN of lan_bps (+- tol_bps) with
+ * 0.2 ms RTT. */
+static void check_ec2_11_layout_lan(const struct topology *t, double lan_bps, double tol_bps)
 {
 	CU_ASSERT_EQUAL_FATAL(t->n, 11);
 	for (int i = 0; i < 11; i++) {
 		CU_ASSERT_STRING_EQUAL(t->regions[i].name, names11[i]);
 		CU_ASSERT_STRING_EQUAL(t->regions[i].code, codes11[i]);
-		NEAR(t->regions[i].lan_bps, 10e9, 1);
+		NEAR(t->regions[i].lan_bps, lan_bps, tol_bps);
 		NEAR(t->regions[i].lan_rtt_s, 0.2e-3, 1e-12);
 	}
 	CU_ASSERT_EQUAL_FATAL(t->ngroups, 3);
@@ -110,6 +111,12 @@ static void check_ec2_11_layout(const struct topology *t)
 	NEAR(price(t, "virginia", "california"), 0.02, 1e-12);
 	NEAR(price(t, "saopaulo", "singapore"), 0.138, 1e-12);
 	NEAR(price(t, "singapore", "saopaulo"), 0.09, 1e-12);
+}
+
+/* Today's files: 10 Gb/s LAN. */
+static void check_ec2_11_layout(const struct topology *t)
+{
+	check_ec2_11_layout_lan(t, 10e9, 1);
 }
 
 static void test_ec2_11(void)
@@ -156,7 +163,23 @@ static void test_ec2_11_2017(void)
 {
 	struct topology *t = load("ec2-11-2017");
 	check_invariants(t);
-	check_ec2_11_layout(t);
+	/* The paper's machines (docs/paper-regime.md): NIC L per machine with L / mean link = 15 r
+	 * and L / (Singapore <-> Sao Paulo) = 60 / r for one r (L = sqrt(15 mean x 60 worst)), a
+	 * LAN of 22 L, 2 machines per region. */
+	double sum = 0, ss = (bw(t, "singapore", "saopaulo") + bw(t, "saopaulo", "singapore")) / 2;
+	for (int i = 0; i < t->n; i++)
+		for (int j = 0; j < t->n; j++)
+			if (i != j)
+				sum += t->bw_bps[i * t->n + j];
+	double mean = sum / 110, L = t->regions[0].nic_bps;
+	NEAR(L, sqrt(15 * mean * 60 * ss), 1e3);
+	NEAR((L / mean / 15) * (L / ss / 60), 1, 1e-5);
+	for (int i = 0; i < t->n; i++) {
+		NEAR(t->regions[i].nic_bps, L, 1);
+		CU_ASSERT_EQUAL(t->regions[i].machines, 2);
+	}
+	/* both written to 1 kbit/s: 22 x L to within 22 x 500 + 500 bits/s */
+	check_ec2_11_layout_lan(t, 22 * L, 11.5e3);
 	/* blog2017 row ap-southeast-1, column ap-southeast-2: 175.3 ms (vs ~94.7 in 2025). */
 	NEAR(rtt(t, "singapore", "sydney"), 175.3e-3, 1e-9);
 	/* No sa-east-1 row: saopaulo -> virginia is the published us-east-1 -> sa-east-1 119.5. */

@@ -29,6 +29,20 @@ ec2-11-2017
   bandwidth  W / RTT for every pair, with the same W fitted above (2017 had no single-stream
              grid; a window-limited TCP flow scales as 1/RTT).
   price      as ec2-11 (2023 grid; 2017 inter-region prices are not in the data).
+  machines   the paper's setting: 22 machines, 2 per region (the repository's ec2-11 configs).
+  NIC, LAN   the paper's per-machine LAN bandwidth L, derived from the paper's WAN/LAN contrast
+             (shared/GAIA.md: WAN ~15x below LAN on average, ~60x for the worst pair,
+             Singapore <-> Sao Paulo) and THESE 2017 WAN links: L_avg = 15 x mean(link bw over
+             the 110 directed links), L_worst = 60 x bw(singapore<->saopaulo), and
+             L = sqrt(L_avg x L_worst), the value whose log-errors against the two statements
+             are equal and opposite (least squares in log space). NIC = L (one machine's port);
+             the region's LAN resource (shared by its machines in the flow model) = 22 x L,
+             the paper setting's 22 machines on one non-blocking switch (the `lan` reference
+             places all 22 in one region). The file's comments print the computation and the
+             ratios it implies.
+vc-2017, ss-2017
+  Gaia's two-region settings with the ec2-11-2017 derivation (2017 RTTs, W / RTT, the same L);
+  22 machines, 11 per region.
 ec2-11-64conn
   bandwidth  per-machine aggregate with 64 parallel TCP connections: the mean of Skyplane's
              Jan-2022 and Nov-2022 iperf3 grids, column throughput_received_mbps (what the
@@ -36,8 +50,9 @@ ec2-11-64conn
              buffers when the 5 s test stops, and is a median 1.4x higher in these grids).
   RTT, price, groups as ec2-11.
 
-All files: one machine per region with a 10 Gb/s NIC (the sync-model configs set the real
-machine counts), LAN 10 Gb/s and 0.2 ms RTT (see the LAN comment written into each file).
+ec2-11, vc, ss, ec2-11-64conn: one machine per region with a 10 Gb/s NIC (the sync-model
+configs set the real machine counts), LAN 10 Gb/s (today's instances). All files: LAN RTT
+0.2 ms (see the LAN comment written into each file).
 """
 
 import argparse
@@ -74,6 +89,13 @@ MACHINES = 1          # machines per region in the topology file (configs overri
 NIC = "10G"           # NIC bits/s of each machine
 LAN_BPS = "10G"       # LAN bits/s inside a region
 LAN_RTT_MS = "0.2"    # LAN round-trip time, ms
+
+# The paper's WAN/LAN contrast (shared/GAIA.md, "The problem"): LAN bandwidth per machine over
+# WAN bandwidth, on average over region pairs and for the worst pair.
+PAPER_LAN_OVER_WAN_AVG = 15.0
+PAPER_LAN_OVER_WAN_WORST = 60.0
+PAPER_WORST_PAIR = ("ap-southeast-1", "sa-east-1")   # Singapore <-> Sao Paulo
+PAPER_MACHINES = 22   # the paper setting's machines (2 per region on 11 regions)
 
 FILES = {
     "cloudping": "cloudping_p50_1y_rtt_2025-05.csv",
@@ -197,24 +219,42 @@ def header(out, name, title, data, sources, notes):
     out.append("")
 
 
-def regions_block(out, names, data):
+def regions_block(out, names, data, paper=None):
+    """Regions, machines and LAN. paper: None (today's figures) or (machines, lan notes, L)."""
     out.append("# Regions in Gaia's DC order (shared/GAIA.md): short name, EC2 code, city.")
     for name, code, city in REGIONS:
         if name in names:
             out.append(f"region {name:<10} {code:<14} {city}")
     out.append("")
-    out.append(f"# One machine per region with a {NIC}b/s NIC: a neutral default (an m5-class instance's")
-    out.append("# 'up to 10 Gigabit'); the sync-model configs set the real machine counts.")
-    out.append(f"machines * {MACHINES} {NIC}")
-    out.append("")
     cp = data.cloudping
     intra = [f"{c} {fmt(cp[(c, c)], 2)}" for n, c, _ in REGIONS if n in names]
-    out.append(f"# LAN: {LAN_BPS}b/s and {LAN_RTT_MS} ms RTT, a sub-millisecond data-center LAN (no better-sourced")
-    out.append("# figure in the data). The [cloudping] same-region medians (ms) are RTTs across")
-    out.append("# availability zones, an upper bound for machines in one zone:")
+    if paper is None:
+        out.append(f"# One machine per region with a {NIC}b/s NIC: a neutral default (an m5-class instance's")
+        out.append("# 'up to 10 Gigabit'); the sync-model configs set the real machine counts.")
+        out.append(f"machines * {MACHINES} {NIC}")
+        out.append("")
+        out.append(f"# LAN: {LAN_BPS}b/s and {LAN_RTT_MS} ms RTT, a sub-millisecond data-center LAN (no better-sourced")
+        out.append("# figure in the data). The [cloudping] same-region medians (ms) are RTTs across")
+        out.append("# availability zones, an upper bound for machines in one zone:")
+        lan_bps = LAN_BPS
+    else:
+        machines, notes, lan_mbps = paper
+        for line in notes:
+            out.append(f"# {line}" if line else "#")
+        out.append(f"machines * {machines} {fmt(lan_mbps, 3)}M")
+        out.append("")
+        out.append(f"# LAN: {PAPER_MACHINES} x L = {fmt(PAPER_MACHINES * lan_mbps, 3)} Mb/s shared by the region's machines (the")
+        out.append(f"# flow model's LAN is one resource per region): the paper setting's {PAPER_MACHINES} machines on one")
+        out.append("# non-blocking switch, as the `lan` reference places them all in one region. A region")
+        out.append(f"# with fewer machines shares the same aggregate, so one flow there may exceed L (the")
+        out.append("# model has no per-machine cap on LAN traffic: docs/network-model.md).")
+        out.append(f"# RTT: {LAN_RTT_MS} ms, a sub-millisecond data-center LAN.")
+        out.append("# The [cloudping] same-region medians (ms) are RTTs across availability zones, an")
+        out.append("# upper bound for machines in one zone:")
+        lan_bps = fmt(PAPER_MACHINES * lan_mbps, 3) + "M"
     for k in range(0, len(intra), 4):
         out.append("#   " + ", ".join(intra[k:k + 4]))
-    out.append(f"lan * {LAN_BPS} {LAN_RTT_MS}")
+    out.append(f"lan * {lan_bps} {LAN_RTT_MS}")
     out.append("")
 
 
@@ -289,8 +329,8 @@ def two_region(data, a, b, name, title):
     ])
 
 
-def ec2_11_2017(data):
-    names = [n for n, _, _ in REGIONS]
+def link_2017(data):
+    """link_of for the Gaia-era topologies: 2017 RTT where known, bandwidth W / RTT."""
     blog, cp = data.blog2017, data.cloudping
 
     def rtt_2017(a, b):
@@ -304,6 +344,40 @@ def ec2_11_2017(data):
         rtt, comment = rtt_2017(a, b)
         return data.fit(rtt), rtt, "bw: fit W/rtt; " + comment
 
+    return link_of
+
+
+def paper_lan(data):
+    """(L Mb/s, comment lines): the per-machine LAN implied by the paper's contrast."""
+    link_of = link_2017(data)
+    codes = [c for _, c, _ in REGIONS]
+    bws = [link_of(a, b)[0] for a, b in pairs(codes)]
+    mean = sum(bws) / len(bws)
+    a, b = PAPER_WORST_PAIR
+    worst = (link_of(a, b)[0] + link_of(b, a)[0]) / 2
+    lan_avg = PAPER_LAN_OVER_WAN_AVG * mean
+    lan_worst = PAPER_LAN_OVER_WAN_WORST * worst
+    lan = (lan_avg * lan_worst) ** 0.5
+    r_avg, r_worst = lan / mean, lan / worst
+    notes = [
+        "Machines and NIC: the paper's setting (docs/paper-regime.md). L = the per-machine LAN",
+        "bandwidth implied by the paper's WAN/LAN contrast (shared/GAIA.md: WAN ~15x below LAN",
+        "on average, ~60x for the worst pair, Singapore <-> Sao Paulo) and the 2017 links of",
+        f"ec2-11-2017 (below): mean over the {len(bws)} directed links {fmt(mean, 3)} Mb/s, worst pair",
+        f"{fmt(worst, 3)} Mb/s (singapore<->saopaulo, the least of all links, as in the paper).",
+        f"  from 15x the mean:  L_avg   = 15 x {fmt(mean, 3)} = {fmt(lan_avg, 3)} Mb/s",
+        f"  from 60x the worst: L_worst = 60 x {fmt(worst, 3)} = {fmt(lan_worst, 3)} Mb/s",
+        f"  L = sqrt(L_avg x L_worst) = {fmt(lan, 3)} Mb/s (equal log-errors against both statements)",
+        f"  implied: L / mean = {r_avg:.2f}x ({100 * (r_avg / 15 - 1):+.1f}% against 15x),"
+        f" L / worst = {r_worst:.2f}x ({100 * (r_worst / 60 - 1):+.1f}% against 60x)",
+        f"NIC = L per machine; {PAPER_MACHINES} machines in the setting (the configs set machines).",
+    ]
+    return lan, notes
+
+
+def gaia_era(data, names, name, title, machines, groups):
+    """A 2017 topology over names, with the paper's machines, NIC and LAN."""
+    lan, lan_notes = paper_lan(data)
     out = []
     notes = [
         "Gaia-era (April 2017) RTTs where known, with bandwidth = W / RTT for every pair.",
@@ -314,13 +388,20 @@ def ec2_11_2017(data):
     ] + fit_notes(data) + [
         "Prices: the 2023 [price] grid (2017 prices are not in the data).",
     ]
-    header(out, "ec2-11-2017", "Gaia's 11 EC2 regions with April-2017 RTTs", data,
-           ["blog2017", "cloudping", "doit", "price"], notes)
-    regions_block(out, names, data)
-    links_block(out, names, link_of)
+    header(out, name, title, data, ["blog2017", "cloudping", "doit", "price"], notes)
+    regions_block(out, names, data, (machines, lan_notes, lan))
+    links_block(out, names, link_2017(data))
     prices_block(out, names, data)
-    groups_block(out)
+    if groups:
+        groups_block(out)
     return out
+
+
+def ec2_11_2017(data):
+    names = [n for n, _, _ in REGIONS]
+    return gaia_era(data, names, "ec2-11-2017",
+                    "Gaia's 11 EC2 regions with April-2017 RTTs and the paper's LAN",
+                    PAPER_MACHINES // len(names), True)
 
 
 def ec2_11_64conn(data):
@@ -366,6 +447,12 @@ def main():
                          "Virginia-California (Gaia's V/C WAN, a close, fast pair)"),
         "ss": two_region(data, "singapore", "saopaulo", "ss",
                          "Singapore-Sao Paulo (Gaia's S/S WAN, the slowest pair)"),
+        "vc-2017": gaia_era(data, ["virginia", "california"], "vc-2017",
+                            "Virginia-California (V/C WAN) with April-2017 RTTs and the paper's LAN",
+                            PAPER_MACHINES // 2, False),
+        "ss-2017": gaia_era(data, ["singapore", "saopaulo"], "ss-2017",
+                            "Singapore-Sao Paulo (S/S WAN) with April-2017 RTTs and the paper's LAN",
+                            PAPER_MACHINES // 2, False),
     }
     for name, lines in outputs.items():
         while lines and lines[-1] == "":
