@@ -23,6 +23,7 @@ int cmd_plot(int argc, char **argv);   /* cli/cmd_plot.c */
 int cmd_corpus(int argc, char **argv); /* cli/cmd_corpus.c */
 int cmd_merge(int argc, char **argv);  /* cli/cmd_merge.c */
 int cmd_reproduce(int argc, char **argv); /* cli/cmd_reproduce.c */
+int cmd_summary(int argc, char **argv); /* cli/cmd_summary.c */
 
 /*
  * Merge inputs[0..n-1] into the results database out_path (cli/cmd_merge.c): all or nothing,

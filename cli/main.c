@@ -12,6 +12,7 @@ static const struct cmd_entry commands[] = {
 	{ "compare", "train under several sync models and compare (compare CONFIG --sync ...)", cmd_compare },
 	{ "net", "simulate network transfers from a CSV list over a topology", cmd_net },
 	{ "plot", "paper figures from a results database, drawn by gnuplot (plot DB [--out DIR] ...)", cmd_plot },
+	{ "summary", "paper-style table: time to target, speedups, held-out quality, WAN bytes (summary DB [--format table|csv|md])", cmd_summary },
 	{ "merge", "combine results databases in one transaction (merge OUT.db IN.db...)", cmd_merge },
 	{ "reproduce", "run the paper's experiment matrix, merge, plot, write REPORT.md (reproduce [--quick] ...)", cmd_reproduce },
 	{ "topo", "show or check a topology (topo show NAME|FILE, topo check FILE)", cmd_topo },
