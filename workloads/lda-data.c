@@ -238,8 +238,10 @@ static struct lda_corpus *uci_build(const struct uci_entry *e, size_t n, uint32_
 static struct lda_corpus *load_uci(struct gzlines *g)
 {
 	int64_t D, W, NNZ;
-	if (uci_header(g, "D (documents)", UINT32_MAX - 1, &D) < 0 ||
-	    uci_header(g, "W (vocabulary size)", UINT32_MAX - 1, &W) < 0 ||
+	if (uci_header(g, "D (documents)", UINT32_MAX - 1, &D) < 0)
+		return NULL;
+	long d_line = g->line;
+	if (uci_header(g, "W (vocabulary size)", UINT32_MAX - 1, &W) < 0 ||
 	    uci_header(g, "NNZ (entries)", INT64_MAX / 2, &NNZ) < 0)
 		return NULL;
 	long nnz_line = g->line;
@@ -272,6 +274,18 @@ static struct lda_corpus *load_uci(struct gzlines *g)
 	if ((int64_t)n != NNZ) {
 		diag_at(g->path, nnz_line, "header declares NNZ = %lld entries but the body has %zu",
 			(long long)NNZ, n);
+		goto done;
+	}
+	/*
+	 * Every non-empty document has at least one entry, so D > NNZ means more empty documents
+	 * than entries. No real corpus looks like that (UCI's have hundreds of entries per
+	 * document), and the corpus would cost memory per declared document that the file does
+	 * not hold (a 9-digit D in a 20-byte file asked for gigabytes: found by fuzz_docword).
+	 * Checked once the body has shown that NNZ is right.
+	 */
+	if (D > NNZ) {
+		diag_at(g->path, d_line, "D = %lld documents but NNZ = %lld entries (line %ld): at "
+			"most NNZ documents can hold a word", (long long)D, (long long)NNZ, nnz_line);
 		goto done;
 	}
 	c = uci_build(e, n, (uint32_t)D, (uint32_t)W);
