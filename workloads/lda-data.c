@@ -23,6 +23,14 @@
 #define LDA_MAX_LINE (1 << 20)
 /* Most tokens a corpus may hold (word ids of one corpus are kept in memory, 4 bytes each). */
 #define LDA_MAX_TOKENS ((int64_t)UINT32_MAX)
+/*
+ * Most occurrences of one word in one document (one UCI entry or LDA-C id:count), 2^16 - 1. A
+ * count becomes that many tokens in memory (4 bytes each), so without a bound a few bytes could
+ * ask for gigabytes (`1 8:55555555` did: found by fuzz_ldac); with it a file costs at most about
+ * 22 KB of tokens per byte of input. A design limit, not a measured one: a document repeating
+ * one word 65,535 times is far outside what topic models are run on.
+ */
+#define LDA_MAX_COUNT ((int64_t)UINT16_MAX)
 
 void lda_corpus_free(struct lda_corpus *c)
 {
@@ -204,9 +212,12 @@ static int uci_entry(struct gzlines *g, char *line, int64_t D, int64_t W, struct
 	if (w < 1 || w > W)
 		return diag_at(g->path, g->line, "wordID %lld out of range 1..%lld (W in the header)",
 			       (long long)w, (long long)W);
-	if (n < 1 || n > LDA_MAX_TOKENS)
+	if (n < 1)
 		return diag_at(g->path, g->line, "bad count %lld (expected a positive integer)",
 			       (long long)n);
+	if (n > LDA_MAX_COUNT)
+		return diag_at(g->path, g->line, "count %lld above %lld (occurrences of one word in "
+			       "one document)", (long long)n, (long long)LDA_MAX_COUNT);
 	*e = (struct uci_entry){ (uint32_t)(d - 1), (uint32_t)(w - 1), (uint32_t)n };
 	return 0;
 }
@@ -320,6 +331,10 @@ static int ldac_line(struct gzlines *g, char *line, char **f, struct builder *b,
 		if (parse_int64(colon + 1, &cnt) < 0 || cnt < 1)
 			return diag_at(g->path, g->line, "term %d: bad count '%s' (expected a positive "
 				       "integer)", k, colon + 1);
+		if (cnt > LDA_MAX_COUNT)
+			return diag_at(g->path, g->line, "term %d: count %lld above %lld (occurrences "
+				       "of one word in one document)", k, (long long)cnt,
+				       (long long)LDA_MAX_COUNT);
 		if ((int64_t)b->n + cnt > LDA_MAX_TOKENS)
 			return diag_at(g->path, g->line, "more than %lld tokens",
 				       (long long)LDA_MAX_TOKENS);
