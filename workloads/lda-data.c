@@ -308,9 +308,10 @@ done:
 /* ---- LDA-C ---- */
 
 /* Parse one `N id:count ...` line into the builder as a new document; *maxid tracks ids. */
-static int ldac_line(struct gzlines *g, char *line, char **f, struct builder *b, int64_t *maxid)
+static int ldac_line(struct gzlines *g, char *line, char **f, size_t fcap, struct builder *b,
+                     int64_t *maxid)
 {
-	int nf = lineio_split_ws(lineio_trim(line), f, LDA_MAX_LINE / 2 + 2);
+	int nf = lineio_split_ws(lineio_trim(line), f, (int)fcap);
 	int64_t N;
 	if (parse_int64(f[0], &N) < 0 || N < 0)
 		return diag_at(g->path, g->line, "bad term count '%s' (expected a non-negative "
@@ -349,14 +350,23 @@ static int ldac_line(struct gzlines *g, char *line, char **f, struct builder *b,
 static struct lda_corpus *load_ldac(struct gzlines *g)
 {
 	struct builder b = { 0 };
-	char **f = xmalloc((LDA_MAX_LINE / 2 + 2) * sizeof *f);
+	/* Room for every field of the line (each is at least one byte plus a separator), grown
+	 * with the longest line so far rather than sized for LDA_MAX_LINE up front. */
+	char **f = NULL;
+	size_t fcap = 0;
 	int64_t maxid = -1;
 	char *line;
 	int rc;
 	struct lda_corpus *c = NULL;
-	while ((rc = gzl_next_data(g, &line)) > 0)
-		if (ldac_line(g, line, f, &b, &maxid) < 0)
+	while ((rc = gzl_next_data(g, &line)) > 0) {
+		size_t need = strlen(line) / 2 + 2;
+		if (need > fcap) {
+			f = xreallocarray(f, need, sizeof *f);
+			fcap = need;
+		}
+		if (ldac_line(g, line, f, fcap, &b, &maxid) < 0)
 			goto done;
+	}
 	if (rc == 0)
 		c = b_finish(&b, (uint32_t)(maxid + 1));
 done:
