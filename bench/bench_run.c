@@ -20,6 +20,11 @@
  *             synthetic topology of 4 copies of the ec2-11 regions written to /tmp at bench
  *             time), as machines per region grow (1, 2, 4), and as the model grows (rank 8, 16,
  *             32); each point with its bare SGD time and the ratio, all measured in this run.
+ *   workloads The overhead of each workload (mf, lda, ic) on small configs (set_workload), on
+ *             ec2-11 with 2 machines per region, for bsp, gaia and lan, and the samples (work
+ *             units: ratings, tokens, examples; the sum of step()'s returns) per wall second
+ *             of the simulated run and of the bare run. Both sides evaluate the held-out metric
+ *             as often as the objective when the workload has one.
  *
  * Usage: bench_run [scale]   (scale multiplies the clocks of every run; default 1)
  */
@@ -47,9 +52,10 @@ struct point {
 	const char *topo;   /* topology name or path */
 	int nregions;       /* regions in it */
 	int machines;       /* machines per region */
-	int rank;           /* mf.rank */
+	int rank;           /* mf.rank (mf only) */
 	const char *sync;   /* sync model spec */
 	int64_t clocks;     /* stop.clocks */
+	const char *wl;     /* workload: "mf", "lda" or "ic" (set_workload) */
 };
 
 /* What was measured for a point. */
@@ -63,6 +69,8 @@ struct figures {
 	double simulated_s;  /* simulated time at the end of the run, s */
 	double final_obj;    /* final objective of the simulated run */
 	double bare_obj;     /* final objective of the bare model */
+	double samples;      /* work units of all steps of the bare run (ratings, tokens,
+	                      * examples): the same units the simulated run processes */
 	int workers;         /* workers (machines) */
 };
 
@@ -81,15 +89,38 @@ static void set(struct runcfg *c, const char *fmt, ...)
 	}
 }
 
-/* The workload keys of workloads/mf-ec2-11.conf, with the point's rank. */
+/*
+ * The workload keys. mf: those of workloads/mf-ec2-11.conf with the point's rank. lda: the
+ * generator's defaults (2,000 documents of ~100 tokens, W = 1,000) with K = 20, a fifth of the
+ * documents of workloads/lda-ec2-11.conf. ic: the MLP 784-128-10 of workloads/ic-ec2-11.conf on
+ * synthetic data of Fashion-MNIST's shape (784 features, 10 classes; 20,000 training and 2,000
+ * test examples), so that the benchmark needs no data package.
+ */
 static void set_workload(struct runcfg *c, const struct point *p)
 {
-	set(c, "workload=mf");
 	set(c, "seed=1");
-	set(c, "mf.users=20000");
-	set(c, "mf.items=2000");
-	set(c, "mf.ratings=400000");
-	set(c, "mf.rank=%d", p->rank);
+	if (!strcmp(p->wl, "lda")) {
+		set(c, "workload=lda");
+		set(c, "lda.docs=2000");
+		set(c, "lda.topics=20");
+	} else if (!strcmp(p->wl, "ic")) {
+		set(c, "workload=ic");
+		set(c, "ic.data=synthetic");
+		set(c, "ic.features=784");
+		set(c, "ic.classes=10");
+		set(c, "ic.synth_train=20000");
+		set(c, "ic.synth_test=2000");
+		set(c, "ic.model=mlp");
+		set(c, "ic.hidden=128");
+		set(c, "ic.lr=0.1");
+		set(c, "ic.eval_sample=2000");
+	} else {
+		set(c, "workload=mf");
+		set(c, "mf.users=20000");
+		set(c, "mf.items=2000");
+		set(c, "mf.ratings=400000");
+		set(c, "mf.rank=%d", p->rank);
+	}
 }
 
 /* A run configuration for p (what `gaiasim run` would read from a file). */
@@ -159,21 +190,25 @@ static void time_bare(const struct point *p, int reps, struct figures *f)
 		int *region = xmalloc((size_t)nw * sizeof *region);
 		for (int w = 0; w < nw; w++)
 			region[w] = w / p->machines;
+		const struct workload_ops *ops = workload_find(p->wl);
 		double t0 = bench_now_s();
-		struct workload *w = mf_ops.create(c, nw, region, p->nregions, 1);
+		struct workload *w = ops->create(c, nw, region, p->nregions, 1);
 		if (!w) {
 			fprintf(stderr, "bench_run: cannot create the workload\n");
 			exit(1);
 		}
 		double t1 = bench_now_s();
-		size_t rl = mf_ops.row_len(w), np = mf_ops.nrows(w) * rl;
+		size_t rl = ops->row_len(w), np = ops->nrows(w) * rl;
 		double *model = xmalloc(np * sizeof *model);
-		mf_ops.init_model(w, model);
+		ops->init_model(w, model);
+		if (ops->reset_local)
+			ops->reset_local(w);
 		struct wl_update u;
 		wl_update_init(&u);
+		double samples = 0;
 		for (int64_t ck = 0; ck < p->clocks; ck++)
 			for (int k = 0; k < nw; k++) {
-				mf_ops.step(w, k, ck, model, &u);
+				samples += (double)ops->step(w, k, ck, model, &u);
 				for (size_t i = 0; i < u.nrows; i++) {
 					double *x = model + (size_t)u.rows[i] * rl;
 					const double *d = u.vals + i * rl;
@@ -183,8 +218,10 @@ static void time_bare(const struct point *p, int reps, struct figures *f)
 			}
 		double t2 = bench_now_s(), obj = 0;
 		for (int e = 0; e < f->evals; e++) {
-			obj = mf_ops.objective(w, model);
-			obj += 0 * mf_ops.metric(w, model);
+			obj = ops->objective(w, model);
+			obj += 0 * ops->metric(w, model);
+			if (ops->test_metric)
+				obj += 0 * ops->test_metric(w, model);
 		}
 		double t3 = bench_now_s();
 		if (t3 - t0 < f->bare_s) {
@@ -193,9 +230,10 @@ static void time_bare(const struct point *p, int reps, struct figures *f)
 			f->eval_s = t3 - t2;
 		}
 		f->bare_obj = obj;
+		f->samples = samples;
 		wl_update_free(&u);
 		free(model);
-		mf_ops.destroy(w);
+		ops->destroy(w);
 		free(region);
 		runcfg_free(c);
 	}
@@ -296,7 +334,7 @@ static void overhead(double scale)
 	printf("%-6s %8s %8s %8s %8s %6s %9s %9s %11s %12s %10s\n", "sync", "sim_s", "bare_s",
 	       "create_s", "eval_s", "evals", "ratio", "core", "events", "events/s", "simul_s");
 	for (size_t i = 0; i < sizeof syncs / sizeof *syncs; i++) {
-		struct point p = { "ec2-11", 11, 2, 16, syncs[i], clocks };
+		struct point p = { "ec2-11", 11, 2, 16, syncs[i], clocks, "mf" };
 		struct figures f;
 		measure(&p, 3, &f);
 		printf("%-6s %8.3f %8.3f %8.3f %8.3f %6d %9.2f %9.2f %11llu %12.4g %10.3f\n", p.sync,
@@ -326,15 +364,15 @@ static void scaling(double scale)
 	enum { REF = 1 };
 	const struct point grid[] = {
 		/* regions */
-		{ "vc", 2, 1, 16, NULL, clocks },
-		{ "ec2-11", 11, 1, 16, NULL, clocks },
-		{ path, 44, 1, 16, NULL, clocks },
+		{ "vc", 2, 1, 16, NULL, clocks, "mf" },
+		{ "ec2-11", 11, 1, 16, NULL, clocks, "mf" },
+		{ path, 44, 1, 16, NULL, clocks, "mf" },
 		/* machines per region */
-		{ "ec2-11", 11, 2, 16, NULL, clocks },
-		{ "ec2-11", 11, 4, 16, NULL, clocks },
+		{ "ec2-11", 11, 2, 16, NULL, clocks, "mf" },
+		{ "ec2-11", 11, 4, 16, NULL, clocks, "mf" },
 		/* model size */
-		{ "ec2-11", 11, 1, 8, NULL, clocks },
-		{ "ec2-11", 11, 1, 32, NULL, clocks },
+		{ "ec2-11", 11, 1, 8, NULL, clocks, "mf" },
+		{ "ec2-11", 11, 1, 32, NULL, clocks, "mf" },
 	};
 	printf("\n# scaling: %lld clocks, same data (400,000 ratings) whatever the workers; bare = "
 	       "the same steps on one model\n# (best of 2); ratio, core as above; x ref = sim_s / sim_s of the 11-region, "
@@ -363,6 +401,35 @@ static void scaling(double scale)
 	unlink(path);
 }
 
+/* Part 3: every workload's overhead and samples per wall second on its small config. */
+static void workloads(double scale)
+{
+	static const char *const wls[] = { "mf", "lda", "ic" };
+	static const int base_clocks[] = { 20, 10, 20 }; /* mf, lda, ic */
+	static const char *const syncs[] = { "bsp", "gaia", "lan" };
+	printf("\n# workloads: ec2-11, 2 machines per region (22 workers); small configs (bench_run.c\n"
+	       "# set_workload): mf 400,000 ratings rank 16, 20 clocks; lda 2,000 docs W 1,000 K 20,\n"
+	       "# 10 clocks (sweeps); ic synthetic 784x10, 20,000 examples, MLP 128, 20 clocks.\n"
+	       "# samples = work units of all steps (ratings, tokens, examples); samples/s = samples /\n"
+	       "# wall s of the simulated run (sim) and of the bare steps (bare, best of 2)\n");
+	printf("%-4s %-5s %8s %8s %8s %8s %8s %12s %12s %12s\n", "wl", "sync", "sim_s", "bare_s",
+	       "ratio", "core", "evals", "samples", "sim_smp/s", "bare_smp/s");
+	for (size_t w = 0; w < sizeof wls / sizeof *wls; w++)
+		for (size_t i = 0; i < sizeof syncs / sizeof *syncs; i++) {
+			int64_t clocks = (int64_t)llround(base_clocks[w] * scale);
+			struct point p = { "ec2-11", 11, 2, 16, syncs[i], clocks < 1 ? 1 : clocks, wls[w] };
+			struct figures f;
+			measure(&p, 2, &f);
+			printf("%-4s %-5s %8.3f %8.3f %8.2f %8.2f %8d %12.0f %12.4g %12.4g\n", p.wl, p.sync,
+			       f.sim_s, f.bare_s, ratio_full(&f), ratio_core(&f), f.evals, f.samples,
+			       f.samples / f.sim_s, f.samples / (f.bare_s - f.create_s - f.eval_s));
+			printf("workload %s %s: sim/bare %.2f (core %.2f); %.4g samples per wall second "
+			       "simulated\n", p.wl, p.sync, ratio_full(&f), ratio_core(&f),
+			       f.samples / f.sim_s);
+			fflush(stdout);
+		}
+}
+
 int main(int argc, char **argv)
 {
 	double scale = argc > 1 ? atof(argv[1]) : 1;
@@ -374,6 +441,7 @@ int main(int argc, char **argv)
 	double t0 = bench_now_s();
 	overhead(scale);
 	scaling(scale);
+	workloads(scale);
 	printf("# bench_run: %.1f s in all\n", bench_now_s() - t0);
 	return 0;
 }

@@ -357,6 +357,9 @@ static void print_result(const char *config, const struct run_result *r)
 		printf("final_%-16s%.6f\n", r->test_metric_name, r->final_test_metric);
 	printf("wan_bytes             %.0f\n", r->wan_bytes);
 	printf("lan_bytes             %.0f\n", r->lan_bytes);
+	printf("compute_s_per_clock   %.6f\n", r->compute_s_per_clock);
+	printf("wan_bytes_per_clock   %.0f\n", r->wan_bytes_per_clock);
+	printf("wan_bytes_per_s_needed %.0f\n", r->wan_bytes_per_s_needed);
 	printf("share_pushed_wan      %s\n", pw);
 	printf("share_filter_sent     %s\n", fs);
 	printf("share_below_1pct      %s\n", b1);

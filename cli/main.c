@@ -20,6 +20,7 @@ static const struct cmd_entry commands[] = {
 	{ "keys", "list the configuration keys with type, default, unit and meaning (keys [PREFIX])", cmd_keys, HELPS(&cmd_keys_help) },
 	{ "net", "simulate network transfers from a CSV list over a topology", cmd_net, HELPS(&cmd_net_help) },
 	{ "plot", "paper figures from a results database, drawn by gnuplot (plot DB [--out DIR] ...)", cmd_plot, HELPS(&cmd_plot_help) },
+	{ "summary", "paper-style table: time to target, speedups, held-out quality, WAN bytes (summary DB [--format table|csv|md])", cmd_summary, HELPS(&cmd_summary_help) },
 	{ "merge", "combine results databases in one transaction (merge OUT.db IN.db...)", cmd_merge, HELPS(&cmd_merge_help) },
 	{ "reproduce", "run the paper's experiment matrix, merge, plot, write REPORT.md (reproduce [--quick] ...)", cmd_reproduce, HELPS(&cmd_reproduce_help) },
 	{ "topo", "show or check a topology (topo show NAME|FILE, topo check FILE)", cmd_topo, HELPS(&cmd_topo_show_help, &cmd_topo_check_help) },

@@ -761,6 +761,23 @@ static void final_quality(const struct setup *s, const struct run_parts *p,
 	res->test_higher_better = s->wl_ops->test_higher_better;
 }
 
+/* The compute-to-communication ratio: compute seconds per clock per worker (mean), WAN
+ * bytes per clock (over the mean clocks per worker) and their ratio. Needs res->wan_bytes. */
+static void compute_ratio(const struct setup *s, const struct ps_stats *st, struct run_result *res)
+{
+	double per_clock = 0, clocks = 0;
+	for (int w = 0; w < s->nnodes; w++) {
+		clocks += (double)st->clocks[w];
+		if (st->clocks[w] > 0)
+			per_clock += st->compute_s[w] / (double)st->clocks[w];
+	}
+	res->compute_s_per_clock = s->nnodes ? per_clock / s->nnodes : NAN;
+	clocks = s->nnodes ? clocks / s->nnodes : 0;
+	res->wan_bytes_per_clock = clocks > 0 ? res->wan_bytes / clocks : NAN;
+	res->wan_bytes_per_s_needed = res->compute_s_per_clock > 0
+		? res->wan_bytes_per_clock / res->compute_s_per_clock : NAN;
+}
+
 static const char *const status_names[] = {
 	[RUN_COMPLETED] = "completed", [RUN_TARGET_REACHED] = "target_reached",
 	[RUN_TIME_LIMIT] = "time_limit", [RUN_DIVERGED] = "diverged", [RUN_STALLED] = "stalled",
@@ -810,6 +827,7 @@ static void collect(const struct setup *s, const struct run_parts *p, struct run
 			res->clocks = st->clocks[w];
 	final_quality(s, p, res);
 	traffic(s, st, res);
+	compute_ratio(s, st, res);
 	res->share_pushed_wan = st->updates_pushed
 		? (double)st->updates_pushed_wan / (double)st->updates_pushed : NAN;
 	res->share_filter_sent = s->sync->per_region && st->updates_produced

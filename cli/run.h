@@ -59,6 +59,13 @@ struct run_result {
 	                            * (the paper's statistic) */
 	double cost_machine_usd;   /* machine-hours x hourly price, USD */
 	double cost_transfer_usd;  /* inter-region bytes x the topology's prices, USD */
+	/* Compute-to-communication ratio (docs/workload-*.md, "Compute and communication"): */
+	double compute_s_per_clock;   /* simulated compute seconds per clock per worker: each
+	                               * worker's compute time over its clocks, mean over workers */
+	double wan_bytes_per_clock;   /* wan_bytes over the mean clocks completed per worker */
+	double wan_bytes_per_s_needed; /* wan_bytes_per_clock / compute_s_per_clock: the WAN
+	                                * bytes/s a worker's clock of compute must be matched by
+	                                * for communication to keep up (NAN without compute) */
 	int machines;              /* machines in the run */
 	uint64_t events;           /* simulator events run */
 	char topology[64];         /* topology name */

@@ -492,3 +492,48 @@ SELECT p.emu_run_id, p.sim_run_id,
 FROM pairs p
 JOIN runs re ON re.run_id = p.emu_run_id JOIN summary se ON se.run_id = p.emu_run_id
 JOIN runs rs ON rs.run_id = p.sim_run_id JOIN summary ss ON ss.run_id = p.sim_run_id;
+
+-- The paper-style summary table (`gaiasim summary`, cli/cmd_summary.c): one row per setting,
+-- i.e. workload, topology, trace (NULL: none) and target objective (NULL: none), of the
+-- training runs under the baseline (sync_model 'bsp'), Gaia ('gaia') and LAN ('lan'); the
+-- latest run (largest run_id) of each model when a setting has several. A *_run_id is NULL
+-- when the setting has no run of that model. Times are summary.time_to_target_s (NULL: not
+-- reached); gaia_speedup is bsp_time_s / gaia_time_s, gaia_lan_ratio gaia_time_s /
+-- lan_time_s (NULL unless both reached the target); *_test_metric the held-out metric of the
+-- final model, named by test_metric_name (NULL when the workload has none); *_wan_bytes the
+-- run's WAN bytes.
+CREATE VIEW IF NOT EXISTS summary_table AS
+WITH latest AS (
+	SELECT s.workload, r.topology_name, r.trace_name, s.target_objective, s.sync_model,
+	       max(s.run_id) AS run_id
+	FROM summary s JOIN runs r USING (run_id)
+	WHERE s.sync_model IN ('bsp', 'gaia', 'lan')
+	GROUP BY s.workload, r.topology_name, r.trace_name, s.target_objective, s.sync_model),
+settings AS (
+	SELECT DISTINCT workload, topology_name, trace_name, target_objective FROM latest),
+cells AS (
+	SELECT g.workload, g.topology_name, g.trace_name, g.target_objective,
+	       (SELECT run_id FROM latest l WHERE l.workload = g.workload
+	          AND l.topology_name = g.topology_name AND l.trace_name IS g.trace_name
+	          AND l.target_objective IS g.target_objective AND l.sync_model = 'bsp') AS bsp_run_id,
+	       (SELECT run_id FROM latest l WHERE l.workload = g.workload
+	          AND l.topology_name = g.topology_name AND l.trace_name IS g.trace_name
+	          AND l.target_objective IS g.target_objective AND l.sync_model = 'gaia') AS gaia_run_id,
+	       (SELECT run_id FROM latest l WHERE l.workload = g.workload
+	          AND l.topology_name = g.topology_name AND l.trace_name IS g.trace_name
+	          AND l.target_objective IS g.target_objective AND l.sync_model = 'lan') AS lan_run_id
+	FROM settings g)
+SELECT c.workload, c.topology_name, c.trace_name, c.target_objective,
+       coalesce(b.test_metric_name, a.test_metric_name, l.test_metric_name) AS test_metric_name,
+       c.bsp_run_id, c.gaia_run_id, c.lan_run_id,
+       b.time_to_target_s AS bsp_time_s, a.time_to_target_s AS gaia_time_s,
+       l.time_to_target_s AS lan_time_s,
+       b.time_to_target_s / a.time_to_target_s AS gaia_speedup,
+       a.time_to_target_s / l.time_to_target_s AS gaia_lan_ratio,
+       b.final_test_metric AS bsp_test_metric, a.final_test_metric AS gaia_test_metric,
+       l.final_test_metric AS lan_test_metric,
+       b.wan_bytes AS bsp_wan_bytes, a.wan_bytes AS gaia_wan_bytes, l.wan_bytes AS lan_wan_bytes
+FROM cells c
+LEFT JOIN summary b ON b.run_id = c.bsp_run_id
+LEFT JOIN summary a ON a.run_id = c.gaia_run_id
+LEFT JOIN summary l ON l.run_id = c.lan_run_id;

@@ -119,6 +119,9 @@ static int read_header(struct idx_in *in, struct idx *x)
 		if (read_exact(in, b, 4, "dimension size") < 0)
 			return -1;
 		x->dims[d] = be32(b);
+		if (x->dims[d] == 0)
+			return diag_at(in->path, 0, "byte %llu: dimension %d has size 0 (an IDX file "
+				       "holds at least one element)", (unsigned long long)at, d);
 		count *= x->dims[d];
 		if (count > IDX_MAX_ELEMS)
 			return diag_at(in->path, 0, "byte %llu: dimension %d of size %u makes more than "

@@ -38,7 +38,8 @@ struct idx {
 
 /*
  * Read an IDX file, gzipped or plain. NULL after a "FILE: byte N: ..." message on: a bad magic
- * number, an unsupported type, zero or too many dimensions, a short or truncated file (also a
+ * number, an unsupported type, zero or too many dimensions, a dimension of size 0, a short or
+ * truncated file (also a
  * truncated gzip stream), or data after the last element.
  */
 struct idx *idx_load(const char *path);

@@ -23,6 +23,14 @@
 #define LDA_MAX_LINE (1 << 20)
 /* Most tokens a corpus may hold (word ids of one corpus are kept in memory, 4 bytes each). */
 #define LDA_MAX_TOKENS ((int64_t)UINT32_MAX)
+/*
+ * Most occurrences of one word in one document (one UCI entry or LDA-C id:count), 2^16 - 1. A
+ * count becomes that many tokens in memory (4 bytes each), so without a bound a few bytes could
+ * ask for gigabytes (`1 8:55555555` did: found by fuzz_ldac); with it a file costs at most about
+ * 22 KB of tokens per byte of input. A design limit, not a measured one: a document repeating
+ * one word 65,535 times is far outside what topic models are run on.
+ */
+#define LDA_MAX_COUNT ((int64_t)UINT16_MAX)
 
 void lda_corpus_free(struct lda_corpus *c)
 {
@@ -204,9 +212,12 @@ static int uci_entry(struct gzlines *g, char *line, int64_t D, int64_t W, struct
 	if (w < 1 || w > W)
 		return diag_at(g->path, g->line, "wordID %lld out of range 1..%lld (W in the header)",
 			       (long long)w, (long long)W);
-	if (n < 1 || n > LDA_MAX_TOKENS)
+	if (n < 1)
 		return diag_at(g->path, g->line, "bad count %lld (expected a positive integer)",
 			       (long long)n);
+	if (n > LDA_MAX_COUNT)
+		return diag_at(g->path, g->line, "count %lld above %lld (occurrences of one word in "
+			       "one document)", (long long)n, (long long)LDA_MAX_COUNT);
 	*e = (struct uci_entry){ (uint32_t)(d - 1), (uint32_t)(w - 1), (uint32_t)n };
 	return 0;
 }
@@ -238,8 +249,10 @@ static struct lda_corpus *uci_build(const struct uci_entry *e, size_t n, uint32_
 static struct lda_corpus *load_uci(struct gzlines *g)
 {
 	int64_t D, W, NNZ;
-	if (uci_header(g, "D (documents)", UINT32_MAX - 1, &D) < 0 ||
-	    uci_header(g, "W (vocabulary size)", UINT32_MAX - 1, &W) < 0 ||
+	if (uci_header(g, "D (documents)", UINT32_MAX - 1, &D) < 0)
+		return NULL;
+	long d_line = g->line;
+	if (uci_header(g, "W (vocabulary size)", UINT32_MAX - 1, &W) < 0 ||
 	    uci_header(g, "NNZ (entries)", INT64_MAX / 2, &NNZ) < 0)
 		return NULL;
 	long nnz_line = g->line;
@@ -274,6 +287,18 @@ static struct lda_corpus *load_uci(struct gzlines *g)
 			(long long)NNZ, n);
 		goto done;
 	}
+	/*
+	 * Every non-empty document has at least one entry, so D > NNZ means more empty documents
+	 * than entries. No real corpus looks like that (UCI's have hundreds of entries per
+	 * document), and the corpus would cost memory per declared document that the file does
+	 * not hold (a 9-digit D in a 20-byte file asked for gigabytes: found by fuzz_docword).
+	 * Checked once the body has shown that NNZ is right.
+	 */
+	if (D > NNZ) {
+		diag_at(g->path, d_line, "D = %lld documents but NNZ = %lld entries (line %ld): at "
+			"most NNZ documents can hold a word", (long long)D, (long long)NNZ, nnz_line);
+		goto done;
+	}
 	c = uci_build(e, n, (uint32_t)D, (uint32_t)W);
 done:
 	free(e);
@@ -283,9 +308,10 @@ done:
 /* ---- LDA-C ---- */
 
 /* Parse one `N id:count ...` line into the builder as a new document; *maxid tracks ids. */
-static int ldac_line(struct gzlines *g, char *line, char **f, struct builder *b, int64_t *maxid)
+static int ldac_line(struct gzlines *g, char *line, char **f, size_t fcap, struct builder *b,
+                     int64_t *maxid)
 {
-	int nf = lineio_split_ws(lineio_trim(line), f, LDA_MAX_LINE / 2 + 2);
+	int nf = lineio_split_ws(lineio_trim(line), f, (int)fcap);
 	int64_t N;
 	if (parse_int64(f[0], &N) < 0 || N < 0)
 		return diag_at(g->path, g->line, "bad term count '%s' (expected a non-negative "
@@ -306,6 +332,10 @@ static int ldac_line(struct gzlines *g, char *line, char **f, struct builder *b,
 		if (parse_int64(colon + 1, &cnt) < 0 || cnt < 1)
 			return diag_at(g->path, g->line, "term %d: bad count '%s' (expected a positive "
 				       "integer)", k, colon + 1);
+		if (cnt > LDA_MAX_COUNT)
+			return diag_at(g->path, g->line, "term %d: count %lld above %lld (occurrences "
+				       "of one word in one document)", k, (long long)cnt,
+				       (long long)LDA_MAX_COUNT);
 		if ((int64_t)b->n + cnt > LDA_MAX_TOKENS)
 			return diag_at(g->path, g->line, "more than %lld tokens",
 				       (long long)LDA_MAX_TOKENS);
@@ -320,14 +350,23 @@ static int ldac_line(struct gzlines *g, char *line, char **f, struct builder *b,
 static struct lda_corpus *load_ldac(struct gzlines *g)
 {
 	struct builder b = { 0 };
-	char **f = xmalloc((LDA_MAX_LINE / 2 + 2) * sizeof *f);
+	/* Room for every field of the line (each is at least one byte plus a separator), grown
+	 * with the longest line so far rather than sized for LDA_MAX_LINE up front. */
+	char **f = NULL;
+	size_t fcap = 0;
 	int64_t maxid = -1;
 	char *line;
 	int rc;
 	struct lda_corpus *c = NULL;
-	while ((rc = gzl_next_data(g, &line)) > 0)
-		if (ldac_line(g, line, f, &b, &maxid) < 0)
+	while ((rc = gzl_next_data(g, &line)) > 0) {
+		size_t need = strlen(line) / 2 + 2;
+		if (need > fcap) {
+			f = xreallocarray(f, need, sizeof *f);
+			fcap = need;
+		}
+		if (ldac_line(g, line, f, fcap, &b, &maxid) < 0)
 			goto done;
+	}
 	if (rc == 0)
 		c = b_finish(&b, (uint32_t)(maxid + 1));
 done:
