@@ -21,6 +21,7 @@
 #include "lib/runcfg.h"
 #include "cli/run.h"
 #include "cli/compare_db.h"
+#include "ps/sigfilter.h"
 #include "ps/sync.h"
 
 /* "gaiasim USAGE" of a command, for usage errors. */
@@ -363,6 +364,13 @@ static void print_result(const char *config, const struct run_result *r)
 	printf("share_pushed_wan      %s\n", pw);
 	printf("share_filter_sent     %s\n", fs);
 	printf("share_below_1pct      %s\n", b1);
+	printf("share_below_levels   ");
+	for (int l = 0; l < SIG_NLEVELS; l++) {
+		char v[32];
+		fmt_share(v, sizeof v, r->share_below[l], "-");
+		printf(" <%g%%:%s", 100 * sigfilter_levels[l], v);
+	}
+	putchar('\n');
 	printf("cost_machine_usd      %.6f\n", r->cost_machine_usd);
 	printf("cost_transfer_usd     %.6f\n", r->cost_transfer_usd);
 	printf("cost_total_usd        %.6f\n", r->cost_machine_usd + r->cost_transfer_usd);
@@ -575,6 +583,29 @@ static void print_json(const struct run_result *res, const struct variant *v, in
 	printf("  ]\n}\n");
 }
 
+/* After the table: the paper's significance distribution, the share of single-clock updates
+ * below each level of |update / value|, per model (docs/sync-models.md, "What the shares count"). */
+static void print_significance(const struct run_result *res, const struct variant *v, int n)
+{
+	printf("\nsignificance: share of single-clock updates with |update/value| below each level\n");
+	printf("%-10s", "sync");
+	for (int l = 0; l < SIG_NLEVELS; l++) {
+		char lv[32];
+		snprintf(lv, sizeof lv, "<%g%%", 100 * sigfilter_levels[l]);
+		printf(" %8s", lv);
+	}
+	putchar('\n');
+	for (int i = 0; i < n; i++) {
+		printf("%-10s", v[i].text);
+		for (int l = 0; l < SIG_NLEVELS; l++) {
+			char b[32];
+			fmt_share(b, sizeof b, res[i].share_below[l], "-");
+			printf(" %8s", b);
+		}
+		putchar('\n');
+	}
+}
+
 static void print_table(const struct run_result *res, const struct variant *v, int n, int format,
                         const struct cmp_head *h)
 {
@@ -635,6 +666,8 @@ static void print_table(const struct run_result *res, const struct variant *v, i
 			printf(" %s\n", run_status_name(r->status));
 		}
 	}
+	if (format != FMT_CSV)
+		print_significance(res, v, n);
 }
 
 /*

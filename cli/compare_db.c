@@ -90,6 +90,8 @@ static int load_result(struct compare_db *d, int64_t run_id, struct run_result *
 	r->share_pushed_wan = col_real(st, 10);
 	r->share_filter_sent = col_real(st, 16);
 	r->share_below_1pct = col_real(st, 17);
+	for (int l = 0; l < RUN_SIG_LEVELS; l++) /* per-level shares are not in the summary row */
+		r->share_below[l] = NAN;
 	const char *topo = (const char *)sqlite3_column_text(st, 18);
 	const char *trace = (const char *)sqlite3_column_text(st, 19);
 	snprintf(r->topology, sizeof r->topology, "%s", topo ? topo : "");

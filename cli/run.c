@@ -834,6 +834,10 @@ static void collect(const struct setup *s, const struct run_parts *p, struct run
 		? (double)st->updates_sent / (double)st->updates_produced : NAN;
 	res->share_below_1pct = st->sig_updates
 		? (double)st->sig_below[SIG_LEVEL_1PCT] / (double)st->sig_updates : NAN;
+	_Static_assert(RUN_SIG_LEVELS == SIG_NLEVELS, "run_result.share_below has every level");
+	for (int l = 0; l < SIG_NLEVELS; l++)
+		res->share_below[l] = st->sig_updates
+			? (double)st->sig_below[l] / (double)st->sig_updates : NAN;
 	double hours = (isnan(res->time_to_target_s) ? res->end_s : res->time_to_target_s) / 3600;
 	res->machines = s->nnodes;
 	res->cost_machine_usd = hours * s->nnodes * s->usd_per_machine_hour;

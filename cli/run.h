@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Levels of the significance distribution a run reports (SIG_NLEVELS of ps/sigfilter.h). */
+#define RUN_SIG_LEVELS 7
+
 struct cluster_config;
 struct ps_eval;
 struct ps_filter_rec;
@@ -57,6 +60,8 @@ struct run_result {
 	                            * updates entering them (NAN for other models) */
 	double share_below_1pct;   /* single-clock updates with |update / value| < 1% / all of them
 	                            * (the paper's statistic) */
+	double share_below[RUN_SIG_LEVELS]; /* the same below each of ps/sigfilter.h's levels
+	                            * (0.01% .. 10%; NAN when nothing was counted) */
 	double cost_machine_usd;   /* machine-hours x hourly price, USD */
 	double cost_transfer_usd;  /* inter-region bytes x the topology's prices, USD */
 	/* Compute-to-communication ratio (docs/workload-*.md, "Compute and communication"): */

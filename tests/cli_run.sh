@@ -223,6 +223,24 @@ expect_usage "run --set without value" run "$CONF" --set
 expect_usage "compare without --sync" compare "$CONF"
 expect_usage "compare bad format" compare "$CONF" --sync bsp --format xml
 expect_usage "compare empty model" compare "$CONF" --sync bsp,,gaia
+# The significance distribution after compare's table: shares in [0, 1], not decreasing with
+# the level (an update below 0.5% is below 1% too), and its <1% column equals share_below_1pct.
+run_gs sig compare "$CONF" --sync bsp,gaia --set stop.clocks=5 -q
+if [ "$(rc sig)" = 0 ] && awk '
+	/^sync .*share_below_1pct/ { for (i = 1; i <= NF; i++) if ($i == "share_below_1pct") c = i; intable = 1; next }
+	/^significance:/ { intable = 0; insig = 1; next }
+	intable && NF > 5 { b1[$1] = $c; next }
+	insig && $1 == "sync" { next }
+	insig && NF == 8 {
+		n++
+		for (i = 2; i <= 8; i++) { if ($i < 0 || $i > 1 || (i > 2 && $i + 0 < $(i - 1) + 0)) bad = 1 }
+		if ($6 != b1[$1]) bad = 1
+	}
+	END { exit !(n == 2 && !bad) }' "$TMP/sig.out"; then
+	ok "compare prints the significance distribution: monotone in the level, <1% = share_below_1pct"
+else
+	bad "significance distribution" "$(tail -5 "$TMP/sig.out")"
+fi
 # output that cannot be written is an error
 for cmd in run compare; do
 	if [ -w /dev/full ]; then
