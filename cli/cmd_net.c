@@ -41,17 +41,25 @@ const struct cli_help cmd_net_help = {
 	.opts = net_opts,
 };
 
-static int write_csv(FILE *out, const struct netrun *r, const struct topology *t)
+/*
+ * The per-transfer CSV. Its last columns echo what ran (the topology's name, the trace's name
+ * or empty, the seed and the transfer list as given), so a CSV says where it came from, as
+ * compare's does.
+ */
+static int write_csv(FILE *out, const struct netrun *r, const struct topology *t,
+                     const struct trace *tr, long long seed, const char *xfers)
 {
-	fprintf(out, "id,src,dst,bytes,start_s,first_byte_s,finish_s,duration_s,mean_rate_bps\n");
+	fprintf(out, "id,src,dst,bytes,start_s,first_byte_s,finish_s,duration_s,mean_rate_bps,"
+	        "topology,trace,seed,transfers\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct netrun_transfer *x = &r->xfers[i];
 		double start = simtime_to_s(x->start), fin = simtime_to_s(x->finish);
 		double moving = simtime_to_s(x->finish - x->first_byte);
-		fprintf(out, "%lld,%s,%s,%.0f,%.9f,%.9f,%.9f,%.9f,%.0f\n", (long long)x->id,
-		        t->regions[x->src].name, t->regions[x->dst].name, x->bytes, start,
-		        simtime_to_s(x->first_byte), fin, fin - start,
-		        moving > 0 ? x->bytes * 8 / moving : 0.0);
+		fprintf(out, "%lld,%s,%s,%.0f,%.9f,%.9f,%.9f,%.9f,%.0f,%s,%s,%lld,%s\n",
+		        (long long)x->id, t->regions[x->src].name, t->regions[x->dst].name, x->bytes,
+		        start, simtime_to_s(x->first_byte), fin, fin - start,
+		        moving > 0 ? x->bytes * 8 / moving : 0.0, t->name, tr ? tr->name : "", seed,
+		        xfers);
 	}
 	return ferror(out) ? -1 : 0;
 }
@@ -175,7 +183,7 @@ int cmd_net(int argc, char **argv)
 	} else {
 		out = stdout;
 	}
-	if (write_csv(out, &r, t) < 0 || fflush(out) != 0 || ferror(out)) {
+	if (write_csv(out, &r, t, tr, (long long)seed, xfers) < 0 || fflush(out) != 0 || ferror(out)) {
 		diag_at(out_path ? out_path : "<stdout>", 0, "write error: %s", strerror(errno));
 		goto done;
 	}

@@ -101,8 +101,15 @@ run net -t "$TOPO" -f "$DATA/xfers-basic.csv"
 check "basic: exit 0" "$rc" "status $rc: $(cat "$TMP/err")"
 cp "$TMP/out" "$TMP/basic.csv"
 B=$TMP/basic.csv
-head -n 1 "$B" | grep -qx 'id,src,dst,bytes,start_s,first_byte_s,finish_s,duration_s,mean_rate_bps'
+head -n 1 "$B" | grep -qx 'id,src,dst,bytes,start_s,first_byte_s,finish_s,duration_s,mean_rate_bps,topology,trace,seed,transfers'
 check "basic: CSV header" $? "got '$(head -n 1 "$B")'"
+# The last columns echo what ran: the topology's name, no trace, the seed, the transfer list.
+[ "$(field 1 topology "$B")" = net3 ] && [ -z "$(field 1 trace "$B")" ] &&
+	[ "$(field 1 seed "$B")" = 1 ] && [ "$(field 1 transfers "$B")" = "$DATA/xfers-basic.csv" ]
+check "basic: rows echo topology, trace, seed and transfers" $? "$(sed -n 2p "$B")"
+run net -t "$TOPO" -f "$DATA/xfers-basic.csv" -T "$DATA/trace-step.csv" --seed 9
+[ "$(field 1 trace "$TMP/out")" = trace-step ] && [ "$(field 1 seed "$TMP/out")" = 9 ]
+check "trace and seed echoed when given" $? "$(sed -n 2p "$TMP/out")"
 # 1: a->b 1.25 MB = 10 Mbit at 100 Mb/s, one-way 50 ms: first byte 0.05, finish 0.15.
 expect_time "$B" 1 first_byte_s 0.05 "WAN a->b"
 expect_time "$B" 1 finish_s 0.15 "WAN a->b"
