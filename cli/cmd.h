@@ -20,7 +20,7 @@ struct cmd_entry {
 extern const struct cli_help cmd_run_help, cmd_compare_help, cmd_keys_help, cmd_net_help,
 	cmd_topo_show_help, cmd_topo_check_help, cmd_trace_gen_help, cmd_trace_check_help,
 	cmd_plot_help, cmd_merge_help, cmd_reproduce_help, cmd_corpus_help, cmd_emu_mesh_help,
-	cmd_emu_run_help, cmd_summary_help;
+	cmd_emu_run_help, cmd_emu_node_help, cmd_summary_help;
 int cmd_keys(int argc, char **argv);   /* cli/cmd_run.c */
 /* The configuration keys as man-page paragraphs (cli/cmd_run.c). */
 void cmd_keys_man(FILE *out);

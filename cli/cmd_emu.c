@@ -54,48 +54,80 @@ static void compress(struct topology *t, struct trace *tr, double x)
 	}
 }
 
+/*
+ * The emu subcommands' options (cli/opt.h): `emu mesh` and `emu run`/`validate`/`collect`
+ * parse with these tables, and `gaiasim help emu` prints them.
+ */
+static const struct cli_opt emu_mesh_opts[] = {
+	{ "topology", 't', "TOPOLOGY", "topology: a shipped name or a .topo file (required)" },
+	{ "trace", 'T', "TRACE", "bandwidth trace to follow: a shipped name or a CSV file" },
+	{ "listen", 256, "ADDR", "address the relays listen on (default 127.0.0.1)" },
+	{ "base-port", 257, "P", "first relay port (one per directed region pair)" },
+	{ "to", 258, "HOST:PORT", "where the relays forward to (required)" },
+	{ "time-scale", 259, "X", "compress time: rates x X, latencies and trace times / X" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_help cmd_emu_mesh_help = {
+	.cmd = "emu mesh",
+	.usage = "emu mesh -t TOPOLOGY [-T TRACE] [--listen ADDR] [--base-port P] [--time-scale X]\n"
+	         "                --to HOST:PORT",
+	.about = "Run a shaped WAN relay per directed region pair (bandwidth, RTT) until Ctrl-C.\n"
+	         "docs/emulation.md.",
+	.opts = emu_mesh_opts,
+};
+
+static const struct cli_opt emu_run_opts[] = {
+	{ "set", 's', "KEY=VALUE", "override a configuration key (any number; the last wins)" },
+	{ "db", 256, "FILE", "store the emulated run in this SQLite results database (kind 'emu')" },
+	{ "label", 257, "TEXT", "runs.label of the stored run" },
+	{ "time-scale", 258, "X", "compress time: rates x X, latencies and compute / X" },
+	{ "timeout", 259, "S", "give up after S seconds of real time" },
+	{ "base-port", 260, "P", "first port of the relays and nodes" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_help cmd_emu_run_help = {
+	.cmd = "emu run",
+	.usage = "emu run CONFIG [--set K=V ...] [--db FILE] [--label TEXT] [--time-scale X]\n"
+	         "                [--timeout S] [--base-port P]\n"
+	         "       emu validate CONFIG [--set K=V ...] [--time-scale X] [--timeout S]\n"
+	         "       emu node CONFIG [--set K=V ...] --id R --peers FILE [--results FILE]\n"
+	         "       emu collect CONFIG [--set K=V ...] [--db FILE] [--label TEXT] RESULTS...",
+	.about = "Run the same training in real time over sockets through shaped relays, one process\n"
+	         "per region (run); the same run simulated and emulated side by side (validate); one\n"
+	         "region's node by hand from an address list, and the merge of their results (node,\n"
+	         "collect). docs/emulation.md.",
+	.opts = emu_run_opts,
+};
+
 static int emu_mesh_cmd(int argc, char **argv)
 {
 	const char *topo = NULL, *trace = NULL, *to = NULL, *listen = EMU_DEFAULT_LISTEN;
 	int64_t base_port = EMU_DEFAULT_BASE_PORT;
 	double scale = 1;
-	static const struct option opts[] = {
-		{ "topology", required_argument, NULL, 't' },
-		{ "trace", required_argument, NULL, 'T' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "base-port", required_argument, NULL, 'p' },
-		{ "to", required_argument, NULL, 'o' },
-		{ "time-scale", required_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_parser P;
+	cli_parser_init(&P, &cmd_emu_mesh_help, argc, argv);
 	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:T:h", opts, NULL)) != -1) {
+	const char *v;
+	while ((c = cli_next(&P, &v)) != CLI_END) {
 		switch (c) {
-		case 't': topo = optarg; break;
-		case 'T': trace = optarg; break;
-		case 'l': listen = optarg; break;
-		case 'o': to = optarg; break;
-		case 'x':
-			if (parse_double(optarg, &scale) < 0 || !(scale > 0) || scale > 1e6)
+		case CLI_HELP: return 0;
+		case CLI_ERROR: return 2;
+		case 't': topo = v; break;
+		case 'T': trace = v; break;
+		case 256: listen = v; break;
+		case 258: to = v; break;
+		case 259:
+			if (parse_double(v, &scale) < 0 || !(scale > 0) || scale > 1e6)
 				return cmd_usage_error(USAGE, "emu mesh: --time-scale '%s' is not a number "
-				                       "in (0, 1e6]", optarg);
+				                       "in (0, 1e6]", v);
 			break;
-		case 'p':
-			if (parse_int64(optarg, &base_port) < 0 || base_port < 1 || base_port > 65535)
+		case 257:
+			if (parse_int64(v, &base_port) < 0 || base_port < 1 || base_port > 65535)
 				return cmd_usage_error(USAGE, "emu mesh: --base-port '%s' is not an "
-				                       "integer in 1..65535", optarg);
+				                       "integer in 1..65535", v);
 			break;
-		case 'h':
-			printf("usage: %s\n", USAGE);
-			return 0;
-		case ':':
-			return cmd_usage_error(USAGE, "emu mesh: option '%s' needs a value",
-			                       argv[optind - 1]);
-		default:
-			return cmd_usage_error(USAGE, "emu mesh: unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -138,59 +170,44 @@ done:
  * then results files, left at argv[optind + 1 ..]). */
 static int parse_run(int argc, char **argv, int validate, struct emu_run_opts *o)
 {
-	static const struct option opts[] = {
-		{ "set", required_argument, NULL, 's' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "time-scale", required_argument, NULL, 'x' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "base-port", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *cmd = validate == 2 ? "emu collect" : validate ? "emu validate" : "emu run";
 	memset(o, 0, sizeof *o);
 	o->time_scale = 1;
 	o->sets = xcalloc((size_t)argc + 1, sizeof *o->sets);
-	optind = 1;
-	opterr = 0;
+	struct cli_parser P;
+	cli_parser_init(&P, &cmd_emu_run_help, argc, argv);
 	int ch;
+	const char *v;
 	int64_t port;
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((ch = cli_next(&P, &v)) != CLI_END) {
 		switch (ch) {
-		case 's': o->sets[o->nsets++] = optarg; break;
-		case 'd':
-			if (validate == 1 || !cmd_db_path_ok(optarg))
-				return cmd_usage_error(USAGE, "%s: --db '%s': %s", cmd, optarg,
+		case CLI_HELP: return 0;
+		case CLI_ERROR: return 2;
+		case 's': o->sets[o->nsets++] = (char *)v; break;
+		case 256:
+			if (validate == 1 || !cmd_db_path_ok(v))
+				return cmd_usage_error(USAGE, "%s: --db '%s': %s", cmd, v,
 				                       validate ? "validate stores nothing" : CMD_DB_PATH_RULE);
-			o->db = optarg;
+			o->db = v;
 			break;
-		case 'l': o->label = optarg; break;
-		case 'x':
-			if (parse_double(optarg, &o->time_scale) < 0 || !(o->time_scale > 0) ||
+		case 257: o->label = v; break;
+		case 258:
+			if (parse_double(v, &o->time_scale) < 0 || !(o->time_scale > 0) ||
 			    o->time_scale > 1e6)
 				return cmd_usage_error(USAGE, "%s: --time-scale '%s' is not a number in "
-				                       "(0, 1e6]", cmd, optarg);
+				                       "(0, 1e6]", cmd, v);
 			break;
-		case 'T':
-			if (parse_double(optarg, &o->timeout_s) < 0 || !(o->timeout_s > 0))
+		case 259:
+			if (parse_double(v, &o->timeout_s) < 0 || !(o->timeout_s > 0))
 				return cmd_usage_error(USAGE, "%s: --timeout '%s' is not a positive number "
-				                       "of seconds", cmd, optarg);
+				                       "of seconds", cmd, v);
 			break;
-		case 'p':
-			if (parse_int64(optarg, &port) < 0 || port < 1024 || port > 65000)
+		case 260:
+			if (parse_int64(v, &port) < 0 || port < 1024 || port > 65000)
 				return cmd_usage_error(USAGE, "%s: --base-port '%s' is not in 1024..65000",
-				                       cmd, optarg);
+				                       cmd, v);
 			o->base_port = (int)port;
 			break;
-		case 'h':
-			printf("usage: %s\n", USAGE);
-			return 0;
-		case ':':
-			return cmd_usage_error(USAGE, "%s: option '%s' needs a value", cmd,
-			                       argv[optind - 1]);
-		default:
-			return cmd_usage_error(USAGE, "%s: unknown option '%s'", cmd, argv[optind - 1]);
 		}
 	}
 	if (validate == 2 ? optind > argc - 2 : optind != argc - 1)
@@ -372,57 +389,14 @@ int cmd_emu(int argc, char **argv)
 	if (!strcmp(argv[1], "collect"))
 		return emu_collect_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		printf("usage: %s\n", USAGE);
+		cli_print_help(stdout, &cmd_emu_mesh_help);
+		putchar('\n');
+		cli_print_help(stdout, &cmd_emu_run_help);
+		putchar('\n');
+		cli_print_help(stdout, &cmd_emu_node_help);
 		return 0;
 	}
 	return cmd_usage_error(USAGE, "emu: unknown command '%s' (known: mesh, run, validate, node, collect)",
 	                       argv[1]);
 }
 
-/*
- * What `gaiasim help emu` prints (cli/opt.h tables). The emu subcommands still parse their
- * options with their own getopt tables above and in cli/emu_run.c; these tables list the same
- * options (tests/cli_usage.sh checks that each is accepted).
- */
-static const struct cli_opt emu_mesh_opts[] = {
-	{ "topology", 't', "TOPOLOGY", "topology: a shipped name or a .topo file (required)" },
-	{ "trace", 'T', "TRACE", "bandwidth trace to follow: a shipped name or a CSV file" },
-	{ "listen", 256, "ADDR", "address the relays listen on (default 127.0.0.1)" },
-	{ "base-port", 257, "P", "first relay port (one per directed region pair)" },
-	{ "to", 258, "HOST:PORT", "where the relays forward to (required)" },
-	{ "time-scale", 259, "X", "compress time: rates x X, latencies and trace times / X" },
-	{ NULL, 0, NULL, NULL },
-};
-
-const struct cli_help cmd_emu_mesh_help = {
-	.cmd = "emu mesh",
-	.usage = "emu mesh -t TOPOLOGY [-T TRACE] [--listen ADDR] [--base-port P] [--time-scale X]\n"
-	         "                --to HOST:PORT",
-	.about = "Run a shaped WAN relay per directed region pair (bandwidth, RTT) until Ctrl-C.\n"
-	         "docs/emulation.md.",
-	.opts = emu_mesh_opts,
-};
-
-static const struct cli_opt emu_run_opts[] = {
-	{ "set", 's', "KEY=VALUE", "override a configuration key (any number; the last wins)" },
-	{ "db", 256, "FILE", "store the emulated run in this SQLite results database (kind 'emu')" },
-	{ "label", 257, "TEXT", "runs.label of the stored run" },
-	{ "time-scale", 258, "X", "compress time: rates x X, latencies and compute / X" },
-	{ "timeout", 259, "S", "give up after S seconds of real time" },
-	{ "base-port", 260, "P", "first port of the relays and nodes" },
-	{ NULL, 0, NULL, NULL },
-};
-
-const struct cli_help cmd_emu_run_help = {
-	.cmd = "emu run",
-	.usage = "emu run CONFIG [--set K=V ...] [--db FILE] [--label TEXT] [--time-scale X]\n"
-	         "                [--timeout S] [--base-port P]\n"
-	         "       emu validate CONFIG [--set K=V ...] [--time-scale X] [--timeout S]\n"
-	         "       emu node CONFIG [--set K=V ...] --id R --peers FILE [--results FILE]\n"
-	         "       emu collect CONFIG [--set K=V ...] [--db FILE] [--label TEXT] RESULTS...",
-	.about = "Run the same training in real time over sockets through shaped relays, one process\n"
-	         "per region (run); the same run simulated and emulated side by side (validate); one\n"
-	         "region's node by hand from an address list, and the merge of their results (node,\n"
-	         "collect). docs/emulation.md.",
-	.opts = emu_run_opts,
-};

@@ -37,6 +37,7 @@
 
 #include "cli/cluster.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "emu/mesh.h"
 #include "emu/transport_sock.h"
 #include "lib/diag.h"
@@ -366,42 +367,54 @@ struct node_opts {
 	double connect_s;            /* --connect-timeout */
 };
 
+static const struct cli_opt node_opts_table[] = {
+	{ "set", 's', "KEY=VALUE", "override a configuration key (any number; the last wins)" },
+	{ "region", 256, "R", "the region this node runs: a name or an index (required)" },
+	{ "id", 257, "R", "the same as --region" },
+	{ "results", 258, "FILE", "write this node's results here (required without --peers)" },
+	{ "time-scale", 259, "X", "compress time: rates x X, latencies and compute / X" },
+	{ "listen", 260, "ADDR", "address to listen on (default 127.0.0.1; 0.0.0.0 with --peers)" },
+	{ "port", 261, "P", "port to listen on" },
+	{ "peers", 262, "FILE", "address list of every region's node (by hand, across machines)" },
+	{ "linger", 263, "S", "seconds of quiet after which the node finishes (default 5)" },
+	{ "connect-timeout", 264, "S", "give up on a peer after S seconds" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_help cmd_emu_node_help = {
+	.cmd = "emu node",
+	.usage = "emu node CONFIG [--set K=V ...] --region R [--results FILE | --peers FILE]\n"
+	         "                [--time-scale X] [--listen ADDR] [--port P] [--linger S]\n"
+	         "                [--connect-timeout S]",
+	.about = "Run one region's node of an emulated run, started by `emu run` or by hand from an\n"
+	         "address list (docs/emulation.md, the two-host walk-through).",
+	.opts = node_opts_table,
+};
+
 static int node_args(int argc, char **argv, struct node *nd, char **sets, int *nsets,
                      struct node_opts *no)
 {
-	static const struct option opts[] = {
-		{ "set", required_argument, NULL, 's' },
-		{ "region", required_argument, NULL, 'r' },
-		{ "id", required_argument, NULL, 'r' },
-		{ "results", required_argument, NULL, 'o' },
-		{ "time-scale", required_argument, NULL, 'x' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "peers", required_argument, NULL, 'P' },
-		{ "linger", required_argument, NULL, 'L' },
-		{ "connect-timeout", required_argument, NULL, 'C' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_parser P;
+	cli_parser_init(&P, &cmd_emu_node_help, argc, argv);
 	int ch;
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	const char *v;
+	while ((ch = cli_next(&P, &v)) != CLI_END) {
 		const char *bad = NULL;
 		switch (ch) {
-		case 's': sets[(*nsets)++] = optarg; break;
-		case 'r': no->region_arg = optarg; break;
-		case 'o': nd->results = optarg; break;
-		case 'x': if (parse_double(optarg, &no->scale) < 0 || !(no->scale > 0) || no->scale > 1e6) bad = "--time-scale"; break;
-		case 'l': no->listen = optarg; break;
-		case 'p': if (parse_int64(optarg, &no->port) < 0 || no->port < 0 || no->port > 65535) bad = "--port"; break;
-		case 'P': no->peers = optarg; break;
-		case 'L': if (parse_double(optarg, &no->linger_s) < 0 || !(no->linger_s >= 0)) bad = "--linger"; break;
-		case 'C': if (parse_double(optarg, &no->connect_s) < 0 || !(no->connect_s > 0)) bad = "--connect-timeout"; break;
-		default:
-			return cmd_usage_error(NODE_USAGE, "emu node: bad option '%s'", argv[optind - 1]);
+		case CLI_HELP: return 0;
+		case CLI_ERROR: return 2;
+		case 's': sets[(*nsets)++] = (char *)v; break;
+		case 256: case 257: no->region_arg = v; break;
+		case 258: nd->results = v; break;
+		case 259: if (parse_double(v, &no->scale) < 0 || !(no->scale > 0) || no->scale > 1e6) bad = "--time-scale"; break;
+		case 260: no->listen = v; break;
+		case 261: if (parse_int64(v, &no->port) < 0 || no->port < 0 || no->port > 65535) bad = "--port"; break;
+		case 262: no->peers = v; break;
+		case 263: if (parse_double(v, &no->linger_s) < 0 || !(no->linger_s >= 0)) bad = "--linger"; break;
+		case 264: if (parse_double(v, &no->connect_s) < 0 || !(no->connect_s > 0)) bad = "--connect-timeout"; break;
 		}
 		if (bad)
-			return cmd_usage_error(NODE_USAGE, "emu node: bad %s '%s'", bad, optarg);
+			return cmd_usage_error(NODE_USAGE, "emu node: bad %s '%s'", bad, v);
 	}
 	if (optind != argc - 1 || !no->region_arg || (!nd->results && !no->peers))
 		return cmd_usage_error(NODE_USAGE, "emu node: CONFIG and --region (or --id) are "

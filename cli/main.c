@@ -26,7 +26,7 @@ static const struct cmd_entry commands[] = {
 	{ "topo", "show or check a topology (topo show NAME|FILE, topo check FILE)", cmd_topo, HELPS(&cmd_topo_show_help, &cmd_topo_check_help) },
 	{ "trace", "generate or check a bandwidth trace (trace gen ..., trace check ...)", cmd_trace, HELPS(&cmd_trace_gen_help, &cmd_trace_check_help) },
 	{ "corpus", "convert a folder of text files to a bag-of-words corpus (corpus convert DIR --out P)", cmd_corpus, HELPS(&cmd_corpus_help) },
-	{ "emu", "emulation: shaped WAN relays (emu mesh), real-time runs over sockets (emu run, node, collect, validate)", cmd_emu, HELPS(&cmd_emu_mesh_help, &cmd_emu_run_help) },
+	{ "emu", "emulation: shaped WAN relays (emu mesh), real-time runs over sockets (emu run, node, collect, validate)", cmd_emu, HELPS(&cmd_emu_mesh_help, &cmd_emu_run_help, &cmd_emu_node_help) },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -184,6 +184,19 @@ if [ "$(rc dym2)" = 2 ] && grep -q "unknown option '--lable=x' (did you mean '--
 else
 	bad "mistyped option" "$(head -2 "$TMP/dym2.err")"
 fi
+# the emu subcommands share the parser: --opt=value, suggestions
+for sub in "mesh -t vc --tto=127.0.0.1:9 --to|--tto=127.0.0.1:9|--to" "run $CONF --timeot=5|--timeot=5|--timeout" \
+           "node $CONF --regoin=a|--regoin=a|--region"; do
+	args=${sub%%|*}; rest=${sub#*|}; badopt=${rest%%|*}; want=${rest#*|}
+	# shellcheck disable=SC2086
+	timeout 60 "$GAIASIM" emu $args >"$TMP/dyme.out" 2>"$TMP/dyme.err"
+	r=$?
+	if [ "$r" = 2 ] && grep -q -- "unknown option '$badopt' (did you mean '$want'?)" "$TMP/dyme.err"; then
+		ok "emu ${args%% *}: a mistyped option gets a suggestion"
+	else
+		bad "emu ${args%% *} mistyped option (exit $r)" "$(head -2 "$TMP/dyme.err")"
+	fi
+done
 run_gs dym3 run "$CONF" --set gaia.threshhold=0.1 -q
 if [ "$(rc dym3)" = 1 ] && grep -q "did you mean 'gaia.threshold'" "$TMP/dym3.err"; then
 	ok "a mistyped key gets a suggestion"
