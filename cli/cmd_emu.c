@@ -4,7 +4,6 @@
  * configuration emulated, one process per region (cli/emu_run.h); `emu node` is one such
  * process; `emu validate` runs a configuration simulated and emulated and compares them.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "results/store.h"
@@ -15,8 +14,6 @@
 #include "cli/opt.h"
 #include "lib/datadir.h"
 #include "lib/diag.h"
-#include "lib/sha256.h"
-#include "lib/wallclock.h"
 #include "lib/xmalloc.h"
 #include "lib/runcfg.h"
 #include "cli/run.h"
