@@ -14,6 +14,7 @@
 
 #include "cli/cmd.h"
 #include "cli/emu_run.h"
+#include "cli/emu_stop.h"
 #include "cli/opt.h"
 #include "emu/mesh.h"
 #include "lib/diag.h"
@@ -218,6 +219,10 @@ static int parse_run(int argc, char **argv, int validate, struct emu_run_opts *o
 
 static void print_emu_result(const struct run_result *res);
 
+/* What an interrupted emu run or validate did before exiting (cli/emu_stop.h). */
+#define STOP_DONE "stopped and reaped every node and mesh process, removed the temporary " \
+	"folder, stored nothing"
+
 /* emu collect: merge the results files of nodes started by hand (emu node --peers). */
 static int emu_collect_cmd(int argc, char **argv)
 {
@@ -244,6 +249,7 @@ static int emu_run_cmd(int argc, char **argv)
 		free(o.sets);
 		return rc;
 	}
+	emu_stop_now("emu run");
 	if (o.db) { /* fail before any process starts if the database cannot be written */
 		struct store *st = store_open(o.db);
 		if (!st) {
@@ -255,6 +261,8 @@ static int emu_run_cmd(int argc, char **argv)
 	struct run_result res;
 	rc = emu_run(&o, &res);
 	free(o.sets);
+	if (rc < 0 && emu_stop_signal())
+		return emu_stop_report("emu run", STOP_DONE);
 	if (rc < 0)
 		return 1;
 	print_emu_result(&res);
@@ -293,6 +301,7 @@ static int emu_validate_cmd(int argc, char **argv)
 		return rc;
 	}
 	int status = 1;
+	emu_stop_now("emu validate");
 	struct runcfg *cfg = runcfg_load(o.config);
 	double *sobj = NULL, *st = NULL, *eobj = NULL, *et = NULL, *ewan = NULL;
 	int64_t *sck = NULL, *eck = NULL;
@@ -316,6 +325,8 @@ static int emu_validate_cmd(int argc, char **argv)
 	o.traj_clock = &eck;
 	o.traj_n = &en;
 	if (emu_run(&o, &er) < 0) {
+		if (emu_stop_signal())
+			status = emu_stop_report("emu validate", STOP_DONE);
 		free(swan);
 		goto out;
 	}
