@@ -52,7 +52,8 @@
 
 #define RESULTS_MAGIC "gaiasim-emu-results 1"
 #define CONNECT_TIMEOUT_S 10.0  /* real s a peer may refuse connections (docs/emulation.md) */
-#define START_TIMEOUT_S 30.0    /* real s for a process to report its port */
+#define START_TIMEOUT_S 30.0    /* real s for a process to report its port (--start-timeout) */
+#define START_S(p) ((p)->o->start_timeout_s > 0 ? (p)->o->start_timeout_s : START_TIMEOUT_S)
 #define QUERY_EVERY_MS 50       /* finish-detection round period, real ms */
 
 /* ---- line input on a raw descriptor ---- */
@@ -903,12 +904,13 @@ static int start_nodes(struct parent *p)
 		snprintf(pr->what + strlen(pr->what), sizeof pr->what - strlen(pr->what), " pid %d",
 		         (int)pid);
 	}
-	int rc = pump(p, START_TIMEOUT_S, on_listen);
+	int rc = pump(p, START_S(p), on_listen);
 	if (rc > 0) {
 		for (int r = 0; r < p->R; r++)
 			if (p->node[r].pid && !p->node[r].port)
-				return diag_error("emu run: the %s did not open its listener within %g s",
-				                  p->node[r].what, START_TIMEOUT_S);
+				return diag_error("emu run: the %s did not open its listener within %g s "
+				                  "(--start-timeout); stopping the run", p->node[r].what,
+				                  START_S(p));
 	}
 	return rc;
 }
@@ -949,6 +951,8 @@ static int start_mesh(struct parent *p, int q, int base)
 	a[n++] = xasprintf("--base-port=%d", base);
 	a[n++] = xasprintf("--to=127.0.0.1:%d", p->node[q].port);
 	a[n++] = xasprintf("--time-scale=%.17g", p->o->time_scale);
+	if (p->o->mesh_drop) /* only the mesh of DST carries pair SRC->DST */
+		a[n++] = xasprintf("--drop=%s", p->o->mesh_drop);
 	snprintf(pr->what, sizeof pr->what, "mesh relaying to region %s (ports %d-%d)",
 	         p->topo->regions[q].name, base, base + p->R * (p->R - 1) - 1);
 	pid_t pid = spawn(p, a, pr, 0);
@@ -961,15 +965,15 @@ static int start_mesh(struct parent *p, int q, int base)
 	struct proc *others = p->mesh;
 	p->mesh = xcalloc((size_t)p->R, sizeof *p->mesh);
 	p->mesh[q] = *pr;
-	int rc = pump(p, START_TIMEOUT_S, on_mesh_line);
+	int rc = pump(p, START_S(p), on_mesh_line);
 	*pr = p->mesh[q];
 	free(p->node);
 	free(p->mesh);
 	p->node = saved;
 	p->mesh = others;
 	if (rc > 0)
-		return diag_error("emu run: the %s did not list its ports within %g s", pr->what,
-		                  START_TIMEOUT_S);
+		return diag_error("emu run: the %s did not list its ports within %g s "
+		                  "(--start-timeout); stopping the run", pr->what, START_S(p));
 	return rc;
 }
 
@@ -1429,6 +1433,10 @@ int emu_run(const struct emu_run_opts *o, struct run_result *res)
 	}
 	p.topo = run_setup_topology(p.rs);
 	p.R = p.topo->n;
+	struct emu_mesh_config drop;
+	if (o->mesh_drop &&
+	    emu_mesh_parse_drop("emu run: --mesh-drop", o->mesh_drop, p.topo, &drop) < 0)
+		goto out; /* checked here, before any process starts */
 	const char *tmp = getenv("TMPDIR");
 	snprintf(p.tmpdir, sizeof p.tmpdir, "%s/gaiasim-emu-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(p.tmpdir)) {
