@@ -440,6 +440,7 @@ int emu_node_main(int argc, char **argv)
 	struct node_opts no = { .region = -1, .scale = 1, .linger_s = 5, .connect_s = 0 };
 	char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
 	char *results = NULL;
+	const char **names = NULL;
 	struct quiet lg = { .nd = &nd };
 	int nsets = 0;
 	int rc = node_args(argc, argv, &nd, sets, &nsets, &no);
@@ -489,9 +490,12 @@ int emu_node_main(int argc, char **argv)
 	}
 	int own_port = (int)no.port;
 	nd.base = precise_base();
+	names = xcalloc((size_t)topo->n, sizeof *names); /* regions named in the faults */
+	for (int r = 0; r < topo->n; r++)
+		names[r] = topo->regions[r].name;
 	struct tsock_config tc = {
 		.base = nd.base, .listen_addr = no.listen, .listen_port = own_port,
-		.time_scale = no.scale, .connect_timeout_s = no.connect_s,
+		.time_scale = no.scale, .connect_timeout_s = no.connect_s, .region_name = names,
 	};
 	if (no.peers && peers_own_port(no.peers, topo, nd.region, &tc.listen_port) < 0)
 		goto out;
@@ -538,6 +542,7 @@ out:
 	if (lg.ev)
 		event_free(lg.ev);
 	node_free(&nd);
+	free(names);
 	free(sets);
 	free(results);
 	libevent_global_shutdown();
