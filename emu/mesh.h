@@ -49,8 +49,9 @@ int emu_mesh_pair_index(int n, int src, int dst);
 int emu_mesh_parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 
 /*
- * Parse a --drop fault "SRC,DST,BYTES" (messages start with opt) (regions by name or index of t, SRC != DST, BYTES a
- * positive integer) into cfg's drop fields. Returns 0, or -1 after a message naming the value.
+ * Parse a --drop fault "SRC,DST,BYTES" (regions by name or index of t, SRC != DST, BYTES a
+ * positive integer) into cfg's drop fields. Returns 0, or -1 after a message that starts with
+ * opt (the option as the user typed it) and names the value.
  */
 int emu_mesh_parse_drop(const char *opt, const char *s, const struct topology *t,
                         struct emu_mesh_config *cfg);
