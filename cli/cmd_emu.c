@@ -14,6 +14,7 @@
 
 #include "cli/cmd.h"
 #include "cli/emu_run.h"
+#include "cli/emu_stop.h"
 #include "cli/opt.h"
 #include "emu/mesh.h"
 #include "lib/diag.h"
@@ -27,9 +28,10 @@
 
 static const char USAGE[] =
 	"gaiasim emu mesh -t TOPOLOGY [-T TRACE.csv] [--listen ADDR] [--base-port P]\n"
-	"                        [--time-scale X] --to HOST:PORT\n"
+	"                        [--time-scale X] [--drop SRC,DST,BYTES] --to HOST:PORT\n"
 	"       gaiasim emu run CONFIG [--set K=V ...] [--db FILE] [--label TEXT]\n"
 	"                        [--time-scale X] [--timeout S] [--base-port P]\n"
+	"                        [--mesh-drop SRC,DST,BYTES] [--start-timeout S]\n"
 	"       gaiasim emu validate CONFIG [--set K=V ...] [--time-scale X] [--timeout S]\n"
 	"       gaiasim emu node CONFIG [--set K=V ...] --id R --peers FILE [--results FILE]\n"
 	"                        [--listen ADDR] [--linger S] [--connect-timeout S]\n"
@@ -64,13 +66,15 @@ static const struct cli_opt emu_mesh_opts[] = {
 	{ "base-port", 257, "P", "first relay port (one per directed region pair)" },
 	{ "to", 258, "HOST:PORT", "where the relays forward to (required)" },
 	{ "time-scale", 259, "X", "compress time: rates x X, latencies and trace times / X" },
+	{ "drop", 260, "SRC,DST,BYTES", "fault: close the first connection of pair SRC->DST once "
+	  "its client sent BYTES" },
 	{ NULL, 0, NULL, NULL },
 };
 
 const struct cli_help cmd_emu_mesh_help = {
 	.cmd = "emu mesh",
 	.usage = "emu mesh -t TOPOLOGY [-T TRACE] [--listen ADDR] [--base-port P] [--time-scale X]\n"
-	         "                --to HOST:PORT",
+	         "                [--drop SRC,DST,BYTES] --to HOST:PORT",
 	.about = "Run a shaped WAN relay per directed region pair (bandwidth, RTT) until Ctrl-C.\n"
 	         "docs/emulation.md.",
 	.opts = emu_mesh_opts,
@@ -83,13 +87,18 @@ static const struct cli_opt emu_run_opts[] = {
 	{ "time-scale", 258, "X", "compress time: rates x X, latencies and compute / X" },
 	{ "timeout", 259, "S", "give up after S seconds of real time" },
 	{ "base-port", 260, "P", "first port of the relays and nodes" },
+	{ "mesh-drop", 261, "SRC,DST,BYTES", "fault: the relay of pair SRC->DST closes its first "
+	  "connection past BYTES (emu mesh --drop)" },
+	{ "start-timeout", 262, "S", "give up on a node or mesh that has not started after S "
+	  "seconds (default 30)" },
 	{ NULL, 0, NULL, NULL },
 };
 
 const struct cli_help cmd_emu_run_help = {
 	.cmd = "emu run",
 	.usage = "emu run CONFIG [--set K=V ...] [--db FILE] [--label TEXT] [--time-scale X]\n"
-	         "                [--timeout S] [--base-port P]\n"
+	         "                [--timeout S] [--base-port P] [--mesh-drop SRC,DST,BYTES]\n"
+	         "                [--start-timeout S]\n"
 	         "       emu validate CONFIG [--set K=V ...] [--time-scale X] [--timeout S]\n"
 	         "       emu node CONFIG [--set K=V ...] --id R --peers FILE [--results FILE]\n"
 	         "       emu collect CONFIG [--set K=V ...] [--db FILE] [--label TEXT] RESULTS...",
@@ -103,6 +112,7 @@ const struct cli_help cmd_emu_run_help = {
 static int emu_mesh_cmd(int argc, char **argv)
 {
 	const char *topo = NULL, *trace = NULL, *to = NULL, *listen = EMU_DEFAULT_LISTEN;
+	const char *drop = NULL;
 	int64_t base_port = EMU_DEFAULT_BASE_PORT;
 	double scale = 1;
 	struct cli_parser P;
@@ -117,6 +127,7 @@ static int emu_mesh_cmd(int argc, char **argv)
 		case 'T': trace = v; break;
 		case 256: listen = v; break;
 		case 258: to = v; break;
+		case 260: drop = v; break;
 		case 259:
 			if (parse_double(v, &scale) < 0 || !(scale > 0) || scale > 1e6)
 				return cmd_usage_error(USAGE, "emu mesh: --time-scale '%s' is not a number "
@@ -145,6 +156,10 @@ static int emu_mesh_cmd(int argc, char **argv)
 		goto done;
 	if (trace && !(tr = trace_load(trace, t)))
 		goto done;
+	if (drop && emu_mesh_parse_drop("emu mesh: --drop", drop, t, &cfg) < 0) {
+		status = 2;
+		goto done;
+	}
 	if (scale != 1)
 		compress(t, tr, scale);
 	cfg.topo = t;
@@ -207,6 +222,12 @@ static int parse_run(int argc, char **argv, int validate, struct emu_run_opts *o
 				                       cmd, v);
 			o->base_port = (int)port;
 			break;
+		case 261: o->mesh_drop = v; break;
+		case 262:
+			if (parse_double(v, &o->start_timeout_s) < 0 || !(o->start_timeout_s > 0))
+				return cmd_usage_error(USAGE, "%s: --start-timeout '%s' is not a positive "
+				                       "number of seconds", cmd, v);
+			break;
 		}
 	}
 	if (validate == 2 ? optind > argc - 2 : optind != argc - 1)
@@ -217,6 +238,10 @@ static int parse_run(int argc, char **argv, int validate, struct emu_run_opts *o
 }
 
 static void print_emu_result(const struct run_result *res);
+
+/* What an interrupted emu run or validate did before exiting (cli/emu_stop.h). */
+#define STOP_DONE "stopped and reaped every node and mesh process, removed the temporary " \
+	"folder, stored nothing"
 
 /* emu collect: merge the results files of nodes started by hand (emu node --peers). */
 static int emu_collect_cmd(int argc, char **argv)
@@ -244,6 +269,7 @@ static int emu_run_cmd(int argc, char **argv)
 		free(o.sets);
 		return rc;
 	}
+	emu_stop_now("emu run");
 	if (o.db) { /* fail before any process starts if the database cannot be written */
 		struct store *st = store_open(o.db);
 		if (!st) {
@@ -255,6 +281,8 @@ static int emu_run_cmd(int argc, char **argv)
 	struct run_result res;
 	rc = emu_run(&o, &res);
 	free(o.sets);
+	if (rc < 0 && emu_stop_signal())
+		return emu_stop_report("emu run", STOP_DONE);
 	if (rc < 0)
 		return 1;
 	print_emu_result(&res);
@@ -293,6 +321,7 @@ static int emu_validate_cmd(int argc, char **argv)
 		return rc;
 	}
 	int status = 1;
+	emu_stop_now("emu validate");
 	struct runcfg *cfg = runcfg_load(o.config);
 	double *sobj = NULL, *st = NULL, *eobj = NULL, *et = NULL, *ewan = NULL;
 	int64_t *sck = NULL, *eck = NULL;
@@ -316,6 +345,8 @@ static int emu_validate_cmd(int argc, char **argv)
 	o.traj_clock = &eck;
 	o.traj_n = &en;
 	if (emu_run(&o, &er) < 0) {
+		if (emu_stop_signal())
+			status = emu_stop_report("emu validate", STOP_DONE);
 		free(swan);
 		goto out;
 	}

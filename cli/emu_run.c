@@ -36,6 +36,7 @@
 
 #include "cli/cluster.h"
 #include "cli/cmd.h"
+#include "cli/emu_stop.h"
 #include "cli/opt.h"
 #include "emu/mesh.h"
 #include "emu/transport_sock.h"
@@ -51,7 +52,8 @@
 
 #define RESULTS_MAGIC "gaiasim-emu-results 1"
 #define CONNECT_TIMEOUT_S 10.0  /* real s a peer may refuse connections (docs/emulation.md) */
-#define START_TIMEOUT_S 30.0    /* real s for a process to report its port */
+#define START_TIMEOUT_S 30.0    /* real s for a process to report its port (--start-timeout) */
+#define START_S(p) ((p)->o->start_timeout_s > 0 ? (p)->o->start_timeout_s : START_TIMEOUT_S)
 #define QUERY_EVERY_MS 50       /* finish-detection round period, real ms */
 
 /* ---- line input on a raw descriptor ---- */
@@ -355,6 +357,17 @@ static void linger_check(evutil_socket_t fd, short what, void *arg)
 	tsock_close_outgoing(nd->t);
 }
 
+/* A signal stopped the node: exit status 128 + sig. By hand (`loud`), one line saying so and
+ * that no results file was written; under emu run the parent reports (it sent the signal). */
+static int node_interrupted(const struct node *nd, int sig, int loud)
+{
+	if (loud)
+		diag_error("emu node %d (%s): interrupted by signal %d (%s); no results file written "
+		           "(%s)", nd->region, run_setup_topology(nd->rs)->regions[nd->region].name,
+		           sig, strsignal(sig), nd->results);
+	return 128 + sig;
+}
+
 struct node_opts {
 	int64_t region;              /* --region / --id as an index, or -1 */
 	const char *region_arg;      /* --region / --id as given (an index or a region name) */
@@ -427,6 +440,7 @@ int emu_node_main(int argc, char **argv)
 	struct node_opts no = { .region = -1, .scale = 1, .linger_s = 5, .connect_s = 0 };
 	char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
 	char *results = NULL;
+	const char **names = NULL;
 	struct quiet lg = { .nd = &nd };
 	int nsets = 0;
 	int rc = node_args(argc, argv, &nd, sets, &nsets, &no);
@@ -476,9 +490,12 @@ int emu_node_main(int argc, char **argv)
 	}
 	int own_port = (int)no.port;
 	nd.base = precise_base();
+	names = xcalloc((size_t)topo->n, sizeof *names); /* regions named in the faults */
+	for (int r = 0; r < topo->n; r++)
+		names[r] = topo->regions[r].name;
 	struct tsock_config tc = {
 		.base = nd.base, .listen_addr = no.listen, .listen_port = own_port,
-		.time_scale = no.scale, .connect_timeout_s = no.connect_s,
+		.time_scale = no.scale, .connect_timeout_s = no.connect_s, .region_name = names,
 	};
 	if (no.peers && peers_own_port(no.peers, topo, nd.region, &tc.listen_port) < 0)
 		goto out;
@@ -513,13 +530,19 @@ int emu_node_main(int argc, char **argv)
 	}
 	tsock_set_origin(nd.t, tsock_mono_ns());
 	nd.status = 0;
+	int sig = 0; /* a stopping signal (before this, during the setup, they kill at once) */
+	struct emu_stop_watch *sw = emu_stop_watch(nd.base, &sig);
 	cluster_run(nd.c, SIMTIME_NEVER);
+	emu_stop_unwatch(sw);
 	if (tsock_failed(nd.t))
 		nd.status = 1;
+	if (sig)
+		nd.status = node_interrupted(&nd, sig, no.peers && !lg.done);
 out:
 	if (lg.ev)
 		event_free(lg.ev);
 	node_free(&nd);
+	free(names);
 	free(sets);
 	free(results);
 	libevent_global_shutdown();
@@ -622,7 +645,7 @@ struct parent {
 	struct run_setup *rs;        /* the setup */
 	const struct topology *topo; /* its topology */
 	char self[4096];             /* this program */
-	char tmpdir[64];             /* node results files */
+	char tmpdir[4096];           /* node results files ($TMPDIR or /tmp) */
 	struct proc *node;           /* per region (pid 0: no node there) */
 	struct proc *mesh;           /* per destination region */
 	int R;                       /* regions */
@@ -723,6 +746,8 @@ static int report_deaths(struct parent *p, struct proc *first, int first_st)
 /* 1 if some child has ended (reported with a message naming it). */
 static int reap(struct parent *p)
 {
+	if (emu_stop_signal())
+		return 1; /* interrupted: the command reports it once everything is stopped */
 	for (int pass = 0; pass < 2; pass++)
 		for (int r = 0; r < p->R; r++) {
 			struct proc *pr = pass ? &p->mesh[r] : &p->node[r];
@@ -735,17 +760,20 @@ static int reap(struct parent *p)
 
 static void stop_all(struct parent *p)
 {
+	/* interrupted: the nodes are killed outright (they hold nothing but their results files
+	 * in the folder that goes; a SIGTERM would let one report the other's closed sockets) */
+	int node_sig = emu_stop_signal() ? SIGKILL : SIGTERM;
 	for (int pass = 0; pass < 2; pass++)
 		for (int r = 0; r < p->R; r++) {
 			struct proc *pr = pass ? &p->mesh[r] : &p->node[r];
 			if (pr->pid > 0)
-				kill(pr->pid, SIGTERM);
+				kill(pr->pid, pass ? SIGTERM : node_sig);
 		}
 	for (int pass = 0; pass < 2; pass++)
 		for (int r = 0; r < p->R; r++) {
 			struct proc *pr = pass ? &p->mesh[r] : &p->node[r];
-			if (pr->pid > 0)
-				waitpid(pr->pid, NULL, 0);
+			while (pr->pid > 0 && waitpid(pr->pid, NULL, 0) < 0 && errno == EINTR)
+				continue; /* a second signal: keep reaping */
 			pr->pid = 0;
 			if (pr->in_fd >= 0)
 				close(pr->in_fd);
@@ -793,6 +821,8 @@ static int pump(struct parent *p, double timeout_s, int (*fn)(struct parent *, s
 				if (fn(p, pr, line))
 					return 0;
 			if (pr->out.eof) {
+				if (emu_stop_signal())
+					return -1;
 				/* a process closing its output is ending: wait for its status */
 				int st;
 				waitpid(pr->pid, &st, 0);
@@ -879,12 +909,13 @@ static int start_nodes(struct parent *p)
 		snprintf(pr->what + strlen(pr->what), sizeof pr->what - strlen(pr->what), " pid %d",
 		         (int)pid);
 	}
-	int rc = pump(p, START_TIMEOUT_S, on_listen);
+	int rc = pump(p, START_S(p), on_listen);
 	if (rc > 0) {
 		for (int r = 0; r < p->R; r++)
 			if (p->node[r].pid && !p->node[r].port)
-				return diag_error("emu run: the %s did not open its listener within %g s",
-				                  p->node[r].what, START_TIMEOUT_S);
+				return diag_error("emu run: the %s did not open its listener within %g s "
+				                  "(--start-timeout); stopping the run", p->node[r].what,
+				                  START_S(p));
 	}
 	return rc;
 }
@@ -925,6 +956,8 @@ static int start_mesh(struct parent *p, int q, int base)
 	a[n++] = xasprintf("--base-port=%d", base);
 	a[n++] = xasprintf("--to=127.0.0.1:%d", p->node[q].port);
 	a[n++] = xasprintf("--time-scale=%.17g", p->o->time_scale);
+	if (p->o->mesh_drop) /* only the mesh of DST carries pair SRC->DST */
+		a[n++] = xasprintf("--drop=%s", p->o->mesh_drop);
 	snprintf(pr->what, sizeof pr->what, "mesh relaying to region %s (ports %d-%d)",
 	         p->topo->regions[q].name, base, base + p->R * (p->R - 1) - 1);
 	pid_t pid = spawn(p, a, pr, 0);
@@ -937,15 +970,15 @@ static int start_mesh(struct parent *p, int q, int base)
 	struct proc *others = p->mesh;
 	p->mesh = xcalloc((size_t)p->R, sizeof *p->mesh);
 	p->mesh[q] = *pr;
-	int rc = pump(p, START_TIMEOUT_S, on_mesh_line);
+	int rc = pump(p, START_S(p), on_mesh_line);
 	*pr = p->mesh[q];
 	free(p->node);
 	free(p->mesh);
 	p->node = saved;
 	p->mesh = others;
 	if (rc > 0)
-		return diag_error("emu run: the %s did not list its ports within %g s", pr->what,
-		                  START_TIMEOUT_S);
+		return diag_error("emu run: the %s did not list its ports within %g s "
+		                  "(--start-timeout); stopping the run", pr->what, START_S(p));
 	return rc;
 }
 
@@ -1078,7 +1111,7 @@ static int wait_finish(struct parent *p)
 		if (p->node[r].pid)
 			say(p->node[r].in_fd, "finish\n");
 	if (pump(p, 60, on_written) != 0)
-		return diag_error("emu run: the nodes did not write their results");
+		return emu_stop_signal() ? -1 : diag_error("emu run: the nodes did not write their results");
 	/* close the control pipes: nodes exit 0 */
 	for (int r = 0; r < p->R; r++) {
 		struct proc *pr = &p->node[r];
@@ -1385,6 +1418,7 @@ int emu_run(const struct emu_run_opts *o, struct run_result *res)
 	struct runcfg *cfg = NULL;
 	int rc = -1;
 	signal(SIGPIPE, SIG_IGN);
+	emu_stop_defer(); /* from here a signal stops the children and the folder goes */
 	ssize_t n = readlink("/proc/self/exe", p.self, sizeof p.self - 1);
 	if (n <= 0)
 		return diag_error("emu run: cannot find this program (/proc/self/exe): %s",
@@ -1404,7 +1438,12 @@ int emu_run(const struct emu_run_opts *o, struct run_result *res)
 	}
 	p.topo = run_setup_topology(p.rs);
 	p.R = p.topo->n;
-	snprintf(p.tmpdir, sizeof p.tmpdir, "/tmp/gaiasim-emu-XXXXXX");
+	struct emu_mesh_config drop;
+	if (o->mesh_drop &&
+	    emu_mesh_parse_drop("emu run: --mesh-drop", o->mesh_drop, p.topo, &drop) < 0)
+		goto out; /* checked here, before any process starts */
+	const char *tmp = getenv("TMPDIR");
+	snprintf(p.tmpdir, sizeof p.tmpdir, "%s/gaiasim-emu-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(p.tmpdir)) {
 		diag_error("emu run: cannot make a temporary folder: %s", strerror(errno));
 		p.tmpdir[0] = '\0';
@@ -1420,6 +1459,8 @@ int emu_run(const struct emu_run_opts *o, struct run_result *res)
 	if (wait_finish(&p) < 0)
 		goto out;
 	stop_all(&p); /* the meshes */
+	if (emu_stop_signal())
+		goto out; /* interrupted before anything was stored */
 	rc = collect_results(&p, cfg, res);
 out:
 	if (p.node)

@@ -24,6 +24,8 @@ struct emu_run_opts {
 	double time_scale;      /* emulated seconds per real second (>= 1 compresses) */
 	double timeout_s;       /* real seconds before the run is abandoned (0: none) */
 	int base_port;          /* first relay port tried (0: derived from the process id) */
+	const char *mesh_drop;  /* fault for the meshes, `emu mesh --drop SRC,DST,BYTES`, or NULL */
+	double start_timeout_s; /* real s for a node or mesh to report it started (0: 30) */
 	/* Filled when non-NULL: per directed region pair and kind, like ps_stats.wan_bytes */
 	double **wan_bytes;     /* nregions^2 * MSG_NKINDS bytes (caller frees) */
 	/* Filled when non-NULL: the objective trajectory, as run_opts documents */

@@ -84,6 +84,7 @@ struct dir {                   /* one direction of one relayed connection */
 	struct delayq dq;          /* their release times */
 	struct evbuffer *staged;   /* bytes past the delay, waiting for link credit */
 	struct event *timer;       /* fires at the oldest delayed byte's release time */
+	int64_t read_bytes;        /* bytes read from `from` so far */
 	int read_paused;           /* reading stopped: backlog full */
 	int out_full;              /* skipped by link_pump: `to`'s output buffer was full */
 	int eof;                   /* `from` reached end of file */
@@ -120,6 +121,8 @@ struct emu_mesh {
 	struct event *sigint, *sigterm; /* stop the loop */
 	struct sockaddr_storage to; /* the server */
 	socklen_t to_len;          /* its length, bytes */
+	int drop_src, drop_dst;    /* --drop: the pair whose connection is dropped */
+	int64_t drop_after;        /* --drop: client bytes before the drop (0: no fault, or done) */
 };
 
 /* libevent could not allocate: like xmalloc, a fatal error. */
@@ -384,9 +387,33 @@ static struct dir *dir_to(struct conn *c, struct bufferevent *bev)
 	return bev == c->server ? &c->up : &c->down;
 }
 
+/*
+ * The --drop fault: d (a client -> server direction) has read its bytes; if it is on the
+ * faulty pair and past the threshold, close its connection (once) and say so. 1 if dropped.
+ */
+static int maybe_drop(struct conn *c, struct dir *d)
+{
+	struct emu_mesh *m = c->m;
+	if (!m->drop_after || d != &c->up || d->link->src != m->drop_src ||
+	    d->link->dst != m->drop_dst || d->read_bytes < m->drop_after)
+		return 0;
+	int n = m->t->n;
+	diag_error("emu mesh: fault injected (--drop): closed a connection of pair %s->%s "
+	           "(port %d) after %lld bytes from its client", m->t->regions[m->drop_src].name,
+	           m->t->regions[m->drop_dst].name,
+	           m->pairs[emu_mesh_pair_index(n, m->drop_src, m->drop_dst)].port,
+	           (long long)d->read_bytes);
+	m->drop_after = 0;
+	conn_free(c);
+	return 1;
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
-	dir_read(dir_from(arg, bev));
+	struct dir *d = dir_from(arg, bev);
+	d->read_bytes += (int64_t)evbuffer_get_length(bufferevent_get_input(bev));
+	dir_read(d);
+	maybe_drop(arg, d);
 }
 
 /*
@@ -550,6 +577,35 @@ int emu_mesh_parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_
 	return 0;
 }
 
+int emu_mesh_parse_drop(const char *opt, const char *s, const struct topology *t,
+                        struct emu_mesh_config *cfg)
+{
+	char a[128], b[128], extra[2];
+	long long bytes;
+	int r[2] = { -1, -1 };
+	if (sscanf(s, "%127[^,],%127[^,],%lld%1s", a, b, &bytes, extra) != 3 || bytes < 1)
+		return diag_error("%s '%s': want SRC,DST,BYTES (two regions of topology %s and a "
+		                  "positive number of bytes)", opt, s, t->name);
+	const char *name[2] = { a, b };
+	for (int i = 0; i < 2; i++) {
+		char *end;
+		long v;
+		r[i] = topology_region(t, name[i]);
+		if (r[i] < 0 && (v = strtol(name[i], &end, 10), *name[i] && !*end && v >= 0 && v < t->n))
+			r[i] = (int)v;
+		if (r[i] < 0)
+			return diag_error("%s '%s': '%s' is not a region name or index of topology "
+			                  "%s", opt, s, name[i], t->name);
+	}
+	if (r[0] == r[1])
+		return diag_error("%s '%s': the two regions are the same (a pair is two regions)",
+		                  opt, s);
+	cfg->drop_src = r[0];
+	cfg->drop_dst = r[1];
+	cfg->drop_after_bytes = bytes;
+	return 0;
+}
+
 static int open_listener(struct emu_mesh *m, struct pair *p, const char *addr)
 {
 	const char *a = m->t->regions[p->src].name, *b = m->t->regions[p->dst].name;
@@ -603,6 +659,9 @@ struct emu_mesh *emu_mesh_new(const struct emu_mesh_config *cfg)
 	m->tr = cfg->trace;
 	m->to = cfg->to;
 	m->to_len = cfg->to_len;
+	m->drop_src = cfg->drop_src;
+	m->drop_dst = cfg->drop_dst;
+	m->drop_after = cfg->drop_after_bytes;
 	m->base = new_base();
 	if (!m->base) {
 		diag_error("emu: cannot create the event loop");

@@ -27,6 +27,11 @@ struct emu_mesh_config {
 	int base_port;                 /* port of pair index 0 (see emu_mesh_pair_index) */
 	struct sockaddr_storage to;    /* the server every connection is relayed to */
 	socklen_t to_len;              /* its length, bytes */
+	/* Fault injection (`emu mesh --drop SRC,DST,BYTES`): the first connection of pair
+	 * (drop_src, drop_dst) whose client has sent drop_after_bytes is closed (both sockets;
+	 * bytes still in its delay line are lost), once. 0 bytes: no fault. */
+	int drop_src, drop_dst;        /* region indices of the pair */
+	long long drop_after_bytes;    /* bytes from the client before the drop (0: none) */
 };
 
 struct emu_mesh;
@@ -42,6 +47,14 @@ int emu_mesh_pair_index(int n, int src, int dst);
  * or -1 after printing a message naming the value.
  */
 int emu_mesh_parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+
+/*
+ * Parse a --drop fault "SRC,DST,BYTES" (regions by name or index of t, SRC != DST, BYTES a
+ * positive integer) into cfg's drop fields. Returns 0, or -1 after a message that starts with
+ * opt (the option as the user typed it) and names the value.
+ */
+int emu_mesh_parse_drop(const char *opt, const char *s, const struct topology *t,
+                        struct emu_mesh_config *cfg);
 
 /*
  * Open every listener. Returns NULL after printing a message (a port in use names the port

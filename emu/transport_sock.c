@@ -108,6 +108,15 @@ static void addr_str(const struct sockaddr *sa, char *out, size_t n)
 	}
 }
 
+/* The region of a node, for messages: " (region NAME)", or "" without names. */
+static const char *region_of(const struct tsock *ts, int node, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (ts->cfg.region_name && node >= 0 && node < ts->cfg.nnodes)
+		snprintf(out, n, " (region %s)", ts->cfg.region_name[ts->node_region[node]]);
+	return out;
+}
+
 /* Report a fatal fault once and stop the loop. */
 static void fatal(struct tsock *ts, const char *fmt, ...)
 {
@@ -222,13 +231,17 @@ static int inconn_drain(struct inconn *c)
 		ts->base.deliver(ts->base.ctx, m);
 		continue;
 	bad:
-		if (c->src >= 0)
-			fatal(ts, "emu: garbage from node %d (connection from %s): %s; stopping", c->src,
-			      c->peer, msg_strerror(rc));
-		else
-			fatal(ts, "emu: garbage from the peer at %s (no valid frame yet): %s; stopping",
-			      c->peer, msg_strerror(rc));
-		return -1;
+		if (c->src >= 0) {
+			char rn[80];
+			fatal(ts, "emu: garbage from node %d%s (connection from %s): %s; stopping", c->src,
+			      region_of(ts, c->src, rn, sizeof rn), c->peer, msg_strerror(rc));
+			return -1;
+		}
+		/* no valid frame yet: a stray client, not a peer; the run carries on without it */
+		diag_error("emu: garbage from the peer at %s (no valid frame yet): %s; closed that "
+		           "connection, the run goes on", c->peer, msg_strerror(rc));
+		inconn_free(c);
+		return -2;
 	}
 	return 0;
 }
@@ -236,7 +249,7 @@ static int inconn_drain(struct inconn *c)
 static void inconn_read(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
-	inconn_drain(arg);
+	inconn_drain(arg); /* -2: c was freed */
 }
 
 static void inconn_event(struct bufferevent *bev, short what, void *arg)
@@ -246,9 +259,19 @@ static void inconn_event(struct bufferevent *bev, short what, void *arg)
 	struct tsock *ts = c->ts;
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
-	if (!ts->closing && inconn_drain(c) == 0 && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		fatal(ts, "emu: the connection from node %d (%s) closed in the middle of a frame; "
-		      "stopping", c->src, c->peer);
+	int rc = ts->closing ? 0 : inconn_drain(c);
+	if (rc == -2)
+		return; /* a stray connection, already closed */
+	if (!ts->closing && rc == 0 && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+		if (c->src < 0) {
+			diag_error("emu: the peer at %s closed before a whole frame (never a valid "
+			           "one); closed that connection, the run goes on", c->peer);
+		} else {
+			char rn[80];
+			fatal(ts, "emu: the connection from node %d%s (%s) closed in the middle of a "
+			      "frame; stopping", c->src, region_of(ts, c->src, rn, sizeof rn), c->peer);
+		}
+	}
 	/* A clean end between frames is a peer finishing; the run's control decides if that
 	 * is a fault (a node that dies is reported by the process that watches it). */
 	inconn_free(c);
@@ -304,17 +327,22 @@ static void channel_event(struct bufferevent *bev, short what, void *arg)
 	c->bev = NULL;
 	if (ts->closing)
 		return;
+	char rs[80], rd[80];
+	region_of(ts, c->src, rs, sizeof rs);
+	region_of(ts, c->dst, rd, sizeof rd);
 	if (c->connected) {
-		fatal(ts, "emu: node %d: the connection to node %d (lane %d, via %s) was dropped%s%s; "
-		      "messages not yet acknowledged cannot be resent, stopping", c->src, c->dst,
-		      c->lane, where, err ? ": " : "", err ? evutil_socket_error_to_string(err) : "");
+		fatal(ts, "emu: node %d%s: the connection to node %d%s (lane %d, via %s) was "
+		      "dropped%s%s; messages not yet acknowledged cannot be resent, stopping", c->src,
+		      rs, c->dst, rd, c->lane, where, err ? ": " : "",
+		      err ? evutil_socket_error_to_string(err) : "");
 		return;
 	}
 	double waited = (double)tsock_mono_ns() / 1e9 - c->first_try_s;
 	if (waited >= ts->cfg.connect_timeout_s) {
-		fatal(ts, "emu: node %d never came up: node %d cannot connect to it at %s after "
-		      "%.1f s (%s)", c->dst, c->src, where, waited,
-		      err ? evutil_socket_error_to_string(err) : "connection closed");
+		fatal(ts, "emu: node %d%s never came up: node %d%s cannot connect to it at %s after "
+		      "%.1f s (%s; --connect-timeout %g s)", c->dst, rd, c->src, rs, where, waited,
+		      err ? evutil_socket_error_to_string(err) : "connection closed",
+		      ts->cfg.connect_timeout_s);
 		return;
 	}
 	struct timeval tv = { 0, 100000 };

@@ -7,8 +7,10 @@
  * overtakes lane 0 (data) as the seam promises. Each message is one frame of the wire codec
  * (ps/msg.h, docs/wire-format.md): the receiver reads the frame's length from its header,
  * decodes it with the shard's format and hands the message to the logic. A frame the codec
- * rejects, a connection lost in the middle of the run or a peer that never accepts are fatal:
- * the endpoint prints a message naming the peer and the fault, and tsock_failed() turns 1.
+ * rejects on a connection that has delivered frames, a connection lost in the middle of the
+ * run or a peer that never accepts are fatal: the endpoint prints a message naming the peer
+ * and the fault, and tsock_failed() turns 1. A connection whose very first bytes are not a
+ * frame (a stray client, a port scanner) is only closed, with a message naming its address.
  *
  * Time: now() is the monotonic clock in ns since the run's origin times the time-scale factor
  * X (emulated time runs X times faster than real time), and a timer of d emulated ns is a
@@ -44,6 +46,7 @@ struct tsock_config {
 	/* Configured rate of the path between two regions at emulated time `now`, bits/s. */
 	double (*path_bps)(void *arg, int src_region, int dst_region, sim_time_t now);
 	void *path_arg;                /* its argument */
+	const char *const *region_name; /* name of each region for messages, or NULL (borrowed) */
 };
 
 /* Create the endpoint and open its listener; NULL with a message (naming the address). */

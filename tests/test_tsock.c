@@ -4,7 +4,8 @@
  * (region 1). Messages of every kind round-trip through the codec and the sockets with their
  * fields and payloads; delivery is ordered per channel; a control-lane message is delivered
  * whole while a data-lane frame sent before it is still held back by a receiver that does not
- * read it (lane 1 overtakes lane 0); garbage on a socket stops the endpoint naming the peer; a
+ * read it (lane 1 overtakes lane 0); garbage from a stray connection closes only it, garbage
+ * after a valid frame stops the endpoint naming the source node and the address; a
  * peer that never listens is named after the connect timeout; timers run in scaled time.
  */
 #include <arpa/inet.h>
@@ -305,7 +306,8 @@ static void test_lane1_overtakes(void)
 	event_base_free(base);
 }
 
-/* Bytes that are not a frame: the receiving endpoint stops, naming the peer. */
+/* Bytes that are not a frame from a connection that never sent one (a stray client): the
+ * receiving endpoint closes that connection, names its address and carries on. */
 static void test_garbage(void)
 {
 	base = event_base_new();
@@ -320,11 +322,53 @@ static void test_garbage(void)
 	CU_ASSERT_EQUAL(write(fd, junk, sizeof junk), (ssize_t)sizeof junk);
 	char err[512] = "";
 	diag_capture(err, sizeof err);
-	run_until(1, b, NULL);
+	/* until the connection is accepted and closed again (at most ~2 s) */
+	for (int i = 0; i < 2000 && !(err[0] && tsock_inbound(b) == 0) && !tsock_failed(b); i++) {
+		struct timeval tv = { 0, 1000 };
+		event_base_loopexit(base, &tv);
+		event_base_dispatch(base);
+	}
 	diag_capture(NULL, 0);
-	CU_ASSERT(tsock_failed(b));
+	CU_ASSERT(!tsock_failed(b));
+	CU_ASSERT_EQUAL(tsock_inbound(b), 0);
 	CU_ASSERT_EQUAL(ngot, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "garbage from the peer at 127.0.0.1:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "the run goes on"));
+	char one;
+	CU_ASSERT_EQUAL(read(fd, &one, 1), 0); /* the endpoint closed it */
+	close(fd);
+	b->ops->destroy(b);
+	event_base_free(base);
+}
+
+/* Garbage after a valid frame on one connection (a peer's stream is corrupt): the frame is
+ * delivered, then the endpoint stops, naming the source node, the address and the codec. */
+static void test_garbage_after_frame(void)
+{
+	base = event_base_new();
+	struct transport *b = endpoint(1, NULL);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_storage ss;
+	socklen_t len;
+	loopback(&ss, &len, tsock_port(b));
+	CU_ASSERT_FATAL(connect(fd, (struct sockaddr *)&ss, len) == 0);
+	struct msg *m = make(MSG_READ, 0, 1, 2, 1, 0);
+	struct msg_format f;
+	fmt(NULL, 1, &f);
+	uint8_t frame[4096];
+	size_t n = 0;
+	CU_ASSERT_FATAL(msg_encode(m, &f, frame, sizeof frame, &n) == MSG_OK);
+	msg_free(m);
+	memset(frame + n, 'x', 128);
+	CU_ASSERT_EQUAL(write(fd, frame, n + 128), (ssize_t)(n + 128));
+	char err[512] = "";
+	diag_capture(err, sizeof err);
+	run_until(2, b, NULL);
+	diag_capture(NULL, 0);
+	CU_ASSERT(tsock_failed(b));
+	CU_ASSERT_EQUAL(ngot, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "garbage from node 0 (connection from 127.0.0.1:"));
+	clear_got();
 	close(fd);
 	b->ops->destroy(b);
 	event_base_free(base);
@@ -392,6 +436,7 @@ int main(void)
 		{ "round_trip_and_order", test_round_trip_and_order },
 		{ "lane1_overtakes", test_lane1_overtakes },
 		{ "garbage", test_garbage },
+		{ "garbage_after_frame", test_garbage_after_frame },
 		{ "peer_never_up", test_peer_never_up },
 		{ "scaled_timer", test_scaled_timer },
 		{ NULL, NULL },
