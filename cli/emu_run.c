@@ -1378,8 +1378,10 @@ static int collect_files(struct run_setup *rs, struct runcfg *cfg, const char *c
 	}
 	if (agg_global(&g, rs) < 0)
 		goto out;
-	qsort(g.ev, g.nev, sizeof *g.ev, cmp_eval);
-	qsort(g.fr, g.nfr, sizeof *g.fr, cmp_frec);
+	if (g.nev) /* qsort's array may not be NULL, even empty */
+		qsort(g.ev, g.nev, sizeof *g.ev, cmp_eval);
+	if (g.nfr) /* none without a significance filter (every model but gaia) */
+		qsort(g.fr, g.nfr, sizeof *g.fr, cmp_frec);
 	int on_test, higher;
 	double target = run_setup_target(rs, &on_test, &higher);
 	int64_t diverged = -1; /* the first evaluation to a non-finite objective, in time order */
