@@ -16,9 +16,11 @@
 #     target is 15%; 30% leaves room for a loaded 2-core machine);
 #   - ssp:2 and async run and finish, 7 evaluations each, every objective finite and below
 #     the initial one, bytes per pair within 1% of the simulated run's;
+#   - two nodes started by hand (emu node --peers) behind their own meshes and merged by emu
+#     collect: bytes and objectives as for emu run;
 #   - emu collect refuses a results file of the old format and one whose snapshot is cut
 #     short, naming the file and the line.
-# These cases run in real time (about 12 s in all).
+# These cases run in real time (about 17 s in all).
 
 GAIASIM=${GAIASIM:-$PWD/gaiasim}
 DATA=${TESTDATA_DIR:-${srcdir:-.}/tests/data}/emu
@@ -130,6 +132,44 @@ for s in ssp:2 async; do
 	check "$s: bytes of both directed pairs within 1% of the simulated run's" "$([ "$w" = 2 ]; echo $?)" \
 		"$(q "$db" "$pairs")" "$(q "$db.sim" "$pairs")"
 done
+
+# --- bsp with two nodes started by hand (emu node --peers), each behind its own mesh ---
+if command -v python3 >/dev/null 2>&1 && [ -e "${TOP_SRCDIR:-.}/tests/emu_peer.py" ]; then
+	B=$(python3 "${TOP_SRCDIR:-.}/tests/emu_peer.py" freeport 6)
+	PA=$B PB=$((B + 1)) MA=$((B + 2)) MB=$((B + 4))
+	printf 'singapore 127.0.0.1 %s\nsaopaulo 127.0.0.1 %s\n' "$PA" "$MB" >"$TMP/peers-a"
+	printf 'saopaulo 127.0.0.1 %s\nsingapore 127.0.0.1 %s\n' "$PB" $((MA + 1)) >"$TMP/peers-b"
+	"$GAIASIM" emu node "$CONF" --id singapore --peers "$TMP/peers-a" --results "$TMP/na.txt" \
+		--linger 1 2>"$TMP/na.err" &
+	na=$!
+	"$GAIASIM" emu node "$CONF" --id saopaulo --peers "$TMP/peers-b" --results "$TMP/nb.txt" \
+		--linger 1 2>"$TMP/nb.err" &
+	nb=$!
+	"$GAIASIM" emu mesh -t ss --base-port "$MA" --to "127.0.0.1:$PA" >/dev/null 2>&1 &
+	ma=$!
+	"$GAIASIM" emu mesh -t ss --base-port "$MB" --to "127.0.0.1:$PB" >/dev/null 2>&1 &
+	mb=$!
+	wait "$na"
+	sa=$?
+	wait "$nb"
+	sb=$?
+	kill "$ma" "$mb" 2>/dev/null
+	wait "$ma" "$mb" 2>/dev/null
+	check "bsp by hand: both nodes finish" "$([ $sa = 0 ] && [ $sb = 0 ]; echo $?)" \
+		"$(cat "$TMP/na.err" "$TMP/nb.err")"
+	"$GAIASIM" emu collect "$CONF" --db "$TMP/hand.db" "$TMP/na.txt" "$TMP/nb.txt" >/dev/null 2>"$TMP/c.err"
+	check "bsp by hand: collect stores the run" $? "$(cat "$TMP/c.err")"
+	sh_=$(q "$TMP/hand.db" "$pairs")
+	check "bsp by hand: bytes per pair and kind equal the simulated run's" \
+		"$([ -n "$ss" ] && [ "$sh_" = "$ss" ]; echo $?)" "sim: $ss" "hand: $sh_"
+	m=$(max_rel "$(q "$TMP/sim.db" "$objs")" "$(q "$TMP/hand.db" "$objs")")
+	in_range "$m" 0 1e-6
+	check "bsp by hand: objective at every clock within 1e-6 of the simulated one" $? \
+		"max relative difference $m"
+	"$GAIASIM" emu collect "$CONF" --db "$TMP/hand2.db" "$TMP/na.txt" "$TMP/na.txt" >/dev/null 2>"$TMP/c2.err"
+	check "bsp by hand: the same region's file twice is refused" "$([ $? -ne 0 ]; echo $?)" \
+		"$(cat "$TMP/c2.err")"
+fi
 
 # --- emu collect: old or cut-short results files are refused naming file and line ---
 printf 'gaiasim-emu-results 1\nregion 0\nend\n' >"$TMP/old.txt"
