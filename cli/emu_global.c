@@ -251,11 +251,6 @@ struct observer emu_global_as(struct emu_global *g)
 	return (struct observer){ g->inner.ops->significance ? &g_ops : &g_ops_nosig, g };
 }
 
-size_t emu_global_count(const struct emu_global *g)
-{
-	return g->nsnaps;
-}
-
 static void write_snap(FILE *f, const struct gsnap *s)
 {
 	fprintf(f, "gsnap %d %d %d %" PRId64 " %" PRId64 " %zu\n", s->replica, s->nshards, s->shard,

@@ -53,8 +53,6 @@ struct emu_global *emu_global_new(const struct ps *ps, struct observer inner,
 void emu_global_free(struct emu_global *g);
 /* The observer to install in place of `inner` (before the run starts). */
 struct observer emu_global_as(struct emu_global *g);
-/* Snapshots recorded so far (all shards and clocks). */
-size_t emu_global_count(const struct emu_global *g);
 /* Write the `replica R -1` line, the snapshots and the final rows of the hosted shards. */
 void emu_global_write(const struct emu_global *g, FILE *f);
 
