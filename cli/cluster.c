@@ -330,6 +330,11 @@ void cluster_stop(struct cluster *c)
 
 /* ---- results ---- */
 
+struct observer cluster_observer(const struct cluster *c)
+{
+	return observer_std_as(c->obs);
+}
+
 struct ps *cluster_ps(const struct cluster *c)
 {
 	return c->ps;

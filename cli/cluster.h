@@ -85,6 +85,9 @@ void cluster_stop(struct cluster *c);
 
 /* ---- results ---- */
 struct ps *cluster_ps(const struct cluster *c);
+/* The standard observer as installed (ps_set_observer): for a wrapper that forwards to it and
+ * is installed in its place before the run starts. */
+struct observer cluster_observer(const struct cluster *c);
 /* 1 once every worker has stopped. */
 int cluster_finished(const struct cluster *c);
 const struct ps_stats *cluster_stats(const struct cluster *c);

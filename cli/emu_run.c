@@ -35,6 +35,7 @@
 #include <netinet/in.h>
 
 #include "cli/cluster.h"
+#include "cli/emu_global.h"
 #include "cli/cmd.h"
 #include "cli/emu_stop.h"
 #include "cli/opt.h"
@@ -50,7 +51,7 @@
 #include "ps/ps.h"
 #include "topology/topology.h"
 
-#define RESULTS_MAGIC "gaiasim-emu-results 1"
+#define RESULTS_MAGIC "gaiasim-emu-results 2" /* 2: global-model shard snapshots */
 #define CONNECT_TIMEOUT_S 10.0  /* real s a peer may refuse connections (docs/emulation.md) */
 #define START_TIMEOUT_S 30.0    /* real s for a process to report its port (--start-timeout) */
 #define START_S(p) ((p)->o->start_timeout_s > 0 ? (p)->o->start_timeout_s : START_TIMEOUT_S)
@@ -119,6 +120,7 @@ struct node {
 	struct event_base *base;     /* loop */
 	struct cluster *c;           /* the cluster (hosting this region's nodes) */
 	struct transport *t;         /* its socket transport */
+	struct emu_global *glob;     /* snapshots of its shards of a global model (emu_global.h) */
 	int region;                  /* region this process runs */
 	int nnodes;                  /* nodes of the run */
 	unsigned char *hosted;       /* nodes this process runs */
@@ -210,6 +212,7 @@ static void node_free(struct node *nd)
 {
 	if (nd->ctl)
 		event_free(nd->ctl);
+	emu_global_free(nd->glob);
 	cluster_free(nd->c);
 	run_setup_free(nd->rs);
 	runcfg_free(nd->cfg);
@@ -510,6 +513,9 @@ int emu_node_main(int argc, char **argv)
 	if (!(nd.c = cluster_new(&cc)))
 		goto out;
 	nd.t = cluster_tsock(nd.c);
+	/* a global model's shards are snapshotted at evaluation clocks (cli/emu_global.h) */
+	nd.glob = emu_global_new(cluster_ps(nd.c), cluster_observer(nd.c), &cc);
+	ps_set_observer(cluster_ps(nd.c), emu_global_as(nd.glob));
 	if (no.peers) {
 		if (read_peers(no.peers, topo, nd.region, nd.t, &own_port) < 0)
 			goto out;
@@ -608,6 +614,7 @@ static int write_results(struct node *nd)
 	for (size_t i = 0; i < nf; i++)
 		fprintf(f, "filter %d %" PRId64 " %" PRIu64 " %" PRIu64 " %.17g\n", fr[i].region,
 		        fr[i].clock, fr[i].produced, fr[i].sent, fr[i].threshold);
+	emu_global_write(nd->glob, f);
 	fprintf(f, "counters %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\nend\n",
 	        st->updates_produced, st->updates_sent, st->updates_pushed, st->updates_pushed_wan);
 	free(held);
@@ -1156,6 +1163,7 @@ struct agg {
 	int reg[256];                /* region of each replica */
 	double fo[256], fm[256], ft[256]; /* final objective, metric, held-out metric per replica */
 	int64_t end_ns;              /* latest PUSH delivery, emulated ns */
+	struct emu_global_set *gs;   /* shard snapshots of a global model (emu_global.h) */
 };
 
 static void agg_init(struct agg *g, int R, int N)
@@ -1167,6 +1175,7 @@ static void agg_init(struct agg *g, int R, int N)
 	g->st.wait_s = xcalloc((size_t)N * PS_WAIT_NKINDS, sizeof *g->st.wait_s);
 	g->st.compute_s = xcalloc((size_t)N, sizeof *g->st.compute_s);
 	g->st.clocks = xcalloc((size_t)N, sizeof *g->st.clocks);
+	g->gs = emu_global_set_new();
 }
 
 static void agg_free(struct agg *g)
@@ -1178,6 +1187,7 @@ static void agg_free(struct agg *g)
 	free(g->st.clocks);
 	free(g->ev);
 	free(g->fr);
+	emu_global_set_free(g->gs);
 }
 
 static void add_filter(struct agg *g, int region, int64_t clock, uint64_t pr, uint64_t se,
@@ -1196,6 +1206,48 @@ static void add_filter(struct agg *g, int region, int64_t clock, uint64_t pr, ui
 	g->fr[g->nfr++] = (struct ps_filter_rec){ region, clock, pr, se, thr };
 }
 
+/* Line 1 of a results file: this program's format version; 0 or -1 naming file and line. */
+static int check_magic(const char *path, const char *line)
+{
+	size_t n = strcspn(line, "\n");
+	static const char word[] = "gaiasim-emu-results ";
+	if (strncmp(line, word, sizeof word - 1))
+		return diag_at(path, 1, "not a node results file (no '%s' line)", RESULTS_MAGIC);
+	if (n != strlen(RESULTS_MAGIC) || strncmp(line, RESULTS_MAGIC, n))
+		return diag_at(path, 1, "results file format '%.*s', but this gaiasim reads '%s' "
+		               "(written by another gaiasim version; rerun the node with this one)",
+		               (int)n, line, RESULTS_MAGIC);
+	return 0;
+}
+
+/* The global model's evaluations and final quality, assembled from the shard snapshots of
+ * every file (cli/emu_global.h), added to g; 0 or -1 with a message. */
+static int agg_global(struct agg *g, const struct run_setup *rs)
+{
+	struct cluster_config cc;
+	run_setup_cluster(rs, &cc);
+	struct emu_global_result gr;
+	if (emu_global_set_eval(g->gs, cc.wl_ops, cc.wl, &gr) < 0)
+		return -1;
+	for (size_t i = 0; i < gr.nevals; i++) {
+		if (g->nev == g->evcap) {
+			g->evcap = g->evcap ? 2 * g->evcap : 64;
+			g->ev = xreallocarray(g->ev, g->evcap, sizeof *g->ev);
+		}
+		g->ev[g->nev++] = gr.evals[i];
+	}
+	for (int f = 0; f < gr.nfinal; f++) {
+		int r = gr.final_replica[f];
+		if (r >= 0 && r < 256) {
+			g->fo[r] = gr.final_objective[f];
+			g->fm[r] = gr.final_metric[f];
+			g->ft[r] = gr.final_test[f];
+		}
+	}
+	free(gr.evals);
+	return 0;
+}
+
 /* Read one node's results file into g; 0 or -1 with a message naming the file and line. */
 static int read_results(const char *path, struct agg *g, int R, int N, int *region)
 {
@@ -1212,8 +1264,9 @@ static int read_results(const char *path, struct agg *g, int R, int N, int *regi
 		double x, y, z;
 		uint64_t u1, u2, u3, u4;
 		if (ln == 1) {
-			if (strncmp(line, RESULTS_MAGIC, strlen(RESULTS_MAGIC)))
-				rc = diag_at(path, ln, "not a node results file");
+			rc = check_magic(path, line);
+			if (rc < 0)
+				break;
 		} else if (sscanf(line, "region %d", &a) == 1) {
 			*region = a;
 		} else if (sscanf(line, "end_ns %" SCNd64, &e) == 1) {
@@ -1260,6 +1313,11 @@ static int read_results(const char *path, struct agg *g, int R, int N, int *regi
 			g->st.updates_sent += u2;
 			g->st.updates_pushed += u3;
 			g->st.updates_pushed_wan += u4;
+		} else if ((k = emu_global_set_line(g->gs, path, ln, line)) != 0) {
+			if (k < 0) {
+				rc = -1;
+				break;
+			}
 		} else if (!strcmp(line, "end\n")) {
 			ended = 1;
 		} else {
@@ -1267,6 +1325,8 @@ static int read_results(const char *path, struct agg *g, int R, int N, int *regi
 			break;
 		}
 	}
+	if (!rc)
+		rc = emu_global_set_end(g->gs, path, ln);
 	if (!rc && !ended)
 		rc = diag_at(path, ln, "truncated (no 'end' line)");
 	fclose(f);
@@ -1349,8 +1409,12 @@ static int collect_files(struct run_setup *rs, struct runcfg *cfg, const char *c
 			goto out;
 		}
 	}
-	qsort(g.ev, g.nev, sizeof *g.ev, cmp_eval);
-	qsort(g.fr, g.nfr, sizeof *g.fr, cmp_frec);
+	if (agg_global(&g, rs) < 0)
+		goto out;
+	if (g.nev) /* qsort's array may not be NULL, even empty */
+		qsort(g.ev, g.nev, sizeof *g.ev, cmp_eval);
+	if (g.nfr) /* none without a significance filter (every model but gaia) */
+		qsort(g.fr, g.nfr, sizeof *g.fr, cmp_frec);
 	int on_test, higher;
 	double target = run_setup_target(rs, &on_test, &higher);
 	int64_t diverged = -1; /* the first evaluation to a non-finite objective, in time order */

@@ -373,6 +373,12 @@ int ps_replica_nshards(const struct ps *ps, int r)
 	return ps->replicas[r].nshards;
 }
 
+int ps_replica_shard_node(const struct ps *ps, int r, int shard)
+{
+	assert(shard >= 0 && shard < ps->replicas[r].nshards);
+	return ps->replicas[r].shards[shard]->node;
+}
+
 void ps_replica_eval(const struct ps *ps, int r, double *objective, double *metric)
 {
 	*objective = ps->cfg.wl_ops->objective(ps->cfg.wl, ps->replicas[r].params);

@@ -99,6 +99,9 @@ int ps_nreplicas(const struct ps *ps);
 int ps_replica_region(const struct ps *ps, int r);
 /* Shards (= workers) of replica r. */
 int ps_replica_nshards(const struct ps *ps, int r);
+/* Node hosting shard `shard` of replica r (the shard owns the rows with row % nshards ==
+ * shard). */
+int ps_replica_shard_node(const struct ps *ps, int r, int shard);
 /* Replica r's current parameters (nrows * row_len), read-only. */
 const double *ps_replica_params(const struct ps *ps, int r);
 /* Objective and metric of replica r's current parameters. */
