@@ -108,7 +108,7 @@ int run_model(struct runcfg *cfg, const char *sync, const struct run_opts *opts,
 
 /*
  * What a finished run reports, from wherever it ran: the simulated cluster, or the node
- * processes of an emulated run (cli/emu_run.c) merged. Arrays are borrowed.
+ * processes of an emulated run (cli/emu_results.c) merged. Arrays are borrowed.
  */
 struct run_parts {
 	const struct ps_eval *evals;   /* evaluations, in time order */
@@ -130,7 +130,7 @@ struct run_parts {
 	uint64_t events;               /* simulator events (0 for an emulated run) */
 };
 
-/* ---- the pieces an emulated run is assembled from (cli/emu_run.c) ---- */
+/* ---- the pieces an emulated run is assembled from (cli/emu_run.c, emu_node.c, emu_results.c) */
 struct run_setup;
 
 /* Read and check the configuration as run_model does; NULL with a message. */
