@@ -45,6 +45,10 @@ void emu_ctl_say(int fd, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof line) { /* cut to the buffer, still one line */
+		n = (int)sizeof line - 1;
+		line[n - 1] = '\n';
+	}
 	for (const char *p = line; n > 0;) {
 		ssize_t w = write(fd, p, (size_t)n);
 		if (w < 0 && errno == EINTR)

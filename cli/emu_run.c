@@ -228,7 +228,11 @@ static int pump(struct parent *p, double timeout_s, int (*fn)(struct parent *, s
 			if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			struct proc *pr = who[i];
-			emu_ctl_fill(&pr->out, pr->out_fd);
+			if (emu_ctl_fill(&pr->out, pr->out_fd) < 0)
+				return diag_error("emu run: cannot read the control output of the %s: %s",
+				                  pr->what, pr->out.n == sizeof pr->out.buf
+				                  ? "a line longer than the control buffer"
+				                  : strerror(errno));
 			char line[256];
 			while (emu_ctl_line(&pr->out, line, sizeof line))
 				if (fn(p, pr, line))
