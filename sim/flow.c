@@ -262,10 +262,13 @@ struct flow_model {
 	int ndirty;             /* entries in dirty */
 	int dirty_cap;          /* allocated entries */
 	int check_full;         /* 1: check the whole model after each recompute (tests) */
+	int solve_all;          /* 1: every recompute re-solves every active flow (tests) */
 };
 
 static void schedule_recompute(struct flow_model *m);
+#ifndef NDEBUG
 static int check_recompute(const struct flow_model *m);
+#endif
 static void flow_complete(struct sim *sim, void *arg);
 
 static inline struct psq_flow *psf_of(const struct flow_model *m, const struct flow *f)
@@ -1519,6 +1522,9 @@ static void recompute(struct sim *sim, void *arg)
 	}
 	m->nseeds = 0;
 	m->ntouched = 0;
+	if (m->solve_all)
+		for (int ri = 0; ri < m->nres; ri++)
+			comp_pull(m, ri);
 	/* Steps 2-4. */
 	uint32_t done = 0;
 	for (;;) {
@@ -1623,6 +1629,7 @@ static int check_all(const struct flow_model *m)
 	return members == grouped && sim_check(m->sim);
 }
 
+#ifndef NDEBUG
 /* At the end of a recompute: the resources it solved (all of them when check_full). */
 static int check_recompute(const struct flow_model *m)
 {
@@ -1647,6 +1654,7 @@ static int check_recompute(const struct flow_model *m)
 	}
 	return 1;
 }
+#endif
 
 int flow_model_check(const struct flow_model *m)
 {
@@ -1656,6 +1664,11 @@ int flow_model_check(const struct flow_model *m)
 void flow_model_check_always(struct flow_model *m, int on)
 {
 	m->check_full = on;
+}
+
+void flow_model_solve_all(struct flow_model *m, int on)
+{
+	m->solve_all = on;
 }
 
 static void schedule_recompute(struct flow_model *m)

@@ -89,4 +89,11 @@ uint64_t flow_recomputes(const struct flow_model *m);
 int flow_model_check(const struct flow_model *m);
 void flow_model_check_always(struct flow_model *m, int on);
 
+/*
+ * Tests only: on = 1 makes every recompute re-solve all active flows (progressive filling over
+ * the whole model, no resource "mixing"), the reference the incremental recompute must match
+ * rate for rate (tests/test_flow_solve.c runs a model each way on one event sequence).
+ */
+void flow_model_solve_all(struct flow_model *m, int on);
+
 #endif
