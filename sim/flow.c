@@ -87,6 +87,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/fsum.h"
 #include "lib/xmalloc.h"
 
 /* Flow records are allocated this many at a time (flows_cap stays a multiple of it). */
@@ -111,6 +112,7 @@ struct res {
 	double c_old;        /* sum of their rates before this solve, bits/s */
 	double wf_rem;       /* progressive filling: capacity not yet given out, bits/s */
 	uint32_t wf_cnt;     /* progressive filling: flows not yet fixed */
+	double wf_lvl;       /* progressive filling: wf_rem / wf_cnt, its heap key, bits/s */
 	int wf_pos;          /* progressive filling: position in the heap, -1 if absent */
 	int popped;          /* progressive filling: popped from the heap (a bottleneck) */
 	int shared;          /* 1 once a flow crossing other resources too crossed it */
@@ -1217,9 +1219,11 @@ void flow_resource_set_capacity(struct flow_model *m, int ri, double cap_bps)
 
 /* ---- progressive filling over one component ---- */
 
-static inline double wf_share(const struct res *r)
+/* The level r would give its unfixed flows: its heap key, computed once per change of wf_rem
+ * or wf_cnt (a division each; heap comparisons only read it). */
+static inline void wf_share(struct res *r)
 {
-	return r->wf_rem / r->wf_cnt;
+	r->wf_lvl = r->wf_rem / r->wf_cnt;
 }
 
 static void heap_swap(struct flow_model *m, int i, int j)
@@ -1234,7 +1238,7 @@ static void heap_swap(struct flow_model *m, int i, int j)
 /* Order: smaller share first, ties by resource id (deterministic). */
 static inline int heap_less(const struct flow_model *m, int a, int b)
 {
-	double sa = wf_share(&m->res[a]), sb = wf_share(&m->res[b]);
+	double sa = m->res[a].wf_lvl, sb = m->res[b].wf_lvl;
 	return sa < sb || (sa == sb && a < b);
 }
 
@@ -1375,19 +1379,28 @@ static void wf_fix(struct flow_model *m, struct flow *f, double level, int by)
 		q->wf_rem -= level;
 		if (q->wf_rem < 0)
 			q->wf_rem = 0;
-		if (--q->wf_cnt == 0)
+		if (--q->wf_cnt == 0) {
 			heap_remove(m, f->res[k]);
-		else
+		} else {
+			wf_share(q);
 			heap_down(m, q->wf_pos);
+		}
 	}
 }
 
-/* Sum r's load exactly from its flows' rates (drops the rounding of incremental updates). */
+/*
+ * Sum r's load exactly from its flows' rates (drops the rounding of incremental updates), in
+ * slot order. When all its flows are in its group they have one rate, and the n additions are
+ * done in O(log n) by fsum_repeat, to the same bit (check_res compares it with the loop).
+ */
 static void res_resum(struct flow_model *m, struct res *r, sim_time_t now)
 {
 	double load = 0;
-	for (uint32_t j = 0; j < r->nflows; j++)
-		load += m->flows[r->flows[j]]->rate;
+	if (r->grp && r->grp->n == r->nflows && r->nflows > 0)
+		load = fsum_repeat(0, m->flows[r->grp->h[0].id]->rate, r->nflows);
+	else
+		for (uint32_t j = 0; j < r->nflows; j++)
+			load += m->flows[r->flows[j]]->rate;
 	res_integrate(r, now);
 	r->load = load;
 	r->nupd = 0;
@@ -1419,6 +1432,7 @@ static void wf_init(struct flow_model *m)
 			if (q->wf_rem < 0)
 				q->wf_rem = 0;
 		}
+		wf_share(q);
 		q->wf_pos = m->nheap;
 		m->heap[m->nheap++] = ri;
 	}
@@ -1444,7 +1458,7 @@ static int wf_solve(struct flow_model *m)
 			m->nheap = 0;
 			return ri;
 		}
-		double level = wf_share(r);
+		double level = r->wf_lvl;
 		heap_remove(m, ri);
 		r->popped = 1;
 		/* Every flow on r is in the component (r is not mixing). */
@@ -1571,6 +1585,10 @@ static int check_res(const struct flow_model *m, int ri)
 	}
 	/* Feasible, up to the rounding of n additions. */
 	if (sum > r->cap * (1 + 1e-9) + 1e-6)
+		return 0;
+	/* A load summed afresh (res_resum, psq_load) and not updated since is that sum, in
+	 * slot order, to the bit. */
+	if (r->nupd == 0 && memcmp(&sum, &r->load, sizeof sum) != 0 && !(sum == 0 && r->load == 0))
 		return 0;
 	if (r->nflows == 0 && r->load != 0)
 		return 0;
