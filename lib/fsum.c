@@ -8,9 +8,25 @@
 #include "lib/fsum.h"
 
 #include <math.h>
+#include <string.h>
 
 /* 2^53: the number of units u in a binade's top. */
 #define FSUM_TOP 9007199254740992.0
+
+/* The bits of x, and a double from its bits. */
+static inline uint64_t bits_of(double x)
+{
+	uint64_t b;
+	memcpy(&b, &x, sizeof b);
+	return b;
+}
+
+static inline double from_bits(uint64_t b)
+{
+	double x;
+	memcpy(&x, &b, sizeof x);
+	return x;
+}
 
 double fsum_repeat(double s, double d, uint64_t n)
 {
@@ -26,25 +42,33 @@ double fsum_repeat(double s, double d, uint64_t n)
 			n--;
 			continue;
 		}
-		int e;
-		(void)frexp(s, &e); /* s in [2^(e-1), 2^e) */
-		double u = ldexp(1.0, e - 53);
-		double S = s / u;         /* whole, in [2^52, 2^53) */
-		double du = d / u;        /* exact: a power-of-two scaling */
-		double q = floor(du);
-		double r = du - q;        /* exact */
-		if (S + q > FSUM_TOP - 1) {
-			/* This addition leaves the binade (or d >= s): do it as such. */
+		/* s = S u with S whole in [2^52, 2^53): S is the significand with its hidden bit,
+		 * u = 2^(E - 1075) for the biased exponent E (normal s: E in [124, 2046]). */
+		uint64_t b = bits_of(s);
+		uint64_t E = b >> 52;
+		uint64_t iS = (b & ((1ULL << 52) - 1)) | (1ULL << 52);
+		double u = from_bits((E - 52) << 52);
+		double du = d * from_bits((2098 - E) << 52); /* d / u: exact (or below 1/2 if
+							       it underflows, d << u) */
+		if (!(du < FSUM_TOP)) {
+			s = s + d; /* d >= s: this addition leaves the binade */
+			n--;
+			continue;
+		}
+		uint64_t iq = (uint64_t)du;  /* floor */
+		double r = du - (double)iq;  /* exact */
+		if (iS + iq > (1ULL << 53) - 1) {
+			/* This addition leaves the binade: do it as such. */
 			s = s + d;
 			n--;
 			continue;
 		}
-		double inc;
+		uint64_t inc;
 		if (r < 0.5) {
-			inc = q;
+			inc = iq;
 		} else if (r > 0.5) {
-			inc = q + 1;
-		} else if (fmod(S, 2.0) != 0) {
+			inc = iq + 1;
+		} else if (iS & 1) {
 			/* A tie from an odd S: one addition lands on an even S. */
 			s = s + d;
 			n--;
@@ -52,16 +76,15 @@ double fsum_repeat(double s, double d, uint64_t n)
 		} else {
 			/* Ties from an even S: S + q rounds to even, a step of q or q + 1, both
 			 * leaving S even. */
-			inc = fmod(q, 2.0) != 0 ? q + 1 : q;
+			inc = iq + (iq & 1);
 		}
 		if (inc == 0)
 			return s; /* d is below half a unit: s no longer changes */
-		/* Additions that stay in the binade: while S + q <= 2^53 - 1 before each. In
-		 * integers (all below 2^54), where a double division could round up. */
-		uint64_t iS = (uint64_t)S, iq = (uint64_t)q, iinc = (uint64_t)inc;
-		uint64_t room = ((1ULL << 53) - 1 - iq - iS) / iinc + 1;
+		/* Additions that stay in the binade: while S + q <= 2^53 - 1 before each (in
+		 * integers, where a double division could round up). */
+		uint64_t room = ((1ULL << 53) - 1 - iq - iS) / inc + 1;
 		uint64_t t = room < n ? room : n;
-		iS += t * iinc; /* <= 2^53 - 1 - q + inc <= 2^53: exact as a double */
+		iS += t * inc; /* <= 2^53 - 1 - q + inc <= 2^53: exact as a double */
 		s = (double)iS * u;
 		n -= t;
 	}

@@ -78,6 +78,21 @@
  * as the per-flow path does at each change of its rate, and a flow here, unlike on a LAN, can
  * change rate without its group (it moves between groups), so there is no single log to
  * replay; the solve is O(k log k) in the component's flows anyway.
+ *
+ * What a rate change of a whole group without walking its flows would need, exactly (not
+ * done; docs/benchmarks.md, bench_scale): a flow arriving on a link L whose n flows all have
+ * L as bottleneck, the link's egress E and ingress I being slack, gets cap / (n + 1) like all
+ * of them. The per-flow path then, per flow, subtracts one common step from its bits (every
+ * event on L re-rates all of L's flows, so they share t_last) with its own rounding, rounds
+ * its own finish time, takes the handle of its slot, and moves E's and I's loads by one common
+ * delta (n sequential additions) and their filling capacity by one level (n subtractions).
+ * The first three are the processor-sharing queue's machinery (log, replay, tolerance scan,
+ * slot handles), generalised to flows that cross more than one resource and that can leave
+ * the group; the sums are lib/fsum's (n equal additions in O(log n), bit for bit; used now for
+ * a bottleneck's own load, see res_resum), and the two decisions that E's filling capacity
+ * feeds (does E pop before L; is it within FLOW_SAT_EPS of saturation) can be taken with a
+ * rounding margin, falling back to the solve when inside it. tests/test_flow_solve checks any
+ * such shortcut against a full solve, rate for rate.
  */
 #include "sim/flow.h"
 
@@ -92,6 +107,9 @@
 
 /* Flow records are allocated this many at a time (flows_cap stays a multiple of it). */
 #define FLOW_BLOCK 64
+/* res_resum sums equal rates with fsum_repeat from this many flows on (below, the plain loop
+ * is cheaper: fsum_repeat costs about two library calls per binade of the sum). */
+#define FLOW_FSUM_MIN 64
 /* A mixing resource left with less than this fraction of its capacity counts as saturated. */
 #define FLOW_SAT_EPS 1e-9
 
@@ -1390,13 +1408,14 @@ static void wf_fix(struct flow_model *m, struct flow *f, double level, int by)
 
 /*
  * Sum r's load exactly from its flows' rates (drops the rounding of incremental updates), in
- * slot order. When all its flows are in its group they have one rate, and the n additions are
- * done in O(log n) by fsum_repeat, to the same bit (check_res compares it with the loop).
+ * slot order. When all its (many) flows are in its group they have one rate, and the n
+ * additions are done in O(log n) by fsum_repeat, to the same bit (check_res compares it with
+ * the loop).
  */
 static void res_resum(struct flow_model *m, struct res *r, sim_time_t now)
 {
 	double load = 0;
-	if (r->grp && r->grp->n == r->nflows && r->nflows > 0)
+	if (r->nflows >= FLOW_FSUM_MIN && r->grp && r->grp->n == r->nflows)
 		load = fsum_repeat(0, m->flows[r->grp->h[0].id]->rate, r->nflows);
 	else
 		for (uint32_t j = 0; j < r->nflows; j++)
