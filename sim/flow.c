@@ -109,7 +109,8 @@
 #define FLOW_BLOCK 64
 /* res_resum sums equal rates with fsum_repeat from this many flows on (below, the plain loop
  * costs no more: fsum_repeat does two additions and a few integer steps per binade of the sum,
- * about 2 log2(n) rounds; with 1e4 flows in flight and no threshold it took 3 % of the time). */
+ * about 2 log2(n) rounds; a first version with frexp/fmod calls and no threshold took 6 % of
+ * a closed loop of 10^4 flows in flight). */
 #define FLOW_FSUM_MIN 64
 /* A mixing resource left with less than this fraction of its capacity counts as saturated. */
 #define FLOW_SAT_EPS 1e-9
