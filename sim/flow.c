@@ -78,6 +78,21 @@
  * as the per-flow path does at each change of its rate, and a flow here, unlike on a LAN, can
  * change rate without its group (it moves between groups), so there is no single log to
  * replay; the solve is O(k log k) in the component's flows anyway.
+ *
+ * What a rate change of a whole group without walking its flows would need, exactly (not
+ * done; docs/benchmarks.md, bench_scale): a flow arriving on a link L whose n flows all have
+ * L as bottleneck, the link's egress E and ingress I being slack, gets cap / (n + 1) like all
+ * of them. The per-flow path then, per flow, subtracts one common step from its bits (every
+ * event on L re-rates all of L's flows, so they share t_last) with its own rounding, rounds
+ * its own finish time, takes the handle of its slot, and moves E's and I's loads by one common
+ * delta (n sequential additions) and their filling capacity by one level (n subtractions).
+ * The first three are the processor-sharing queue's machinery (log, replay, tolerance scan,
+ * slot handles), generalised to flows that cross more than one resource and that can leave
+ * the group; the sums are lib/fsum's (n equal additions in O(log n), bit for bit; used now for
+ * a bottleneck's own load, see res_resum), and the two decisions that E's filling capacity
+ * feeds (does E pop before L; is it within FLOW_SAT_EPS of saturation) can be taken with a
+ * rounding margin, falling back to the solve when inside it. tests/test_flow_solve checks any
+ * such shortcut against a full solve, rate for rate.
  */
 #include "sim/flow.h"
 
@@ -87,10 +102,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/fsum.h"
 #include "lib/xmalloc.h"
 
 /* Flow records are allocated this many at a time (flows_cap stays a multiple of it). */
 #define FLOW_BLOCK 64
+/* res_resum sums equal rates with fsum_repeat from this many flows on (below, the plain loop
+ * costs no more: fsum_repeat does two additions and a few integer steps per binade of the sum,
+ * about 2 log2(n) rounds; a first version with frexp/fmod calls and no threshold took 6 % of
+ * a closed loop of 10^4 flows in flight). */
+#define FLOW_FSUM_MIN 64
 /* A mixing resource left with less than this fraction of its capacity counts as saturated. */
 #define FLOW_SAT_EPS 1e-9
 
@@ -111,6 +132,7 @@ struct res {
 	double c_old;        /* sum of their rates before this solve, bits/s */
 	double wf_rem;       /* progressive filling: capacity not yet given out, bits/s */
 	uint32_t wf_cnt;     /* progressive filling: flows not yet fixed */
+	double wf_lvl;       /* progressive filling: wf_rem / wf_cnt, its heap key, bits/s */
 	int wf_pos;          /* progressive filling: position in the heap, -1 if absent */
 	int popped;          /* progressive filling: popped from the heap (a bottleneck) */
 	int shared;          /* 1 once a flow crossing other resources too crossed it */
@@ -262,10 +284,13 @@ struct flow_model {
 	int ndirty;             /* entries in dirty */
 	int dirty_cap;          /* allocated entries */
 	int check_full;         /* 1: check the whole model after each recompute (tests) */
+	int solve_all;          /* 1: every recompute re-solves every active flow (tests) */
 };
 
 static void schedule_recompute(struct flow_model *m);
+#ifndef NDEBUG
 static int check_recompute(const struct flow_model *m);
+#endif
 static void flow_complete(struct sim *sim, void *arg);
 
 static inline struct psq_flow *psf_of(const struct flow_model *m, const struct flow *f)
@@ -799,6 +824,16 @@ static void psq_evs_remove(struct psq *p, const struct flow *f)
 	assert(0 && "flow without a recorded event");
 }
 
+/* Append (handle q, flow id) to p's tie list. */
+static void psq_tie_push(struct psq *p, uint64_t q, uint32_t id)
+{
+	if (p->ntie == p->tie_cap) {
+		p->tie_cap = p->tie_cap ? 2 * p->tie_cap : 16;
+		p->tie = xreallocarray(p->tie, p->tie_cap, sizeof *p->tie);
+	}
+	p->tie[p->ntie++] = (struct psq_tie){ q, id };
+}
+
 /*
  * Find the earliest completion of p's flows by (time, handle) and gather into p->tie all flows
  * completing at that time, in handle order. Flows are ordered by F only up to rounding, so the
@@ -807,6 +842,16 @@ static void psq_evs_remove(struct psq *p, const struct flow *f)
  */
 static void psq_scan(struct flow_model *m, struct psq *p)
 {
+	p->tie_head = 0;
+	if (p->nheap == 1) {
+		/* One flow (a link in a round of single transfers): it is the candidate. */
+		struct flow *f = m->flows[p->heap[0]];
+		p->ntie = 0;
+		if (psq_event_time(p, f, psf_of(m, f)) != SIMTIME_NEVER)
+			psq_tie_push(p, psq_key(p, f, psf_of(m, f)), f->id);
+		p->tie_ok = 1;
+		return;
+	}
 	double fmin = m->psf[p->heap[0]].F;
 	double tol = (double)(p->nstep + 16) * 0x1p-50 * (fabs(fmin) + fabs(p->V));
 	double lim = fmin + p->share * 2e-9 + 4 * tol;
@@ -816,7 +861,6 @@ static void psq_scan(struct flow_model *m, struct psq *p)
 	}
 	sim_time_t best_t = SIMTIME_NEVER;
 	p->ntie = 0;
-	p->tie_head = 0;
 	uint32_t nst = 0;
 	m->stack[nst++] = 0;
 	while (nst) {
@@ -833,11 +877,7 @@ static void psq_scan(struct flow_model *m, struct psq *p)
 			best_t = t;
 			p->ntie = 0;
 		}
-		if (p->ntie == p->tie_cap) {
-			p->tie_cap = p->tie_cap ? 2 * p->tie_cap : 16;
-			p->tie = xreallocarray(p->tie, p->tie_cap, sizeof *p->tie);
-		}
-		p->tie[p->ntie++] = (struct psq_tie){ psq_key(p, f, psf_of(m, f)), f->id };
+		psq_tie_push(p, psq_key(p, f, psf_of(m, f)), f->id);
 	}
 	psq_tie_sort(p->tie, p->ntie);
 	p->tie_ok = 1;
@@ -1012,10 +1052,27 @@ static struct flow *flow_alloc(struct flow_model *m)
 			m->flows[id] = m->flows[id - 1] + 1;
 	}
 	struct flow *f = m->flows[id];
-	memset(f, 0, offsetof(struct flow, pos));
+	/* Field by field rather than memset: a memset of the record compiles to `rep stosq`,
+	 * whose start-up cost was 8 % of a start + completion on the peer workload (perf).
+	 * res[] and slot[] are read only below nres and written by flow_start first. */
 	f->m = m;
 	f->id = id;
+	f->nres = 0;
+	f->rate = 0;
+	f->new_rate = 0;
+	f->bits_left = 0;
+	f->t_last = 0;
+	f->ev = 0;
+	f->done = NULL;
+	f->arg = NULL;
+	f->mark = 0;
+	f->active = 0;
+	f->fixed = 0;
+	f->seeded = 0;
+	f->psq = 0;
+	f->joined = 0;
 	f->grp = -1;
+	f->gpos = 0;
 	return f;
 }
 
@@ -1182,9 +1239,11 @@ void flow_resource_set_capacity(struct flow_model *m, int ri, double cap_bps)
 
 /* ---- progressive filling over one component ---- */
 
-static inline double wf_share(const struct res *r)
+/* The level r would give its unfixed flows: its heap key, computed once per change of wf_rem
+ * or wf_cnt (a division each; heap comparisons only read it). */
+static inline void wf_share(struct res *r)
 {
-	return r->wf_rem / r->wf_cnt;
+	r->wf_lvl = r->wf_rem / r->wf_cnt;
 }
 
 static void heap_swap(struct flow_model *m, int i, int j)
@@ -1199,7 +1258,7 @@ static void heap_swap(struct flow_model *m, int i, int j)
 /* Order: smaller share first, ties by resource id (deterministic). */
 static inline int heap_less(const struct flow_model *m, int a, int b)
 {
-	double sa = wf_share(&m->res[a]), sb = wf_share(&m->res[b]);
+	double sa = m->res[a].wf_lvl, sb = m->res[b].wf_lvl;
 	return sa < sb || (sa == sb && a < b);
 }
 
@@ -1340,19 +1399,29 @@ static void wf_fix(struct flow_model *m, struct flow *f, double level, int by)
 		q->wf_rem -= level;
 		if (q->wf_rem < 0)
 			q->wf_rem = 0;
-		if (--q->wf_cnt == 0)
+		if (--q->wf_cnt == 0) {
 			heap_remove(m, f->res[k]);
-		else
+		} else {
+			wf_share(q);
 			heap_down(m, q->wf_pos);
+		}
 	}
 }
 
-/* Sum r's load exactly from its flows' rates (drops the rounding of incremental updates). */
+/*
+ * Sum r's load exactly from its flows' rates (drops the rounding of incremental updates), in
+ * slot order. When all its (many) flows are in its group they have one rate, and the n
+ * additions are done in O(log n) by fsum_repeat, to the same bit (check_res compares it with
+ * the loop).
+ */
 static void res_resum(struct flow_model *m, struct res *r, sim_time_t now)
 {
 	double load = 0;
-	for (uint32_t j = 0; j < r->nflows; j++)
-		load += m->flows[r->flows[j]]->rate;
+	if (r->nflows >= FLOW_FSUM_MIN && r->grp && r->grp->n == r->nflows)
+		load = fsum_repeat(0, m->flows[r->grp->h[0].id]->rate, r->nflows);
+	else
+		for (uint32_t j = 0; j < r->nflows; j++)
+			load += m->flows[r->flows[j]]->rate;
 	res_integrate(r, now);
 	r->load = load;
 	r->nupd = 0;
@@ -1384,6 +1453,7 @@ static void wf_init(struct flow_model *m)
 			if (q->wf_rem < 0)
 				q->wf_rem = 0;
 		}
+		wf_share(q);
 		q->wf_pos = m->nheap;
 		m->heap[m->nheap++] = ri;
 	}
@@ -1409,7 +1479,7 @@ static int wf_solve(struct flow_model *m)
 			m->nheap = 0;
 			return ri;
 		}
-		double level = wf_share(r);
+		double level = r->wf_lvl;
 		heap_remove(m, ri);
 		r->popped = 1;
 		/* Every flow on r is in the component (r is not mixing). */
@@ -1487,6 +1557,9 @@ static void recompute(struct sim *sim, void *arg)
 	}
 	m->nseeds = 0;
 	m->ntouched = 0;
+	if (m->solve_all)
+		for (int ri = 0; ri < m->nres; ri++)
+			comp_pull(m, ri);
 	/* Steps 2-4. */
 	uint32_t done = 0;
 	for (;;) {
@@ -1533,6 +1606,10 @@ static int check_res(const struct flow_model *m, int ri)
 	}
 	/* Feasible, up to the rounding of n additions. */
 	if (sum > r->cap * (1 + 1e-9) + 1e-6)
+		return 0;
+	/* A load summed afresh (res_resum, psq_load) and not updated since is that sum, in
+	 * slot order, to the bit. */
+	if (r->nupd == 0 && memcmp(&sum, &r->load, sizeof sum) != 0 && !(sum == 0 && r->load == 0))
 		return 0;
 	if (r->nflows == 0 && r->load != 0)
 		return 0;
@@ -1591,6 +1668,7 @@ static int check_all(const struct flow_model *m)
 	return members == grouped && sim_check(m->sim);
 }
 
+#ifndef NDEBUG
 /* At the end of a recompute: the resources it solved (all of them when check_full). */
 static int check_recompute(const struct flow_model *m)
 {
@@ -1615,6 +1693,7 @@ static int check_recompute(const struct flow_model *m)
 	}
 	return 1;
 }
+#endif
 
 int flow_model_check(const struct flow_model *m)
 {
@@ -1624,6 +1703,11 @@ int flow_model_check(const struct flow_model *m)
 void flow_model_check_always(struct flow_model *m, int on)
 {
 	m->check_full = on;
+}
+
+void flow_model_solve_all(struct flow_model *m, int on)
+{
+	m->solve_all = on;
 }
 
 static void schedule_recompute(struct flow_model *m)

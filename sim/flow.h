@@ -19,7 +19,11 @@
  * not a cancelled and a new event per flow. A resource whose flows never cross another
  * resource (a LAN) is served as one processor-sharing queue: a start or end there costs
  * O(log n) for its n flows, plus an exact replay of the rate changes a flow lived through (a
- * subtraction each) when it completes. Results are identical to one event per flow.
+ * subtraction each) when it completes. Results are identical to one event per flow. A
+ * re-solved bottleneck whose flows are all in its group has its load summed in O(log n)
+ * (lib/fsum.h: the n equal rates added in turn, to the bit) instead of walking them; the
+ * solve itself still walks every flow of every resource it pops, so an arrival on a link
+ * with n flows costs O(n) (the remaining scaling gap of training runs, docs/benchmarks.md).
  *
  * Memory per flow in flight: its record (160 bytes), its processor-sharing part (64, kept for
  * every flow), 20 in the model's id and scratch arrays, 4 per resource crossed, and 24 for its
@@ -88,5 +92,12 @@ uint64_t flow_recomputes(const struct flow_model *m);
  */
 int flow_model_check(const struct flow_model *m);
 void flow_model_check_always(struct flow_model *m, int on);
+
+/*
+ * Tests only: on = 1 makes every recompute re-solve all active flows (progressive filling over
+ * the whole model, no resource "mixing"), the reference the incremental recompute must match
+ * rate for rate (tests/test_flow_solve.c runs a model each way on one event sequence).
+ */
+void flow_model_solve_all(struct flow_model *m, int on);
 
 #endif
