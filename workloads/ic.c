@@ -594,6 +594,7 @@ static uint64_t ic_step(struct workload *w, int worker, int64_t clock, const dou
 static size_t ic_rows_needed(struct workload *w, int worker, int64_t clock, const uint32_t **rows)
 {
 	assert(worker >= 0 && worker < w->nworkers && clock >= 0);
+	(void)worker;
 	(void)clock;
 	*rows = w->all_rows;
 	return w->nrows;
