@@ -100,4 +100,10 @@ void flow_model_check_always(struct flow_model *m, int on);
  */
 void flow_model_solve_all(struct flow_model *m, int on);
 
+/*
+ * Tests only: on = 0 turns off the recompute's shortcut for a bottleneck re-rating its whole
+ * group (sim/flow.c, grp_fast); on by default. Results are the same to the bit either way.
+ */
+void flow_model_fast_groups(struct flow_model *m, int on);
+
 #endif

@@ -13,6 +13,9 @@
  * links between them; WAN flows cross link + egress + ingress (sim/net.c's route), LAN flows
  * their LAN alone (the processor-sharing path), a few flows a link alone (processor sharing
  * until a WAN flow arrives and converts it) or a LAN and the egress (converting the LAN).
+ * A third model C runs the recompute with its all-to-all shortcut (grp_fast) off: A and C must
+ * agree on every rate, every resource's load and carried bits (incremental sums included, which
+ * the full solve does not share) and every completion.
  * Sizes and start instants are drawn partly from small sets so that many flows tie (equal
  * rates, equal finish times at one nanosecond); egress and ingress capacities range from
  * scarce (they bind, coupling links) to ample (slack, so links decouple).
@@ -38,6 +41,9 @@
 #include "sim/sim.h"
 #include "tests/testutil.h"
 
+/* Models run side by side: A, B, C. */
+#define NMOD 3
+
 /* Most regions of an instance. */
 #define MAXR 5
 
@@ -50,15 +56,15 @@ struct tflow {
 	int nres;                   /* resources crossed */
 	double bytes;               /* size */
 	sim_time_t start;           /* start time, ns */
-	uint32_t id[2];             /* flow id in model A, B */
-	int live[2];                /* 1 while in flight in model A, B */
-	sim_time_t done_at[2];      /* completion time in A, B, ns; -1 before */
+	uint32_t id[NMOD];          /* flow id in model A, B, C */
+	int live[NMOD];             /* 1 while in flight in model A, B, C */
+	sim_time_t done_at[NMOD];   /* completion time in A, B, C, ns; -1 before */
 };
 
 /* The completion callback's argument: which flow, which model. */
 struct tdone {
 	struct tflow *f; /* the flow */
-	int which;       /* 0 = A, 1 = B */
+	int which;       /* 0 = A, 1 = B, 2 = C */
 };
 
 /* A capacity change, applied to both models. */
@@ -71,7 +77,8 @@ struct tcap {
 /* An instance being run. */
 struct inst {
 	struct sim *sim;           /* the one simulator */
-	struct flow_model *m[2];   /* A (incremental), B (solve all) */
+	struct flow_model *m[NMOD]; /* A (incremental), B (solve all), C (no grp_fast) */
+	int nres;                  /* resources (same ids in every model) */
 	struct tflow *fl;          /* flows */
 	struct tdone *dn;          /* 2 per flow */
 	int nfl;                   /* flows */
@@ -110,6 +117,28 @@ static void probe(struct sim *sim, void *arg)
 			in->mismatches++;
 		}
 	}
+	/* A against C (the same recompute without grp_fast): every rate, load and carried bits,
+	 * to the bit (loads summed incrementally are not the full solve's, so not against B). */
+	for (int k = 0; k < in->nfl; k++) {
+		struct tflow *f = &in->fl[k];
+		if (!f->live[0] || !f->live[2])
+			continue;
+		double a = flow_rate_bps(in->m[0], f->id[0]), c = flow_rate_bps(in->m[2], f->id[2]);
+		in->compared++;
+		if (memcmp(&a, &c, sizeof a) != 0)
+			in->mismatches++;
+	}
+	for (int ri = 0; ri < in->nres; ri++) {
+		double la = flow_resource_load_bps(in->m[0], ri), lc = flow_resource_load_bps(in->m[2], ri);
+		double ba = flow_resource_bits(in->m[0], ri), bc = flow_resource_bits(in->m[2], ri);
+		in->compared++;
+		if (memcmp(&la, &lc, sizeof la) != 0 || memcmp(&ba, &bc, sizeof ba) != 0) {
+			if (in->mismatches < 5)
+				printf("\n  resource %d at %lld ns: load %a, bits %a (A) vs %a, %a (C)\n", ri,
+				       (long long)sim_now(in->sim), la, ba, lc, bc);
+			in->mismatches++;
+		}
+	}
 	if (in->watch < 0)
 		return;
 	/* Coverage of the watched link: how many flows, and whether some left its group. */
@@ -136,8 +165,8 @@ static void on_start(struct sim *sim, void *arg)
 {
 	struct tflow *f = arg;
 	struct inst *in = f->in;
-	for (int w = 0; w < 2; w++) {
-		struct tdone *d = &in->dn[2 * (f - in->fl) + w];
+	for (int w = 0; w < NMOD; w++) {
+		struct tdone *d = &in->dn[NMOD * (f - in->fl) + w];
 		*d = (struct tdone){ f, w };
 		f->live[w] = 1;
 		f->id[w] = flow_start(in->m[w], f->res, f->nres, f->bytes, on_done, d);
@@ -151,7 +180,7 @@ static void on_cap(struct sim *sim, void *arg)
 {
 	struct tcap *c = arg;
 	(void)sim;
-	for (int w = 0; w < 2; w++)
+	for (int w = 0; w < NMOD; w++)
 		flow_resource_set_capacity(c->in->m[w], c->res, c->cap_bps);
 }
 
@@ -173,7 +202,8 @@ static long finish_instance(struct inst *in, uint64_t seed)
 	long diff = 0;
 	for (int k = 0; k < in->nfl; k++) {
 		const struct tflow *f = &in->fl[k];
-		if (f->done_at[0] < 0 || f->done_at[0] != f->done_at[1]) {
+		if (f->done_at[0] < 0 || f->done_at[0] != f->done_at[1] ||
+		    f->done_at[0] != f->done_at[2]) {
 			if (diff++ < 5)
 				printf("\n  seed %llu flow %d: done at %lld ns (incremental) vs %lld (full)\n",
 				       (unsigned long long)seed, k, (long long)f->done_at[0],
@@ -182,7 +212,7 @@ static long finish_instance(struct inst *in, uint64_t seed)
 	}
 	CU_ASSERT_EQUAL(diff, 0);
 	CU_ASSERT(in->probes >= 200); /* the probes scheduled at random instants all ran */
-	for (int w = 0; w < 2; w++) {
+	for (int w = 0; w < NMOD; w++) {
 		CU_ASSERT(flow_model_check(in->m[w]));
 		CU_ASSERT_EQUAL(flow_active(in->m[w]), 0);
 		flow_model_free(in->m[w]);
@@ -204,11 +234,12 @@ static long run_instance(uint64_t seed, int nflows)
 	struct inst in = { 0 };
 	in.watch = -1;
 	in.sim = sim_new(seed);
-	for (int w = 0; w < 2; w++) {
+	for (int w = 0; w < NMOD; w++) {
 		in.m[w] = flow_model_new(in.sim);
 		flow_model_check_always(in.m[w], 1);
 	}
 	flow_model_solve_all(in.m[1], 1);
+	flow_model_fast_groups(in.m[2], 0);
 	int nr = 2 + (int)rng_below(&r, MAXR - 1);
 	/* Egress/ingress scarce or ample per instance and region. */
 	int eg[MAXR], ing[MAXR], lan[MAXR], link[MAXR][MAXR];
@@ -218,7 +249,7 @@ static long run_instance(uint64_t seed, int nflows)
 		eg[i] = ing[i] = lan[i] = -1;
 		double ce = draw_cap(&r, lo, 4 * lo), ci = draw_cap(&r, lo, 4 * lo);
 		double cl = draw_cap(&r, 100e6, 1e9);
-		for (int w = 0; w < 2; w++) {
+		for (int w = 0; w < NMOD; w++) {
 			eg[i] = flow_resource_new(in.m[w], ce);
 			ing[i] = flow_resource_new(in.m[w], ci);
 			lan[i] = flow_resource_new(in.m[w], cl);
@@ -230,12 +261,13 @@ static long run_instance(uint64_t seed, int nflows)
 				continue;
 			/* A few equal capacities: equal levels on different resources. */
 			double c = rng_below(&r, 3) == 0 ? 50e6 : draw_cap(&r, 5e6, 300e6);
-			for (int w = 0; w < 2; w++)
+			for (int w = 0; w < NMOD; w++)
 				link[i][j] = flow_resource_new(in.m[w], c);
 		}
+	in.nres = link[nr - 1][nr - 2] + 1; /* the last one created */
 	in.nfl = nflows;
 	in.fl = xcalloc((size_t)nflows, sizeof *in.fl);
-	in.dn = xcalloc(2 * (size_t)nflows, sizeof *in.dn);
+	in.dn = xcalloc(NMOD * (size_t)nflows, sizeof *in.dn);
 	/* Start instants: a few shared ones (bursts), the rest uniform over 20 s. */
 	sim_time_t burst[4];
 	for (int b = 0; b < 4; b++)
@@ -244,7 +276,7 @@ static long run_instance(uint64_t seed, int nflows)
 	for (int k = 0; k < nflows; k++) {
 		struct tflow *f = &in.fl[k];
 		f->in = &in;
-		f->done_at[0] = f->done_at[1] = -1;
+		f->done_at[0] = f->done_at[1] = f->done_at[2] = -1;
 		int i = (int)rng_below(&r, (uint64_t)nr);
 		int j = (int)rng_below(&r, (uint64_t)nr - 1);
 		if (j >= i)
@@ -297,7 +329,7 @@ static void add_flow(struct inst *in, struct rng *r, const int res[3], sim_time_
 	static const double sizes[3] = { 1e5, 1e6, 4e6 };
 	struct tflow *f = &in->fl[in->nfl++];
 	f->in = in;
-	f->done_at[0] = f->done_at[1] = -1;
+	f->done_at[0] = f->done_at[1] = f->done_at[2] = -1;
 	memcpy(f->res, res, sizeof f->res);
 	f->nres = 3;
 	f->bytes = rng_below(r, 2) ? sizes[rng_below(r, 3)] : 1e3 + rng_uniform(r) * 5e6;
@@ -324,11 +356,12 @@ static long run_link_instance(uint64_t seed, int *max, long *split)
 	rng_init(&r, seed, 11);
 	struct inst in = { 0 };
 	in.sim = sim_new(seed);
-	for (int w = 0; w < 2; w++) {
+	for (int w = 0; w < NMOD; w++) {
 		in.m[w] = flow_model_new(in.sim);
 		flow_model_check_always(in.m[w], 1);
 	}
 	flow_model_solve_all(in.m[1], 1);
+	flow_model_fast_groups(in.m[2], 0);
 	int m = 6 + (int)rng_below(&r, 7);
 	double link_cap[4];
 	for (int l = 0; l < 4; l++)
@@ -342,21 +375,22 @@ static long run_link_instance(uint64_t seed, int *max, long *split)
 							       : draw_cap(&r, 2e9, 8e9);
 			double ci = rng_uniform(&r) < p_scarce ? draw_cap(&r, scarce_lo, scarce_hi)
 							       : draw_cap(&r, 2e9, 8e9);
-			for (int w = 0; w < 2; w++) {
+			for (int w = 0; w < NMOD; w++) {
 				eg[g][x] = flow_resource_new(in.m[w], ce);
 				ing[g][x] = flow_resource_new(in.m[w], ci);
 			}
 		}
 	for (int l = 0; l < 4; l++)
-		for (int w = 0; w < 2; w++)
+		for (int w = 0; w < NMOD; w++)
 			link[l] = flow_resource_new(in.m[w], link_cap[l]);
 	in.watch = link[0];
+	in.nres = link[3] + 1;
 	/* Link l goes from region src[l] to dst[l]. */
 	static const int src[4] = { 0, 1, 0, 2 }, dst[4] = { 1, 0, 2, 1 };
 	static const double p_pair[4] = { 0.9, 0.3, 0.3, 0.3 };
 	int nrounds = 3, nsingle = 150;
 	in.fl = xcalloc((size_t)(nrounds * 4 * m * m + nsingle), sizeof *in.fl);
-	in.dn = xcalloc(2 * (size_t)(nrounds * 4 * m * m + nsingle), sizeof *in.dn);
+	in.dn = xcalloc(NMOD * (size_t)(nrounds * 4 * m * m + nsingle), sizeof *in.dn);
 	for (int k = 0; k < nrounds; k++) {
 		sim_time_t t = (sim_time_t)rng_below(&r, 10000000000ULL);
 		for (int l = 0; l < 4; l++)
