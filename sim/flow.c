@@ -79,20 +79,31 @@
  * change rate without its group (it moves between groups), so there is no single log to
  * replay; the solve is O(k log k) in the component's flows anyway.
  *
- * What a rate change of a whole group without walking its flows would need, exactly (not
- * done; docs/benchmarks.md, bench_scale): a flow arriving on a link L whose n flows all have
- * L as bottleneck, the link's egress E and ingress I being slack, gets cap / (n + 1) like all
- * of them. The per-flow path then, per flow, subtracts one common step from its bits (every
- * event on L re-rates all of L's flows, so they share t_last) with its own rounding, rounds
- * its own finish time, takes the handle of its slot, and moves E's and I's loads by one common
- * delta (n sequential additions) and their filling capacity by one level (n subtractions).
- * The first three are the processor-sharing queue's machinery (log, replay, tolerance scan,
- * slot handles), generalised to flows that cross more than one resource and that can leave
- * the group; the sums are lib/fsum's (n equal additions in O(log n), bit for bit; used now for
- * a bottleneck's own load, see res_resum), and the two decisions that E's filling capacity
- * feeds (does E pop before L; is it within FLOW_SAT_EPS of saturation) can be taken with a
- * rounding margin, falling back to the solve when inside it. tests/test_flow_solve checks any
- * such shortcut against a full solve, rate for rate.
+ * A whole group at once (grp_fast). A recompute of the all-to-all shape (bsp: a link L whose
+ * flows all have L as bottleneck, each also crossing its source machine's egress E and its
+ * destination's ingress I, slack) solves a component of L's flows and the arrivals on L: every
+ * flow gets cap / (n + s). grp_fast gets there without building the component or running the
+ * filling. The filling's two decisions are taken exactly, from one pass over L's flows that
+ * counts, per neighbour q (E or I; none may be tight, else the full path runs), the component
+ * flows k_q and the new ones among them: q's filling capacity is wf_init's, to the bit (its
+ * c_old is k_q equal rates summed from 0, fsum_repeat; a mixing q is re-summed when wf_init
+ * would); L pops first iff it precedes every q in the heap's order (level, then id); after the
+ * pop q has lost the level k_q times, clamped at 0 (fsum_repeat_clamp), which decides step 4's
+ * saturation test. Either failing sends the recompute down the full path, with nothing changed
+ * that the full path would not change the same way. Then q's load takes its k_q equal steps
+ * (the new flows' +level first, then level - r0 each, the order of comp_apply) by
+ * fsum_repeat_clamp, in O(log k_q), instead of one addition per flow.
+ *
+ * What still costs O(n) per event there, and what removing it would need (not done;
+ * docs/benchmarks.md): each flow's bits step, finish time (rounded to the ns), handle (its slot)
+ * and sift in its group heap, and the counting pass itself. The first four are the
+ * processor-sharing queue's machinery (a log of L's level changes replayed per flow when its
+ * exact bits are needed, a tolerance scan for the earliest completion, handles by slot with
+ * snapshots), generalised to flows that can leave the group: a flow must be brought up to date
+ * (replayed) before any path other than grp_fast reads or changes its bits, rate or event, and
+ * joins with its exact bits. The counting pass needs per-link neighbour counts (k_q, tight
+ * neighbours) kept as flows start and end. tests/test_flow_solve checks any such shortcut
+ * against a full solve, rate for rate, and against the model without grp_fast, load for load.
  */
 #include "sim/flow.h"
 
