@@ -1682,7 +1682,10 @@ static int grp_fast(struct flow_model *m, int L)
 		}
 		pos++;
 	}
-	if (level != r0)
+	if (level != r0) {
+		/* Every member's entry changes: write them in place and re-heap once (O(n)) rather
+		 * than sift each (any valid heap has the same top: entries differ by handle). */
+		struct grp *gw = r->grp;
 		for (uint32_t i = 0; i < r->nflows; i++) {
 			struct flow *f = m->flows[r->flows[i]];
 			if (f->seeded)
@@ -1690,8 +1693,17 @@ static int grp_fast(struct flow_model *m, int L)
 			f->new_grp = L;
 			flow_advance(f, now);
 			f->rate = level;
-			flow_reschedule(m, f, now, base + pos++);
+			if (f->ev)
+				sim_cancel(m->sim, f->ev); /* its own event from processor-sharing days */
+			f->ev = 0;
+			sim_time_t t = finish_time(now, f->bits_left, level);
+			uint64_t h = base + pos++;
+			gw->h[f->gpos] = (struct gent){ t, t != SIMTIME_NEVER ? h : 0, f->id };
 		}
+		for (uint32_t i = gw->n / 2; i-- > 0;)
+			grp_down(m, gw, i);
+		grp_mark(m, gw);
+	}
 	for (uint32_t i = 0; i < m->nseeds; i++)
 		m->flows[m->seeds[i]]->seeded = 0;
 	m->nseeds = 0;
