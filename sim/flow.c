@@ -96,7 +96,7 @@
  *
  * What still costs O(n) per event there, and what removing it would need (not done;
  * docs/benchmarks.md): each flow's bits step, finish time (rounded to the ns), handle (its slot)
- * and sift in its group heap, and the counting pass itself. The first four are the
+ * and entry in its group heap (re-heaped once), and the counting pass itself. The first four are the
  * processor-sharing queue's machinery (a log of L's level changes replayed per flow when its
  * exact bits are needed, a tolerance scan for the earliest completion, handles by slot with
  * snapshots), generalised to flows that can leave the group: a flow must be brought up to date
