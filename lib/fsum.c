@@ -90,3 +90,69 @@ double fsum_repeat(double s, double d, uint64_t n)
 	}
 	return s;
 }
+
+/*
+ * n times s = s - e (e > 0, s >= 0, both finite), clamping at 0. Inside the binade of s, with
+ * S, u as above and e / u = q + r, the exact difference (S - q - r) u stays in the binade while
+ * S - q - 1 >= 2^52; it then rounds to S - q (r < 1/2), S - q - 1 (r > 1/2), or for r = 1/2 the
+ * even one: from an even S a fixed step q + (q & 1) that keeps S even. Any other subtraction
+ * (into the binade below, whose unit is finer; a tie from an odd S; tiny values; going below
+ * 0) is done as such.
+ */
+static double fsum_down(double s, double e, uint64_t n)
+{
+	while (n > 0) {
+		if (s < 0x1p-900 || e < 0x1p-900 || !(e < s)) {
+			s = s - e;
+			n--;
+			if (s < 0)
+				return 0; /* and 0 - e < 0 stays clamped */
+			continue;
+		}
+		uint64_t b = bits_of(s);
+		uint64_t E = b >> 52;
+		uint64_t iS = (b & ((1ULL << 52) - 1)) | (1ULL << 52);
+		double u = from_bits((E - 52) << 52);
+		double eu = e * from_bits((2098 - E) << 52); /* e / u, exact; < 2^53 as e < s */
+		uint64_t iq = (uint64_t)eu;
+		double r = eu - (double)iq;
+		uint64_t dec;
+		if (iS < iq + 1 + (1ULL << 52) || (r == 0.5 && (iS & 1))) {
+			/* Leaves the binade, or a tie from an odd S: one subtraction. */
+			s = s - e;
+			n--;
+			continue;
+		}
+		if (r < 0.5)
+			dec = iq;
+		else if (r > 0.5)
+			dec = iq + 1;
+		else
+			dec = iq + (iq & 1);
+		if (dec == 0)
+			return s; /* e is at most half a unit (a tie from an even S): s stays */
+		/* Subtractions j = 0, 1, ... start from S - j dec, and stay in the binade while
+		 * S - j dec - q - 1 >= 2^52. */
+		uint64_t room = (iS - iq - 1 - (1ULL << 52)) / dec + 1;
+		uint64_t t = room < n ? room : n;
+		iS -= t * dec; /* >= 2^52 + q + 1 - dec >= 2^52: still this binade, exact */
+		s = (double)iS * u;
+		n -= t;
+	}
+	return s;
+}
+
+double fsum_repeat_clamp(double s, double d, uint64_t n)
+{
+	if (!(s >= 0) || !isfinite(s) || !isfinite(d) || d == 0) {
+		for (; n > 0; n--) {
+			s = s + d;
+			if (s < 0)
+				s = 0;
+		}
+		return s;
+	}
+	if (d > 0)
+		return fsum_repeat(s, d, n); /* s only grows: the clamp never acts */
+	return fsum_down(s, -d, n);
+}

@@ -79,20 +79,31 @@
  * change rate without its group (it moves between groups), so there is no single log to
  * replay; the solve is O(k log k) in the component's flows anyway.
  *
- * What a rate change of a whole group without walking its flows would need, exactly (not
- * done; docs/benchmarks.md, bench_scale): a flow arriving on a link L whose n flows all have
- * L as bottleneck, the link's egress E and ingress I being slack, gets cap / (n + 1) like all
- * of them. The per-flow path then, per flow, subtracts one common step from its bits (every
- * event on L re-rates all of L's flows, so they share t_last) with its own rounding, rounds
- * its own finish time, takes the handle of its slot, and moves E's and I's loads by one common
- * delta (n sequential additions) and their filling capacity by one level (n subtractions).
- * The first three are the processor-sharing queue's machinery (log, replay, tolerance scan,
- * slot handles), generalised to flows that cross more than one resource and that can leave
- * the group; the sums are lib/fsum's (n equal additions in O(log n), bit for bit; used now for
- * a bottleneck's own load, see res_resum), and the two decisions that E's filling capacity
- * feeds (does E pop before L; is it within FLOW_SAT_EPS of saturation) can be taken with a
- * rounding margin, falling back to the solve when inside it. tests/test_flow_solve checks any
- * such shortcut against a full solve, rate for rate.
+ * A whole group at once (grp_fast). A recompute of the all-to-all shape (bsp: a link L whose
+ * flows all have L as bottleneck, each also crossing its source machine's egress E and its
+ * destination's ingress I, slack) solves a component of L's flows and the arrivals on L: every
+ * flow gets cap / (n + s). grp_fast gets there without building the component or running the
+ * filling. The filling's two decisions are taken exactly, from one pass over L's flows that
+ * counts, per neighbour q (E or I; none may be tight, else the full path runs), the component
+ * flows k_q and the new ones among them: q's filling capacity is wf_init's, to the bit (its
+ * c_old is k_q equal rates summed from 0, fsum_repeat; a mixing q is re-summed when wf_init
+ * would); L pops first iff it precedes every q in the heap's order (level, then id); after the
+ * pop q has lost the level k_q times, clamped at 0 (fsum_repeat_clamp), which decides step 4's
+ * saturation test. Either failing sends the recompute down the full path, with nothing changed
+ * that the full path would not change the same way. Then q's load takes its k_q equal steps
+ * (the new flows' +level first, then level - r0 each, the order of comp_apply) by
+ * fsum_repeat_clamp, in O(log k_q), instead of one addition per flow.
+ *
+ * What still costs O(n) per event there, and what removing it would need (not done;
+ * docs/benchmarks.md): each flow's bits step, finish time (rounded to the ns), handle (its slot)
+ * and entry in its group heap (re-heaped once), and the counting pass itself. The first four are the
+ * processor-sharing queue's machinery (a log of L's level changes replayed per flow when its
+ * exact bits are needed, a tolerance scan for the earliest completion, handles by slot with
+ * snapshots), generalised to flows that can leave the group: a flow must be brought up to date
+ * (replayed) before any path other than grp_fast reads or changes its bits, rate or event, and
+ * joins with its exact bits. The counting pass needs per-link neighbour counts (k_q, tight
+ * neighbours) kept as flows start and end. tests/test_flow_solve checks any such shortcut
+ * against a full solve, rate for rate, and against the model without grp_fast, load for load.
  */
 #include "sim/flow.h"
 
@@ -129,6 +140,7 @@ struct res {
 	uint64_t mark;       /* stamp: on the current component's resource list */
 	uint64_t pulled;     /* stamp: all its flows have joined the current component */
 	uint32_t c_cnt;      /* flows of the current component crossing it */
+	uint32_t c_seeds;    /* grp_fast: how many of them are seeds (new flows) */
 	double c_old;        /* sum of their rates before this solve, bits/s */
 	double wf_rem;       /* progressive filling: capacity not yet given out, bits/s */
 	uint32_t wf_cnt;     /* progressive filling: flows not yet fixed */
@@ -285,6 +297,7 @@ struct flow_model {
 	int dirty_cap;          /* allocated entries */
 	int check_full;         /* 1: check the whole model after each recompute (tests) */
 	int solve_all;          /* 1: every recompute re-solves every active flow (tests) */
+	int no_fast;            /* 1: never take grp_fast (tests) */
 };
 
 static void schedule_recompute(struct flow_model *m);
@@ -1534,6 +1547,185 @@ static void comp_apply(struct flow_model *m)
 	grp_flush(m);
 }
 
+/* ---- a whole group re-rated without progressive filling (grp_fast) ---- */
+
+/*
+ * The tight resource L that a recompute would pull whole, when the recompute is of the
+ * all-to-all shape: the changes concern L alone (it is the only touched resource, or every
+ * seed crosses it and nothing else tight), and every flow of L other than the seeds is in L's
+ * group (so has L's level as its rate). -1 otherwise.
+ */
+static int grp_fast_target(const struct flow_model *m)
+{
+	if (m->solve_all || m->no_fast || m->ntouched > 1 || (m->ntouched == 0 && m->nseeds == 0))
+		return -1;
+	int L = m->ntouched ? m->touched[0] : -1;
+	for (uint32_t i = 0; i < m->nseeds; i++) {
+		const struct flow *f = m->flows[m->seeds[i]];
+		if (f->psq || !f->active || f->grp >= 0 || f->nres == 0)
+			return -1;
+		int on = 0;
+		for (int k = 0; k < f->nres; k++) {
+			if (f->res[k] == L) {
+				on = 1;
+			} else if (m->res[f->res[k]].tight) {
+				if (L >= 0)
+					return -1;
+				L = f->res[k];
+				on = 1;
+			}
+		}
+		if (!on)
+			return -1;
+	}
+	if (L < 0)
+		return -1;
+	const struct res *r = &m->res[L];
+	if (!r->tight || r->psq || !r->grp || r->nflows == 0 ||
+	    r->grp->n + m->nseeds != r->nflows)
+		return -1;
+	return L;
+}
+
+/*
+ * Recompute of the all-to-all shape (grp_fast_target gave L) without building the component
+ * or running progressive filling, to the same bits. The component would be the seeds and L's
+ * group (n flows at rate r0), all of them crossing L (c = n + seeds flows): L enters the
+ * filling at level cap / c; each other resource q they cross ("neighbour"; none may be tight,
+ * or the closure would pull more) enters with its own level, computed here exactly as wf_init
+ * does (including the re-sum of a mixing load that wf_init would do). If L comes first in the
+ * heap's order, it is popped first and every flow gets its level (each neighbour then loses
+ * that level once per flow, clamped at 0: fsum_repeat_clamp, to the bit, gives what it has
+ * left for the saturation test of step 4). Otherwise, or if a mixing neighbour would end within
+ * FLOW_SAT_EPS of saturation, returns 0 having changed nothing that the full path would not
+ * change the same way. On success the flows are re-rated in component order (seeds, then L's
+ * slots) exactly as comp_apply does, except that each neighbour's load takes its equal steps
+ * by fsum_repeat_clamp instead of one addition per flow. Still O(n) in L's flows: their bits,
+ * finish times and group heap are per flow (see the top of the file).
+ */
+static int grp_fast(struct flow_model *m, int L)
+{
+	struct res *r = &m->res[L];
+	const struct grp *g = r->grp;
+	sim_time_t now = sim_now(m->sim);
+	double r0 = g->n ? m->flows[g->h[0].id]->rate : 0;
+	double level = r->cap / (double)r->nflows;
+	r->mark = m->stamp;
+	/* Neighbours, with their counts of component flows and of seeds. */
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		const struct flow *f = m->flows[r->flows[i]];
+		for (int k = 0; k < f->nres; k++) {
+			int qi = f->res[k];
+			struct res *q = &m->res[qi];
+			if (qi == L)
+				continue;
+			if (q->tight)
+				return 0;
+			if (q->mark != m->stamp) {
+				q->mark = m->stamp;
+				q->c_cnt = 0;
+				q->c_seeds = 0;
+				if (m->ncomp_res == m->comp_res_cap) {
+					m->comp_res_cap = m->comp_res_cap ? 2 * m->comp_res_cap : 64;
+					m->comp_res = xreallocarray(m->comp_res, (size_t)m->comp_res_cap,
+								    sizeof *m->comp_res);
+				}
+				m->comp_res[m->ncomp_res++] = qi;
+			}
+			q->c_cnt++;
+			q->c_seeds += f->seeded;
+		}
+	}
+	/* The filling's decisions, as wf_init and wf_solve would take them. */
+	for (int i = 0; i < m->ncomp_res; i++) {
+		int qi = m->comp_res[i];
+		struct res *q = &m->res[qi];
+		/* comp_close's sum of the old rates: the seeds' zeros first, then r0 each. */
+		q->c_old = fsum_repeat(0, r0, q->c_cnt - q->c_seeds);
+		double rem = q->cap;
+		if (q->c_cnt != q->nflows) {
+			if (q->nupd > q->nflows)
+				res_resum(m, q, now);
+			double others = q->load - q->c_old;
+			rem = others > 0 ? q->cap - others : q->cap;
+			if (rem < 0)
+				rem = 0;
+		}
+		double lvl = rem / q->c_cnt;
+		if (!(level < lvl || (level == lvl && L < qi)))
+			return 0; /* q would pop first, or tie it */
+		if (q->c_cnt != q->nflows &&
+		    fsum_repeat_clamp(rem, -level, q->c_cnt) <= FLOW_SAT_EPS * q->cap)
+			return 0; /* step 4 would grow the component */
+	}
+	/* comp_apply. */
+	uint64_t base = sim_reserve(m->sim, r->nflows);
+	for (int i = 0; i < m->ncomp_res; i++) {
+		struct res *q = &m->res[m->comp_res[i]];
+		uint32_t ks = level != 0 ? q->c_seeds : 0;
+		uint32_t km = level != r0 ? q->c_cnt - q->c_seeds : 0;
+		if (ks + km == 0)
+			continue;
+		res_integrate(q, now);
+		q->load = fsum_repeat_clamp(fsum_repeat_clamp(q->load, level, ks), level - r0, km);
+		q->nupd += ks + km;
+	}
+	uint64_t pos = 0;
+	for (uint32_t i = 0; i < m->nseeds; i++) {
+		struct flow *f = m->flows[m->seeds[i]];
+		f->new_grp = L;
+		grp_move(m, f, L);
+		if (level != f->rate) {
+			flow_advance(f, now);
+			f->rate = level;
+			flow_reschedule(m, f, now, base + pos);
+		}
+		pos++;
+	}
+	if (level != r0) {
+		/* Every member's entry changes: write them in place and re-heap once (O(n)) rather
+		 * than sift each (any valid heap has the same top: entries differ by handle). */
+		struct grp *gw = r->grp;
+		for (uint32_t i = 0; i < r->nflows; i++) {
+			struct flow *f = m->flows[r->flows[i]];
+			if (f->seeded)
+				continue;
+			f->new_grp = L;
+			flow_advance(f, now);
+			f->rate = level;
+			if (f->ev)
+				sim_cancel(m->sim, f->ev); /* its own event from processor-sharing days */
+			f->ev = 0;
+			sim_time_t t = finish_time(now, f->bits_left, level);
+			uint64_t h = base + pos++;
+			gw->h[f->gpos] = (struct gent){ t, t != SIMTIME_NEVER ? h : 0, f->id };
+		}
+		for (uint32_t i = gw->n / 2; i-- > 0;)
+			grp_down(m, gw, i);
+		grp_mark(m, gw);
+	}
+	for (uint32_t i = 0; i < m->nseeds; i++)
+		m->flows[m->seeds[i]]->seeded = 0;
+	m->nseeds = 0;
+	if (m->ntouched)
+		m->res[m->touched[0]].touched = 0;
+	m->ntouched = 0;
+	/* Tight flags and exact loads, as comp_apply leaves them. */
+	for (int i = 0; i < m->ncomp_res; i++) {
+		struct res *q = &m->res[m->comp_res[i]];
+		if (q->c_cnt == q->nflows) {
+			q->tight = 0;
+			res_resum(m, q, now);
+		}
+	}
+	res_resum(m, r, now);
+	/* For check_recompute: L is covered whole. */
+	r->c_cnt = r->nflows;
+	m->comp_res[m->ncomp_res++] = L;
+	grp_flush(m);
+	return 1;
+}
+
 static void recompute(struct sim *sim, void *arg)
 {
 	struct flow_model *m = arg;
@@ -1545,6 +1737,16 @@ static void recompute(struct sim *sim, void *arg)
 	m->ncomp_res = 0;
 	m->npos = 0;
 	m->nps_list = 0;
+	int L = grp_fast_target(m);
+	if (L >= 0) {
+		if (grp_fast(m, L)) {
+			assert(check_recompute(m));
+			return;
+		}
+		/* Its marks are void: the full path starts from a fresh stamp. */
+		m->stamp++;
+		m->ncomp_res = 0;
+	}
 	/* Step 1. */
 	for (uint32_t i = 0; i < m->nseeds; i++) {
 		struct flow *f = m->flows[m->seeds[i]];
@@ -1708,6 +1910,11 @@ void flow_model_check_always(struct flow_model *m, int on)
 void flow_model_solve_all(struct flow_model *m, int on)
 {
 	m->solve_all = on;
+}
+
+void flow_model_fast_groups(struct flow_model *m, int on)
+{
+	m->no_fast = !on;
 }
 
 static void schedule_recompute(struct flow_model *m)

@@ -21,9 +21,12 @@
  * O(log n) for its n flows, plus an exact replay of the rate changes a flow lived through (a
  * subtraction each) when it completes. Results are identical to one event per flow. A
  * re-solved bottleneck whose flows are all in its group has its load summed in O(log n)
- * (lib/fsum.h: the n equal rates added in turn, to the bit) instead of walking them; the
- * solve itself still walks every flow of every resource it pops, so an arrival on a link
- * with n flows costs O(n) (the remaining scaling gap of training runs, docs/benchmarks.md).
+ * (lib/fsum.h: the n equal rates added in turn, to the bit) instead of walking them. An
+ * arrival or departure on a link whose n flows all have it as bottleneck (their egresses and
+ * ingresses slack) skips the solve: its decisions and the egresses' and ingresses' loads are
+ * settled per resource, exactly; each flow's bits, finish time and group entry are still
+ * updated one by one, so such an event costs O(n) (the remaining scaling gap of training
+ * runs, docs/benchmarks.md).
  *
  * Memory per flow in flight: its record (160 bytes), its processor-sharing part (64, kept for
  * every flow), 20 in the model's id and scratch arrays, 4 per resource crossed, and 24 for its
@@ -99,5 +102,11 @@ void flow_model_check_always(struct flow_model *m, int on);
  * rate for rate (tests/test_flow_solve.c runs a model each way on one event sequence).
  */
 void flow_model_solve_all(struct flow_model *m, int on);
+
+/*
+ * Tests only: on = 0 turns off the recompute's shortcut for a bottleneck re-rating its whole
+ * group (sim/flow.c, grp_fast); on by default. Results are the same to the bit either way.
+ */
+void flow_model_fast_groups(struct flow_model *m, int on);
 
 #endif

@@ -13,9 +13,21 @@
  * links between them; WAN flows cross link + egress + ingress (sim/net.c's route), LAN flows
  * their LAN alone (the processor-sharing path), a few flows a link alone (processor sharing
  * until a WAN flow arrives and converts it) or a LAN and the egress (converting the LAN).
+ * A third model C runs the recompute with its all-to-all shortcut (grp_fast) off: A and C must
+ * agree on every rate, every resource's load and carried bits (incremental sums included, which
+ * the full solve does not share) and every completion.
  * Sizes and start instants are drawn partly from small sets so that many flows tie (equal
  * rates, equal finish times at one nanosecond); egress and ingress capacities range from
  * scarce (they bind, coupling links) to ample (slack, so links decouple).
+ *
+ * A second family has the shape of a bsp all-to-all round (run_link_instance): one watched
+ * link carrying up to m * m flows, each also crossing its source machine's egress and its
+ * destination machine's ingress, mostly slack (the link is the one bottleneck of a large
+ * group: the case an O(log n) shortcut for a whole group would serve), some scarce so that
+ * flows leave the group and return. The test asserts that the case occurred (many flows on the
+ * link, probes seeing its flows at more than one rate). Checked sensitive: lowering by one ulp
+ * the rate of the flows of resources with >= 50 flows in the incremental model only, or
+ * delaying their completion by 1 ns, fails it.
  */
 #include <math.h>
 #include <stdint.h>
@@ -29,6 +41,9 @@
 #include "sim/sim.h"
 #include "tests/testutil.h"
 
+/* Models run side by side: A, B, C. */
+#define NMOD 3
+
 /* Most regions of an instance. */
 #define MAXR 5
 
@@ -41,15 +56,15 @@ struct tflow {
 	int nres;                   /* resources crossed */
 	double bytes;               /* size */
 	sim_time_t start;           /* start time, ns */
-	uint32_t id[2];             /* flow id in model A, B */
-	int live[2];                /* 1 while in flight in model A, B */
-	sim_time_t done_at[2];      /* completion time in A, B, ns; -1 before */
+	uint32_t id[NMOD];          /* flow id in model A, B, C */
+	int live[NMOD];             /* 1 while in flight in model A, B, C */
+	sim_time_t done_at[NMOD];   /* completion time in A, B, C, ns; -1 before */
 };
 
 /* The completion callback's argument: which flow, which model. */
 struct tdone {
 	struct tflow *f; /* the flow */
-	int which;       /* 0 = A, 1 = B */
+	int which;       /* 0 = A, 1 = B, 2 = C */
 };
 
 /* A capacity change, applied to both models. */
@@ -62,13 +77,17 @@ struct tcap {
 /* An instance being run. */
 struct inst {
 	struct sim *sim;           /* the one simulator */
-	struct flow_model *m[2];   /* A (incremental), B (solve all) */
+	struct flow_model *m[NMOD]; /* A (incremental), B (solve all), C (no grp_fast) */
+	int nres;                  /* resources (same ids in every model) */
 	struct tflow *fl;          /* flows */
 	struct tdone *dn;          /* 2 per flow */
 	int nfl;                   /* flows */
 	long compared;             /* rate pairs compared */
 	long mismatches;           /* rate pairs that differed */
 	long probes;               /* probes run */
+	int watch;                 /* link whose flows probes survey (-1: none; for coverage) */
+	int watch_max;             /* most flows in flight on it at one probe */
+	long watch_split;          /* probes at which its flows had more than one rate */
 };
 
 static void on_done(struct sim *sim, void *arg)
@@ -98,14 +117,56 @@ static void probe(struct sim *sim, void *arg)
 			in->mismatches++;
 		}
 	}
+	/* A against C (the same recompute without grp_fast): every rate, load and carried bits,
+	 * to the bit (loads summed incrementally are not the full solve's, so not against B). */
+	for (int k = 0; k < in->nfl; k++) {
+		struct tflow *f = &in->fl[k];
+		if (!f->live[0] || !f->live[2])
+			continue;
+		double a = flow_rate_bps(in->m[0], f->id[0]), c = flow_rate_bps(in->m[2], f->id[2]);
+		in->compared++;
+		if (memcmp(&a, &c, sizeof a) != 0)
+			in->mismatches++;
+	}
+	for (int ri = 0; ri < in->nres; ri++) {
+		double la = flow_resource_load_bps(in->m[0], ri), lc = flow_resource_load_bps(in->m[2], ri);
+		double ba = flow_resource_bits(in->m[0], ri), bc = flow_resource_bits(in->m[2], ri);
+		in->compared++;
+		if (memcmp(&la, &lc, sizeof la) != 0 || memcmp(&ba, &bc, sizeof ba) != 0) {
+			if (in->mismatches < 5)
+				printf("\n  resource %d at %lld ns: load %a, bits %a (A) vs %a, %a (C)\n", ri,
+				       (long long)sim_now(in->sim), la, ba, lc, bc);
+			in->mismatches++;
+		}
+	}
+	if (in->watch < 0)
+		return;
+	/* Coverage of the watched link: how many flows, and whether some left its group. */
+	int n = 0;
+	double lo = INFINITY, hi = 0;
+	for (int k = 0; k < in->nfl; k++) {
+		struct tflow *f = &in->fl[k];
+		if (!f->live[1] || f->res[0] != in->watch)
+			continue;
+		double b = flow_rate_bps(in->m[1], f->id[1]);
+		if (!(b > 0))
+			continue; /* started this instant, not rated yet */
+		n++;
+		lo = b < lo ? b : lo;
+		hi = b > hi ? b : hi;
+	}
+	if (n > in->watch_max)
+		in->watch_max = n;
+	if (n > 1 && lo < hi)
+		in->watch_split++;
 }
 
 static void on_start(struct sim *sim, void *arg)
 {
 	struct tflow *f = arg;
 	struct inst *in = f->in;
-	for (int w = 0; w < 2; w++) {
-		struct tdone *d = &in->dn[2 * (f - in->fl) + w];
+	for (int w = 0; w < NMOD; w++) {
+		struct tdone *d = &in->dn[NMOD * (f - in->fl) + w];
 		*d = (struct tdone){ f, w };
 		f->live[w] = 1;
 		f->id[w] = flow_start(in->m[w], f->res, f->nres, f->bytes, on_done, d);
@@ -119,7 +180,7 @@ static void on_cap(struct sim *sim, void *arg)
 {
 	struct tcap *c = arg;
 	(void)sim;
-	for (int w = 0; w < 2; w++)
+	for (int w = 0; w < NMOD; w++)
 		flow_resource_set_capacity(c->in->m[w], c->res, c->cap_bps);
 }
 
@@ -127,6 +188,39 @@ static void on_cap(struct sim *sim, void *arg)
 static double draw_cap(struct rng *r, double lo, double hi)
 {
 	return lo * pow(hi / lo, rng_uniform(r));
+}
+
+/*
+ * Run instance `in` to its end; assert that no rate pair differed, that every flow completed
+ * at the same ns in both models and that both models are empty and consistent; free it.
+ * Returns the number of rate pairs compared.
+ */
+static long finish_instance(struct inst *in, uint64_t seed)
+{
+	sim_run(in->sim, SIMTIME_NEVER);
+	CU_ASSERT_EQUAL(in->mismatches, 0);
+	long diff = 0;
+	for (int k = 0; k < in->nfl; k++) {
+		const struct tflow *f = &in->fl[k];
+		if (f->done_at[0] < 0 || f->done_at[0] != f->done_at[1] ||
+		    f->done_at[0] != f->done_at[2]) {
+			if (diff++ < 5)
+				printf("\n  seed %llu flow %d: done at %lld ns (incremental) vs %lld (full)\n",
+				       (unsigned long long)seed, k, (long long)f->done_at[0],
+				       (long long)f->done_at[1]);
+		}
+	}
+	CU_ASSERT_EQUAL(diff, 0);
+	CU_ASSERT(in->probes >= 200); /* the probes scheduled at random instants all ran */
+	for (int w = 0; w < NMOD; w++) {
+		CU_ASSERT(flow_model_check(in->m[w]));
+		CU_ASSERT_EQUAL(flow_active(in->m[w]), 0);
+		flow_model_free(in->m[w]);
+	}
+	sim_free(in->sim);
+	free(in->fl);
+	free(in->dn);
+	return in->compared;
 }
 
 /*
@@ -138,12 +232,14 @@ static long run_instance(uint64_t seed, int nflows)
 	struct rng r;
 	rng_init(&r, seed, 7);
 	struct inst in = { 0 };
+	in.watch = -1;
 	in.sim = sim_new(seed);
-	for (int w = 0; w < 2; w++) {
+	for (int w = 0; w < NMOD; w++) {
 		in.m[w] = flow_model_new(in.sim);
 		flow_model_check_always(in.m[w], 1);
 	}
 	flow_model_solve_all(in.m[1], 1);
+	flow_model_fast_groups(in.m[2], 0);
 	int nr = 2 + (int)rng_below(&r, MAXR - 1);
 	/* Egress/ingress scarce or ample per instance and region. */
 	int eg[MAXR], ing[MAXR], lan[MAXR], link[MAXR][MAXR];
@@ -153,7 +249,7 @@ static long run_instance(uint64_t seed, int nflows)
 		eg[i] = ing[i] = lan[i] = -1;
 		double ce = draw_cap(&r, lo, 4 * lo), ci = draw_cap(&r, lo, 4 * lo);
 		double cl = draw_cap(&r, 100e6, 1e9);
-		for (int w = 0; w < 2; w++) {
+		for (int w = 0; w < NMOD; w++) {
 			eg[i] = flow_resource_new(in.m[w], ce);
 			ing[i] = flow_resource_new(in.m[w], ci);
 			lan[i] = flow_resource_new(in.m[w], cl);
@@ -165,12 +261,13 @@ static long run_instance(uint64_t seed, int nflows)
 				continue;
 			/* A few equal capacities: equal levels on different resources. */
 			double c = rng_below(&r, 3) == 0 ? 50e6 : draw_cap(&r, 5e6, 300e6);
-			for (int w = 0; w < 2; w++)
+			for (int w = 0; w < NMOD; w++)
 				link[i][j] = flow_resource_new(in.m[w], c);
 		}
+	in.nres = link[nr - 1][nr - 2] + 1; /* the last one created */
 	in.nfl = nflows;
 	in.fl = xcalloc((size_t)nflows, sizeof *in.fl);
-	in.dn = xcalloc(2 * (size_t)nflows, sizeof *in.dn);
+	in.dn = xcalloc(NMOD * (size_t)nflows, sizeof *in.dn);
 	/* Start instants: a few shared ones (bursts), the rest uniform over 20 s. */
 	sim_time_t burst[4];
 	for (int b = 0; b < 4; b++)
@@ -179,7 +276,7 @@ static long run_instance(uint64_t seed, int nflows)
 	for (int k = 0; k < nflows; k++) {
 		struct tflow *f = &in.fl[k];
 		f->in = &in;
-		f->done_at[0] = f->done_at[1] = -1;
+		f->done_at[0] = f->done_at[1] = f->done_at[2] = -1;
 		int i = (int)rng_below(&r, (uint64_t)nr);
 		int j = (int)rng_below(&r, (uint64_t)nr - 1);
 		if (j >= i)
@@ -221,30 +318,117 @@ static long run_instance(uint64_t seed, int nflows)
 	}
 	for (int p = 0; p < 200; p++)
 		sim_at(in.sim, (sim_time_t)rng_below(&r, 60000000000ULL), probe, &in);
-	sim_run(in.sim, SIMTIME_NEVER);
-	CU_ASSERT_EQUAL(in.mismatches, 0);
-	long diff = 0;
-	for (int k = 0; k < nflows; k++) {
-		const struct tflow *f = &in.fl[k];
-		if (f->done_at[0] < 0 || f->done_at[0] != f->done_at[1]) {
-			if (diff++ < 5)
-				printf("\n  seed %llu flow %d: done at %lld ns (incremental) vs %lld (full)\n",
-				       (unsigned long long)seed, k, (long long)f->done_at[0],
-				       (long long)f->done_at[1]);
-		}
-	}
-	CU_ASSERT_EQUAL(diff, 0);
-	CU_ASSERT(in.probes >= 200);
-	for (int w = 0; w < 2; w++) {
-		CU_ASSERT(flow_model_check(in.m[w]));
-		CU_ASSERT_EQUAL(flow_active(in.m[w]), 0);
-		flow_model_free(in.m[w]);
-	}
-	sim_free(in.sim);
+	long compared = finish_instance(&in, seed);
 	free(caps);
-	free(in.fl);
-	free(in.dn);
-	return in.compared;
+	return compared;
+}
+
+/* A flow of instance `in` from resource list res (3: link, egress, ingress), queued at t. */
+static void add_flow(struct inst *in, struct rng *r, const int res[3], sim_time_t t)
+{
+	static const double sizes[3] = { 1e5, 1e6, 4e6 };
+	struct tflow *f = &in->fl[in->nfl++];
+	f->in = in;
+	f->done_at[0] = f->done_at[1] = f->done_at[2] = -1;
+	memcpy(f->res, res, sizeof f->res);
+	f->nres = 3;
+	f->bytes = rng_below(r, 2) ? sizes[rng_below(r, 3)] : 1e3 + rng_uniform(r) * 5e6;
+	f->start = t;
+	sim_at(in->sim, t, on_start, f);
+}
+
+/*
+ * One random instance of the bsp all-to-all shape: regions a, b, c of m machines, each with
+ * its own egress and ingress; links a->b (watched: up to m * m flows at once), b->a, a->c
+ * (shares a's egresses) and c->b (shares b's ingresses). Every flow crosses its link, its
+ * source machine's egress and its destination machine's ingress. Rounds start a flow between
+ * most pairs at one instant (many equal sizes: equal finish times); single flows arrive at
+ * random instants in between. Machine capacities are mostly ample (the link is the bottleneck
+ * of all its flows, the egresses and ingresses slack) and some scarce, between a 1/(2m) share
+ * and twice a whole machine's share of the link, so that some egresses saturate and their
+ * flows leave the link's group, and come back when capacity changes or flows end.
+ * *max gets the most flows seen on the watched link at a probe, *split the probes where
+ * they had more than one rate.
+ */
+static long run_link_instance(uint64_t seed, int *max, long *split)
+{
+	struct rng r;
+	rng_init(&r, seed, 11);
+	struct inst in = { 0 };
+	in.sim = sim_new(seed);
+	for (int w = 0; w < NMOD; w++) {
+		in.m[w] = flow_model_new(in.sim);
+		flow_model_check_always(in.m[w], 1);
+	}
+	flow_model_solve_all(in.m[1], 1);
+	flow_model_fast_groups(in.m[2], 0);
+	int m = 6 + (int)rng_below(&r, 7);
+	double link_cap[4];
+	for (int l = 0; l < 4; l++)
+		link_cap[l] = draw_cap(&r, 100e6, 1e9);
+	double scarce_lo = link_cap[0] / (2.0 * m * m), scarce_hi = 2 * link_cap[0] / m;
+	double p_scarce = 0.1 + 0.3 * rng_uniform(&r);
+	int eg[3][12], ing[3][12], link[4];
+	for (int g = 0; g < 3; g++)
+		for (int x = 0; x < m; x++) {
+			double ce = rng_uniform(&r) < p_scarce ? draw_cap(&r, scarce_lo, scarce_hi)
+							       : draw_cap(&r, 2e9, 8e9);
+			double ci = rng_uniform(&r) < p_scarce ? draw_cap(&r, scarce_lo, scarce_hi)
+							       : draw_cap(&r, 2e9, 8e9);
+			for (int w = 0; w < NMOD; w++) {
+				eg[g][x] = flow_resource_new(in.m[w], ce);
+				ing[g][x] = flow_resource_new(in.m[w], ci);
+			}
+		}
+	for (int l = 0; l < 4; l++)
+		for (int w = 0; w < NMOD; w++)
+			link[l] = flow_resource_new(in.m[w], link_cap[l]);
+	in.watch = link[0];
+	in.nres = link[3] + 1;
+	/* Link l goes from region src[l] to dst[l]. */
+	static const int src[4] = { 0, 1, 0, 2 }, dst[4] = { 1, 0, 2, 1 };
+	static const double p_pair[4] = { 0.9, 0.3, 0.3, 0.3 };
+	int nrounds = 3, nsingle = 150;
+	in.fl = xcalloc((size_t)(nrounds * 4 * m * m + nsingle), sizeof *in.fl);
+	in.dn = xcalloc(NMOD * (size_t)(nrounds * 4 * m * m + nsingle), sizeof *in.dn);
+	for (int k = 0; k < nrounds; k++) {
+		sim_time_t t = (sim_time_t)rng_below(&r, 10000000000ULL);
+		for (int l = 0; l < 4; l++)
+			for (int x = 0; x < m; x++)
+				for (int y = 0; y < m; y++) {
+					if (rng_uniform(&r) >= p_pair[l])
+						continue;
+					int res[3] = { link[l], eg[src[l]][x], ing[dst[l]][y] };
+					add_flow(&in, &r, res, t);
+				}
+	}
+	for (int k = 0; k < nsingle; k++) {
+		int l = rng_below(&r, 3) ? 0 : 1 + (int)rng_below(&r, 3);
+		int x = (int)rng_below(&r, (uint64_t)m), y = (int)rng_below(&r, (uint64_t)m);
+		int res[3] = { link[l], eg[src[l]][x], ing[dst[l]][y] };
+		add_flow(&in, &r, res, (sim_time_t)rng_below(&r, 12000000000ULL));
+	}
+	/* Egresses of a and ingresses of b turning scarce or ample, and the watched link's
+	 * capacity changing, at random instants. */
+	int ncap = 10;
+	struct tcap *caps = xcalloc((size_t)ncap, sizeof *caps);
+	for (int c = 0; c < ncap; c++) {
+		int x = (int)rng_below(&r, (uint64_t)m);
+		int res = c == 0 ? link[0] : c % 2 ? eg[0][x] : ing[1][x];
+		double cap = c == 0 ? draw_cap(&r, 100e6, 1e9)
+			     : rng_below(&r, 2) ? draw_cap(&r, scarce_lo, scarce_hi)
+						: draw_cap(&r, 2e9, 8e9);
+		caps[c] = (struct tcap){ &in, res, cap };
+		sim_at(in.sim, (sim_time_t)rng_below(&r, 15000000000ULL), on_cap, &caps[c]);
+	}
+	for (int p = 0; p < 200; p++)
+		sim_at(in.sim, (sim_time_t)rng_below(&r, 30000000000ULL), probe, &in);
+	long compared = finish_instance(&in, seed);
+	if (in.watch_max > *max)
+		*max = in.watch_max;
+	*split += in.watch_split;
+	free(caps);
+	return compared;
 }
 
 static void test_small_instances(void)
@@ -266,11 +450,28 @@ static void test_large_instances(void)
 	printf(" [%ld rate pairs] ", compared);
 }
 
+static void test_link_instances(void)
+{
+	long compared = 0, split = 0;
+	int max = 0;
+	for (uint64_t seed = 201; seed <= 208; seed++)
+		compared += run_link_instance(seed, &max, &split);
+	CU_ASSERT(compared > 10000);
+	/* The case was exercised: a link with many flows at once, and flows of it held below
+	 * its level by a saturated egress or ingress. */
+	CU_ASSERT(max >= 60);
+	CU_ASSERT(split > 0);
+	printf(" [%ld rate pairs, up to %d flows on one link, %ld probes with a split group] ",
+	       compared, max, split);
+}
+
 int main(void)
 {
 	static const struct testutil_case cases[] = {
 		{ "incremental = full solve, 60 small random instances", test_small_instances },
 		{ "incremental = full solve, 6 random instances of 400 flows", test_large_instances },
+		{ "incremental = full solve, 8 all-to-all instances (one link, per-machine egress/ingress)",
+		  test_link_instances },
 		{ NULL, NULL },
 	};
 	testutil_suite("flow_solve", cases);
