@@ -174,8 +174,15 @@ static int reap(struct parent *p)
 static void stop_all(struct parent *p)
 {
 	/* interrupted: the nodes are killed outright (they hold nothing but their results files
-	 * in the folder that goes; a SIGTERM would let one report the other's closed sockets) */
+	 * in the folder that goes; a SIGTERM would let one report the other's closed sockets).
+	 * Every node is sent SIGSTOP before any is killed: a pending stop is acted on before a
+	 * process next runs its own code, so no node can see a killed peer's sockets close and
+	 * print about it (killing them one by one left that window open under load). */
 	int node_sig = emu_stop_signal() ? SIGKILL : SIGTERM;
+	if (node_sig == SIGKILL)
+		for (int r = 0; r < p->R; r++)
+			if (p->node[r].pid > 0)
+				kill(p->node[r].pid, SIGSTOP);
 	for (int pass = 0; pass < 2; pass++)
 		for (int r = 0; r < p->R; r++) {
 			struct proc *pr = pass ? &p->mesh[r] : &p->node[r];
