@@ -214,12 +214,55 @@ static void sift_down(struct evq_ent *h, size_t n, size_t i, struct evq_ent x)
 	h[i] = x;
 }
 
-/* Refill a hole at the root with the last entry. */
+/*
+ * Refill a hole at the root with the last entry, the bottom-up way (Floyd): the hole goes down
+ * along the smaller children to the bottom with no comparison against the last entry, which is
+ * then sifted up from there. The last entry of a heap belongs near the bottom, so the upward
+ * pass usually stops at once, and the descent has no data-dependent exit (on the simulator's
+ * loop, which refills after every event whose handler scheduled nothing, the early exit of
+ * sift_down mispredicted). The resulting heap holds the same entries; the order in which
+ * they pop, by unique (time, seq) keys, is the same.
+ */
 static inline void fill_hole(struct evq *q)
 {
 	q->hole = 0;
-	if (--q->n)
-		sift_down(q->heap, q->n, 0, q->heap[q->n]);
+	if (!--q->n)
+		return;
+	struct evq_ent *h = q->heap;
+	size_t n = q->n, i = 0;
+	int big = n > EVQ_PREFETCH_MIN;
+	(void)big;
+	for (;;) {
+		size_t c = 4 * i + 1;
+		size_t best;
+		if (c + 4 <= n) {
+#ifdef __GNUC__
+			size_t g = 4 * c + 1;
+			if (big && g < n) {
+				/* As in sift_down. */
+				size_t lines = (n - g + 1) / 2 < 8 ? (n - g + 1) / 2 : 8;
+				const char *gp = (const char *)&h[g];
+				for (size_t line = 0; line < lines; line++)
+					__builtin_prefetch(gp + 64 * line);
+			}
+#endif
+			evq_key k0 = h[c].key, k1 = h[c + 1].key, k2 = h[c + 2].key, k3 = h[c + 3].key;
+			int b01 = key_before(k1, k0), b23 = key_before(k3, k2);
+			size_t i01 = c + (size_t)b01, i23 = c + 2 + (size_t)b23;
+			evq_key k01 = b01 ? k1 : k0, k23 = b23 ? k3 : k2;
+			best = key_before(k23, k01) ? i23 : i01;
+		} else if (c < n) {
+			best = c;
+			for (size_t k = c + 1; k < n; k++)
+				if (key_before(h[k].key, h[best].key))
+					best = k;
+		} else {
+			break;
+		}
+		h[i] = h[best];
+		i = best;
+	}
+	sift_up(h, i, h[n]);
 }
 
 static inline uint64_t push_key(struct evq *q, sim_time_t t, uint64_t seq, evq_fn fn, void *arg)
@@ -341,6 +384,16 @@ int evq_pop(struct evq *q, struct evq_item *out)
 {
 	settle_top(q);
 	if (!q->n)
+		return 0;
+	ent_out(&q->heap[0], out);
+	q->hole = 1;
+	return 1;
+}
+
+int evq_pop_until(struct evq *q, sim_time_t until, struct evq_item *out)
+{
+	settle_top(q);
+	if (!q->n || key_time(q->heap[0].key) > until)
 		return 0;
 	ent_out(&q->heap[0], out);
 	q->hole = 1;
