@@ -10,7 +10,9 @@
  * - A pop leaves a hole at the root instead of moving the last leaf there at once; a push
  *   that follows (the usual pattern: a handler schedules its successor) drops the new entry
  *   into the hole and sifts it down once. A pop or peek that finds the hole fills it the
- *   ordinary way.
+ *   ordinary way. The sift-down is inlined into its callers (push, refill): called as a
+ *   function it took its 32-byte entry through the stack, which cost about 6 % of a round of
+ *   110 single flows (bench_flow; docs/benchmarks.md).
  * - The array is placed so that the four children of a node share one 128-byte block (two
  *   cache lines), and large heaps prefetch the grandchildren during each step of a
  *   sift-down (see EVQ_PREFETCH_MIN): both matter once the heap outgrows the caches.
@@ -171,7 +173,7 @@ EVQ_INLINE void sift_up(struct evq_ent *h, size_t i, struct evq_ent x)
  * Move x down from slot i (a free slot whose subtrees are heaps) to its place; n slots in use.
  * Full families of four children take the branch-free tournament.
  */
-static void sift_down(struct evq_ent *h, size_t n, size_t i, struct evq_ent x)
+EVQ_INLINE void sift_down(struct evq_ent *h, size_t n, size_t i, struct evq_ent x)
 {
 	int big = n > EVQ_PREFETCH_MIN;
 	(void)big;
@@ -214,55 +216,12 @@ static void sift_down(struct evq_ent *h, size_t n, size_t i, struct evq_ent x)
 	h[i] = x;
 }
 
-/*
- * Refill a hole at the root with the last entry, the bottom-up way (Floyd): the hole goes down
- * along the smaller children to the bottom with no comparison against the last entry, which is
- * then sifted up from there. The last entry of a heap belongs near the bottom, so the upward
- * pass usually stops at once, and the descent has no data-dependent exit (on the simulator's
- * loop, which refills after every event whose handler scheduled nothing, the early exit of
- * sift_down mispredicted). The resulting heap holds the same entries; the order in which
- * they pop, by unique (time, seq) keys, is the same.
- */
-static inline void fill_hole(struct evq *q)
+/* Refill a hole at the root with the last entry. */
+EVQ_INLINE void fill_hole(struct evq *q)
 {
 	q->hole = 0;
-	if (!--q->n)
-		return;
-	struct evq_ent *h = q->heap;
-	size_t n = q->n, i = 0;
-	int big = n > EVQ_PREFETCH_MIN;
-	(void)big;
-	for (;;) {
-		size_t c = 4 * i + 1;
-		size_t best;
-		if (c + 4 <= n) {
-#ifdef __GNUC__
-			size_t g = 4 * c + 1;
-			if (big && g < n) {
-				/* As in sift_down. */
-				size_t lines = (n - g + 1) / 2 < 8 ? (n - g + 1) / 2 : 8;
-				const char *gp = (const char *)&h[g];
-				for (size_t line = 0; line < lines; line++)
-					__builtin_prefetch(gp + 64 * line);
-			}
-#endif
-			evq_key k0 = h[c].key, k1 = h[c + 1].key, k2 = h[c + 2].key, k3 = h[c + 3].key;
-			int b01 = key_before(k1, k0), b23 = key_before(k3, k2);
-			size_t i01 = c + (size_t)b01, i23 = c + 2 + (size_t)b23;
-			evq_key k01 = b01 ? k1 : k0, k23 = b23 ? k3 : k2;
-			best = key_before(k23, k01) ? i23 : i01;
-		} else if (c < n) {
-			best = c;
-			for (size_t k = c + 1; k < n; k++)
-				if (key_before(h[k].key, h[best].key))
-					best = k;
-		} else {
-			break;
-		}
-		h[i] = h[best];
-		i = best;
-	}
-	sift_up(h, i, h[n]);
+	if (--q->n)
+		sift_down(q->heap, q->n, 0, q->heap[q->n]);
 }
 
 static inline uint64_t push_key(struct evq *q, sim_time_t t, uint64_t seq, evq_fn fn, void *arg)
@@ -363,7 +322,7 @@ void evq_cancel(struct evq *q, uint64_t handle)
 }
 
 /* Fill any hole and drop cancelled entries from the top; then heap[0], if any, is live. */
-static inline void settle_top(struct evq *q)
+EVQ_INLINE void settle_top(struct evq *q)
 {
 	if (q->hole)
 		fill_hole(q);
