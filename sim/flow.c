@@ -1052,7 +1052,15 @@ static void psq_solo(struct flow_model *m, struct flow *f, uint64_t q, sim_time_
 	p->log_trim = 64;
 	p->V = 0;
 	p->nstep = 0;
-	psq_log_append(p, now, r->cap, 0);
+	if (p->log_cap) {
+		/* psq_log_append into the empty log, which has room. */
+		p->lt[0] = now;
+		p->ls[0] = r->cap;
+		p->ld[0] = 0;
+		p->nlog = 1;
+	} else {
+		psq_log_append(p, now, r->cap, 0);
+	}
 	p->merge_id++;
 	p->share = r->cap;
 	p->t_merge = now;
@@ -1072,7 +1080,9 @@ static void psq_solo(struct flow_model *m, struct flow *f, uint64_t q, sim_time_
 	p->heap[0] = f->id;
 	pf->hpos = 0;
 	p->nheap = 1;
-	r->load = psq_load(r);
+	/* psq_load: its table's entry for one flow when it holds one for this capacity. */
+	r->load = p->sums_for == r->cap && p->nsums > 1 && !isnan(p->sums[1]) ? p->sums[1]
+									     : psq_load(r);
 	r->nupd = 0;
 	r->tight = 1;
 	if (!(p->share > 0))
@@ -1297,11 +1307,54 @@ static void flow_set_rate(struct flow_model *m, struct flow *f, double rate, sim
 	res_rerate(m, f, rate, now);
 }
 
+/*
+ * flow_complete of a flow alone on its processor-sharing resource r (a link of a round of
+ * single transfers), in a straight line: its event is r's only one, it is r's heap, and r is
+ * left idle (load and update count reset, not tight), so the load step the general path takes
+ * before resetting it, and the flow's own bits, which end at 0, are skipped. The same stores
+ * otherwise, in the same order, then the callback.
+ */
+static void psq_solo_complete(struct flow_model *m, struct flow *f, sim_time_t now)
+{
+	struct res *r = &m->res[f->res[0]];
+	struct psq *p = r->psq;
+	assert(f->nres == 1 && r->nflows == 1 && r->flows[0] == f->id && f->grp < 0);
+	assert(p->nevs == 1 && p->evs[0] == f->id && p->nheap == 1 && p->heap[0] == f->id);
+	p->nevs = 0;
+	p->nheap = 0;
+	psf_of(m, f)->hpos = -1;
+	if (p->tie_ok && p->tie_head < p->ntie && p->tie[p->tie_head].id == f->id)
+		p->tie_head++;
+	else
+		p->tie_ok = 0;
+	f->psq = 0;
+	f->ev = 0;
+	if (now > f->t_last)
+		f->t_last = now;
+	res_integrate(r, now);
+	f->rate = 0;
+	f->bits_left = 0;
+	r->nflows = 0;
+	r->load = 0;
+	r->nupd = 0;
+	r->tight = 0;
+	if (m->ntouched)
+		schedule_recompute(m);
+	f->active = 0;
+	m->active--;
+	m->free_ids[m->nfree++] = f->id;
+	f->done(m->sim, f->arg);
+}
+
 static void flow_complete(struct sim *sim, void *arg)
 {
 	struct flow *f = arg;
 	struct flow_model *m = f->m;
 	int psq_res = -1;
+	if (f->psq && m->res[f->res[0]].nflows == 1) {
+		psq_solo_complete(m, f, sim_now(sim));
+		return;
+	}
 	if (f->psq) {
 		psq_res = f->res[0];
 		struct psq *p = m->res[psq_res].psq;
