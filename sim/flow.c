@@ -457,8 +457,7 @@ static sim_time_t finish_time(sim_time_t now, double bits, double rate)
 	sim_time_t d = 0;
 	if (ns > 0) {
 		d = (sim_time_t)ns;
-		if (ns - (double)d >= 0.5)
-			d++;
+		d += ns - (double)d >= 0.5; /* no branch: the fraction is as likely above as below */
 	}
 	if (d > SIMTIME_NEVER - 1 - now)
 		return SIMTIME_NEVER;
@@ -1036,8 +1035,9 @@ static void psq_end(struct flow_model *m, int ri)
  * no flow held the share of (r->psq->nheap == 0), f's completion going under handle q: the
  * same stores, in a straight line. psq_begin starts r afresh (its log holds one merge, at
  * now, of share cap / 1 = cap), psq_join gives f the share (F = V + bits with V = 0), psq_end
- * sums the load (psq_load), marks r tight and arms f's completion (psq_arm, psq_scan: one
- * flow, one tie entry unless it never completes).
+ * sums the load (psq_load), marks r tight and arms f's completion (psq_arm, which would also
+ * build a tie list of one entry: left marked stale instead, which only makes a later
+ * psq_arm rebuild it).
  */
 static void psq_solo(struct flow_model *m, struct flow *f, uint64_t q, sim_time_t now)
 {
@@ -1085,14 +1085,11 @@ static void psq_solo(struct flow_model *m, struct flow *f, uint64_t q, sim_time_
 									     : psq_load(r);
 	r->nupd = 0;
 	r->tight = 1;
-	if (!(p->share > 0))
+	/* psq_arm would build the tie list (f alone); it is left stale (tie_ok = 0) instead, one
+	 * cache line less per flow: only psq_arm and flow_complete read it, and neither does
+	 * before psq_begin or psq_solo has reset it, except psq_solo_complete, which does not. */
+	if (!(p->share > 0) || pf->e_at == SIMTIME_NEVER)
 		return;
-	p->tie_head = 0;
-	p->ntie = 0;
-	p->tie_ok = 1;
-	if (pf->e_at == SIMTIME_NEVER)
-		return;
-	psq_tie_push(p, q, f->id);
 	assert(!f->ev);
 	f->ev = sim_at_handle(m->sim, pf->e_at, q, flow_complete, f);
 	if (p->nevs == p->evs_cap) {
@@ -1311,22 +1308,20 @@ static void flow_set_rate(struct flow_model *m, struct flow *f, double rate, sim
  * flow_complete of a flow alone on its processor-sharing resource r (a link of a round of
  * single transfers), in a straight line: its event is r's only one, it is r's heap, and r is
  * left idle (load and update count reset, not tight), so the load step the general path takes
- * before resetting it, and the flow's own bits, which end at 0, are skipped. The same stores
- * otherwise, in the same order, then the callback.
+ * before resetting it, and the flow's own bits, which end at 0, are skipped; the tie list is
+ * marked stale (psq_solo). The same stores otherwise, in the same order, then the callback.
  */
 static void psq_solo_complete(struct flow_model *m, struct flow *f, sim_time_t now)
 {
 	struct res *r = &m->res[f->res[0]];
 	struct psq *p = r->psq;
-	assert(f->nres == 1 && r->nflows == 1 && r->flows[0] == f->id && f->grp < 0);
-	assert(p->nevs == 1 && p->evs[0] == f->id && p->nheap == 1 && p->heap[0] == f->id);
+	/* r's one flow is f, so its one event and heap entry are f's (the checks of what is
+	 * read stay light: they ran on every completion of bench_flow's rounds). */
+	assert(f->nres == 1 && f->grp < 0 && p->nevs == 1 && p->nheap == 1);
 	p->nevs = 0;
 	p->nheap = 0;
 	psf_of(m, f)->hpos = -1;
-	if (p->tie_ok && p->tie_head < p->ntie && p->tie[p->tie_head].id == f->id)
-		p->tie_head++;
-	else
-		p->tie_ok = 0;
+	p->tie_ok = 0; /* f was its tie list, if any: now empty (see psq_solo) */
 	f->psq = 0;
 	f->ev = 0;
 	if (now > f->t_last)
