@@ -56,6 +56,10 @@
  *    later is remembered as it was (snap_slot).
  * The first flow that crosses such a resource and another one turns it into an ordinary
  * resource for good: every flow gets its exact bits, rate and event (O(n), once).
+ * A resource that carries one flow at a time (rounds of single transfers, bench_flow's peer
+ * workload) takes a straight-line path for both ends of each flow: psq_solo_recompute, when
+ * every change since the last recompute is a new flow alone on an idle such resource, and
+ * psq_solo_complete; each does what the general path does there, store for store.
  *
  * Bottleneck groups (the general path). Every flow of a component is fixed by the popped
  * resource r whose level it gets, its bottleneck; the flows fixed by r share one rate and, r
