@@ -282,7 +282,10 @@ static void peer_flow_done(struct sim *sim, void *arg)
 		if (--p->left[h] > 0)
 			continue;
 		p->round[h]++;
-		if (p->limit == LONG_MAX && bench_now_s() - p->t0 >= p->target_s)
+		/* The clock is read once per round (when host 0 ends one), not at every host's end
+		 * of round: on this workload 11 clock reads per 110 flows were 2 % of the time
+		 * (perf), overhead the SimGrid peer, which runs a fixed number of rounds, has not. */
+		if (p->limit == LONG_MAX && h == 0 && bench_now_s() - p->t0 >= p->target_s)
 			p->limit = p->max_round + 1;
 		if (p->round[h] < p->limit)
 			peer_enter(p, h);

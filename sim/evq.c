@@ -10,7 +10,9 @@
  * - A pop leaves a hole at the root instead of moving the last leaf there at once; a push
  *   that follows (the usual pattern: a handler schedules its successor) drops the new entry
  *   into the hole and sifts it down once. A pop or peek that finds the hole fills it the
- *   ordinary way.
+ *   ordinary way. The sift-down is inlined into its callers (push, refill): called as a
+ *   function it took its 32-byte entry through the stack, which cost about 6 % of a round of
+ *   110 single flows (bench_flow; docs/benchmarks.md).
  * - The array is placed so that the four children of a node share one 128-byte block (two
  *   cache lines), and large heaps prefetch the grandchildren during each step of a
  *   sift-down (see EVQ_PREFETCH_MIN): both matter once the heap outgrows the caches.
@@ -171,7 +173,7 @@ EVQ_INLINE void sift_up(struct evq_ent *h, size_t i, struct evq_ent x)
  * Move x down from slot i (a free slot whose subtrees are heaps) to its place; n slots in use.
  * Full families of four children take the branch-free tournament.
  */
-static void sift_down(struct evq_ent *h, size_t n, size_t i, struct evq_ent x)
+EVQ_INLINE void sift_down(struct evq_ent *h, size_t n, size_t i, struct evq_ent x)
 {
 	int big = n > EVQ_PREFETCH_MIN;
 	(void)big;
@@ -215,7 +217,7 @@ static void sift_down(struct evq_ent *h, size_t n, size_t i, struct evq_ent x)
 }
 
 /* Refill a hole at the root with the last entry. */
-static inline void fill_hole(struct evq *q)
+EVQ_INLINE void fill_hole(struct evq *q)
 {
 	q->hole = 0;
 	if (--q->n)
@@ -320,7 +322,7 @@ void evq_cancel(struct evq *q, uint64_t handle)
 }
 
 /* Fill any hole and drop cancelled entries from the top; then heap[0], if any, is live. */
-static inline void settle_top(struct evq *q)
+EVQ_INLINE void settle_top(struct evq *q)
 {
 	if (q->hole)
 		fill_hole(q);
@@ -341,6 +343,16 @@ int evq_pop(struct evq *q, struct evq_item *out)
 {
 	settle_top(q);
 	if (!q->n)
+		return 0;
+	ent_out(&q->heap[0], out);
+	q->hole = 1;
+	return 1;
+}
+
+int evq_pop_until(struct evq *q, sim_time_t until, struct evq_item *out)
+{
+	settle_top(q);
+	if (!q->n || key_time(q->heap[0].key) > until)
 		return 0;
 	ent_out(&q->heap[0], out);
 	q->hole = 1;

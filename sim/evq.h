@@ -54,6 +54,13 @@ uint64_t evq_push_handle(struct evq *q, sim_time_t t, uint64_t handle, evq_fn fn
 /* Remove the earliest live entry into *out; returns 1, or 0 when the queue is empty. */
 int evq_pop(struct evq *q, struct evq_item *out);
 
+/*
+ * Remove the earliest live entry into *out if its time is <= until; returns 1, or 0 (nothing
+ * removed) when the queue is empty or its earliest entry lies later. One call does what
+ * evq_peek then evq_pop do (the simulator's loop).
+ */
+int evq_pop_until(struct evq *q, sim_time_t until, struct evq_item *out);
+
 /* Copy the earliest live entry into *out without removing it; 1, or 0 when empty. */
 int evq_peek(struct evq *q, struct evq_item *out);
 

@@ -56,6 +56,10 @@
  *    later is remembered as it was (snap_slot).
  * The first flow that crosses such a resource and another one turns it into an ordinary
  * resource for good: every flow gets its exact bits, rate and event (O(n), once).
+ * A resource that carries one flow at a time (rounds of single transfers, bench_flow's peer
+ * workload) takes a straight-line path for both ends of each flow: psq_solo_recompute, when
+ * every change since the last recompute is a new flow alone on an idle such resource, and
+ * psq_solo_complete; each does what the general path does there, store for store.
  *
  * Bottleneck groups (the general path). Every flow of a component is fixed by the popped
  * resource r whose level it gets, its bottleneck; the flows fixed by r share one rate and, r
@@ -389,7 +393,10 @@ double flow_resource_load_bps(const struct flow_model *m, int res)
 static void res_integrate(struct res *r, sim_time_t now)
 {
 	if (now > r->t_acc) {
-		r->bits += r->load * (double)(now - r->t_acc) / 1e9;
+		/* An idle resource (load 0; loads are never negative) adds +0 * a finite value, which
+		 * leaves bits as they are: skipped (a multiplication and a division). */
+		if (r->load != 0)
+			r->bits += r->load * (double)(now - r->t_acc) / 1e9;
 		r->t_acc = now;
 	}
 }
@@ -448,7 +455,14 @@ static sim_time_t finish_time(sim_time_t now, double bits, double rate)
 	double ns = bits * 1e9 / rate;
 	if (!(ns < 9.2e18))
 		return SIMTIME_NEVER;
-	sim_time_t d = ns > 0 ? (sim_time_t)llround(ns) : 0;
+	/* llround (half away from zero) without the library call: ns is in (0, 9.2e18), so the
+	 * truncation fits, and ns - d is exact (below 2^53 both are doubles 1 apart at most;
+	 * from there on ns is an integer and the difference is 0). */
+	sim_time_t d = 0;
+	if (ns > 0) {
+		d = (sim_time_t)ns;
+		d += ns - (double)d >= 0.5; /* no branch: the fraction is as likely above as below */
+	}
 	if (d > SIMTIME_NEVER - 1 - now)
 		return SIMTIME_NEVER;
 	return now + d;
@@ -957,7 +971,8 @@ static void psq_begin(struct flow_model *m, int ri, uint64_t base, sim_time_t no
 	struct psq *p = r->psq;
 	res_integrate(r, now);
 	assert(r->nflows > 0);
-	double share = r->cap / r->nflows; /* the level progressive filling gives */
+	/* The level progressive filling gives (x / 1 is x exactly: one flow skips the division). */
+	double share = r->nflows == 1 ? r->cap : r->cap / r->nflows;
 	p->merged = 0;
 	p->tie_ok = 0; /* joins and merges change the order */
 	if (p->nheap == 0) {
@@ -1017,6 +1032,110 @@ static void psq_end(struct flow_model *m, int ri)
 	r->nupd = 0;
 	r->tight = 1; /* progressive filling pops it */
 	psq_arm(m, ri);
+}
+
+/*
+ * psq_begin, psq_join, psq_end for a flow f alone on its processor-sharing resource r, which
+ * no flow held the share of (r->psq->nheap == 0), f's completion going under handle q: the
+ * same stores, in a straight line. psq_begin starts r afresh (its log holds one merge, at
+ * now, of share cap / 1 = cap), psq_join gives f the share (F = V + bits with V = 0), psq_end
+ * sums the load (psq_load), marks r tight and arms f's completion (psq_arm, which would also
+ * build a tie list of one entry: left marked stale instead, which only makes a later
+ * psq_arm rebuild it).
+ */
+static void psq_solo(struct flow_model *m, struct flow *f, uint64_t q, sim_time_t now)
+{
+	struct res *r = &m->res[f->res[0]];
+	struct psq *p = r->psq;
+	struct psq_flow *pf = psf_of(m, f);
+	res_integrate(r, now);
+	assert(r->nflows == 1 && p->nheap == 0 && p->nevs == 0);
+	p->tie_ok = 0;
+	p->nlog = 0;
+	p->log_off = 0;
+	p->log_trim = 64;
+	p->V = 0;
+	p->nstep = 0;
+	if (p->log_cap) {
+		/* psq_log_append into the empty log, which has room. */
+		p->lt[0] = now;
+		p->ls[0] = r->cap;
+		p->ld[0] = 0;
+		p->nlog = 1;
+	} else {
+		psq_log_append(p, now, r->cap, 0);
+	}
+	p->merge_id++;
+	p->share = r->cap;
+	p->t_merge = now;
+	p->merged = 1;
+	assert(f->t_last == now);
+	pf->F = p->V + f->bits_left;
+	pf->q = q;
+	pf->q_id = p->merge_id;
+	pf->k = 1;
+	pf->e_at = finish_time(now, f->bits_left, p->share);
+	pf->e_id = p->merge_id;
+	f->joined = 1;
+	if (p->heap_cap == 0) {
+		p->heap_cap = 16;
+		p->heap = xreallocarray(p->heap, p->heap_cap, sizeof *p->heap);
+	}
+	p->heap[0] = f->id;
+	pf->hpos = 0;
+	p->nheap = 1;
+	/* psq_load: its table's entry for one flow when it holds one for this capacity. */
+	r->load = p->sums_for == r->cap && p->nsums > 1 && !isnan(p->sums[1]) ? p->sums[1]
+									     : psq_load(r);
+	r->nupd = 0;
+	r->tight = 1;
+	/* psq_arm would build the tie list (f alone); it is left stale (tie_ok = 0) instead, one
+	 * cache line less per flow: only psq_arm and flow_complete read it, and neither does
+	 * before psq_begin or psq_solo has reset it, except psq_solo_complete, which does not. */
+	if (!(p->share > 0) || pf->e_at == SIMTIME_NEVER)
+		return;
+	assert(!f->ev);
+	f->ev = sim_at_handle(m->sim, pf->e_at, q, flow_complete, f);
+	if (p->nevs == p->evs_cap) {
+		p->evs_cap = p->evs_cap ? 2 * p->evs_cap : 8;
+		p->evs = xreallocarray(p->evs, p->evs_cap, sizeof *p->evs);
+	}
+	p->evs[p->nevs++] = f->id;
+}
+
+/*
+ * Recompute of a round of single transfers (the peer workload: every link carries one flow at
+ * a time), without the component machinery: every change since the last recompute is a new
+ * flow alone on a processor-sharing resource that no flow holds the share of (nothing
+ * touched). The full path would make each seed a component position of its own (in seed
+ * order), pull nothing (an idle resource is not tight), solve nothing, and run psq_begin for
+ * each seed's resource, then psq_join for each seed, then psq_end for each resource, in seed
+ * order. The resources are distinct (each holds one flow), so doing the three per seed in turn
+ * changes, and schedules, exactly the same. Returns 0, having changed nothing, otherwise.
+ */
+static int psq_solo_recompute(struct flow_model *m)
+{
+	if (m->ntouched || m->nseeds == 0 || m->solve_all)
+		return 0;
+	for (uint32_t i = 0; i < m->nseeds; i++) {
+		const struct flow *f = m->flows[m->seeds[i]];
+		if (!f->psq || !f->active)
+			return 0;
+		const struct res *r = &m->res[f->res[0]];
+		if (r->nflows != 1 || r->tight || r->psq->nheap != 0)
+			return 0;
+	}
+	sim_time_t now = sim_now(m->sim);
+	uint64_t base = sim_reserve(m->sim, m->nseeds);
+	for (uint32_t i = 0; i < m->nseeds; i++) {
+		struct flow *f = m->flows[m->seeds[i]];
+		f->seeded = 0;
+		f->mark = m->stamp;
+		f->pos = i;
+		psq_solo(m, f, base + i, now);
+	}
+	m->nseeds = 0;
+	return 1;
 }
 
 /* A flow crossing ri and another resource arrives: give ri's flows their own state for good. */
@@ -1168,10 +1287,9 @@ uint32_t flow_start(struct flow_model *m, const int *res, int nres, double bytes
 	return f->id;
 }
 
-/* Change a flow's rate at time now, keeping flow and resource accounting exact. */
-static void flow_set_rate(struct flow_model *m, struct flow *f, double rate, sim_time_t now)
+/* The resources' part of flow_set_rate: their bits up to now, then their loads. */
+static inline void res_rerate(struct flow_model *m, struct flow *f, double rate, sim_time_t now)
 {
-	flow_advance(f, now);
 	for (int k = 0; k < f->nres; k++) {
 		struct res *r = &m->res[f->res[k]];
 		res_integrate(r, now);
@@ -1183,11 +1301,59 @@ static void flow_set_rate(struct flow_model *m, struct flow *f, double rate, sim
 	f->rate = rate;
 }
 
+/* Change a flow's rate at time now, keeping flow and resource accounting exact. */
+static void flow_set_rate(struct flow_model *m, struct flow *f, double rate, sim_time_t now)
+{
+	flow_advance(f, now);
+	res_rerate(m, f, rate, now);
+}
+
+/*
+ * flow_complete of a flow alone on its processor-sharing resource r (a link of a round of
+ * single transfers), in a straight line: its event is r's only one, it is r's heap, and r is
+ * left idle (load and update count reset, not tight), so the load step the general path takes
+ * before resetting it, and the flow's own bits, which end at 0, are skipped; the tie list is
+ * marked stale (psq_solo). The same stores otherwise, in the same order, then the callback.
+ */
+static void psq_solo_complete(struct flow_model *m, struct flow *f, sim_time_t now)
+{
+	struct res *r = &m->res[f->res[0]];
+	struct psq *p = r->psq;
+	/* r's one flow is f, so its one event and heap entry are f's (the checks of what is
+	 * read stay light: they ran on every completion of bench_flow's rounds). */
+	assert(f->nres == 1 && f->grp < 0 && p->nevs == 1 && p->nheap == 1);
+	p->nevs = 0;
+	p->nheap = 0;
+	psf_of(m, f)->hpos = -1;
+	p->tie_ok = 0; /* f was its tie list, if any: now empty (see psq_solo) */
+	f->psq = 0;
+	f->ev = 0;
+	if (now > f->t_last)
+		f->t_last = now;
+	res_integrate(r, now);
+	f->rate = 0;
+	f->bits_left = 0;
+	r->nflows = 0;
+	r->load = 0;
+	r->nupd = 0;
+	r->tight = 0;
+	if (m->ntouched)
+		schedule_recompute(m);
+	f->active = 0;
+	m->active--;
+	m->free_ids[m->nfree++] = f->id;
+	f->done(m->sim, f->arg);
+}
+
 static void flow_complete(struct sim *sim, void *arg)
 {
 	struct flow *f = arg;
 	struct flow_model *m = f->m;
 	int psq_res = -1;
+	if (f->psq && m->res[f->res[0]].nflows == 1) {
+		psq_solo_complete(m, f, sim_now(sim));
+		return;
+	}
 	if (f->psq) {
 		psq_res = f->res[0];
 		struct psq *p = m->res[psq_res].psq;
@@ -1205,7 +1371,12 @@ static void flow_complete(struct sim *sim, void *arg)
 	int gri = f->grp;
 	if (gri >= 0)
 		grp_remove(m, f);
-	flow_set_rate(m, f, 0, sim_now(sim));
+	/* flow_set_rate(m, f, 0, now) but for the flow's own bits, which end at 0 anyway (a
+	 * multiplication and a division saved per completion). */
+	sim_time_t now = sim_now(sim);
+	if (now > f->t_last)
+		f->t_last = now;
+	res_rerate(m, f, 0, now);
 	f->bits_left = 0;
 	/* Only a tight resource's other flows may speed up: f was not the bottleneck of anyone
 	 * on a resource that is not tight, and their bottlenecks elsewhere are unchanged. */
@@ -1737,6 +1908,10 @@ static void recompute(struct sim *sim, void *arg)
 	m->ncomp_res = 0;
 	m->npos = 0;
 	m->nps_list = 0;
+	if (psq_solo_recompute(m)) {
+		assert(check_recompute(m));
+		return;
+	}
 	int L = grp_fast_target(m);
 	if (L >= 0) {
 		if (grp_fast(m, L)) {

@@ -75,8 +75,7 @@ uint64_t sim_run(struct sim *sim, sim_time_t until)
 	uint64_t ran = 0;
 	struct evq_item it;
 	sim->stop = 0;
-	while (!sim->stop && evq_peek(sim->q, &it) && it.time <= until) {
-		evq_pop(sim->q, &it);
+	while (!sim->stop && evq_pop_until(sim->q, until, &it)) {
 		assert(it.time >= sim->now && "simulated time went backwards");
 		sim->now = it.time;
 		it.fn(sim, it.arg);
