@@ -500,15 +500,12 @@ static long run_long_instance(uint64_t seed, int query, long cov[3])
 	int m = 8 + (int)rng_below(&r, 5);
 	double link_cap[4];
 	for (int l = 0; l < 4; l++)
-		link_cap[l] = draw_cap(&r, 300e6, 1e9);
+		link_cap[l] = draw_cap(&r, 1e9, 2e9);
 	double scarce_lo = link_cap[0] / (2.0 * m * m), scarce_hi = 2 * link_cap[0] / m;
 	int eg[3][12], ing[3][12], link[4];
 	for (int g = 0; g < 3; g++)
 		for (int x = 0; x < m; x++) {
-			double ce = rng_below(&r, 8) == 0 ? draw_cap(&r, scarce_lo, scarce_hi)
-							  : draw_cap(&r, 2e9, 8e9);
-			double ci = rng_below(&r, 8) == 0 ? draw_cap(&r, scarce_lo, scarce_hi)
-							  : draw_cap(&r, 2e9, 8e9);
+			double ce = draw_cap(&r, 4e9, 8e9), ci = draw_cap(&r, 4e9, 8e9);
 			for (int w = 0; w < NMOD; w++) {
 				eg[g][x] = flow_resource_new(in.m[w], ce);
 				ing[g][x] = flow_resource_new(in.m[w], ci);
@@ -541,16 +538,19 @@ static long run_long_instance(uint64_t seed, int query, long cov[3])
 		int res[3] = { link[l], eg[src[l]][x], ing[dst[l]][y] };
 		add_flow(&in, &r, res, (sim_time_t)rng_below(&r, (uint64_t)nrounds * 1500000000ULL));
 	}
+	/* Scarce episodes: a machine's egress (or ingress) drops for 0.1 to 0.4 s, then is
+	 * ample again (the link's group is whole again: long logs between episodes). */
 	int ncap = 30;
 	struct tcap *caps = xcalloc((size_t)ncap, sizeof *caps);
-	for (int c = 0; c < ncap; c++) {
+	for (int c = 0; c < ncap; c += 2) {
 		int x = (int)rng_below(&r, (uint64_t)m);
-		int res = c % 2 ? eg[0][x] : ing[1][x];
-		double cap = rng_below(&r, 2) ? draw_cap(&r, scarce_lo, scarce_hi)
-					      : draw_cap(&r, 2e9, 8e9);
-		caps[c] = (struct tcap){ &in, res, cap };
-		sim_at(in.sim, (sim_time_t)rng_below(&r, (uint64_t)nrounds * 1500000000ULL),
-		       on_cap, &caps[c]);
+		int res = c % 4 ? eg[0][x] : ing[1][x];
+		sim_time_t t = (sim_time_t)rng_below(&r, (uint64_t)nrounds * 1500000000ULL);
+		caps[c] = (struct tcap){ &in, res, draw_cap(&r, scarce_lo, scarce_hi) };
+		caps[c + 1] = (struct tcap){ &in, res, draw_cap(&r, 4e9, 8e9) };
+		sim_at(in.sim, t, on_cap, &caps[c]);
+		sim_at(in.sim, t + 100000000 + (sim_time_t)rng_below(&r, 300000000), on_cap,
+		       &caps[c + 1]);
 	}
 	for (int p = 0; p < 400; p++)
 		sim_at(in.sim, (sim_time_t)rng_below(&r, (uint64_t)nrounds * 1600000000ULL), probe,
