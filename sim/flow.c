@@ -176,7 +176,6 @@ struct grp {
 	uint64_t armed_h;    /* handle of that event, 0 if none */
 	sim_time_t armed_t;  /* its time, ns */
 	struct psq *lz;      /* lazy mode (members' bits replayed from a log), NULL: exact */
-	struct psq *lz_mem;  /* allocation kept for lz between lazy spells */
 };
 
 /* A flow completing at the earliest time of its resource, with its handle. */
@@ -239,7 +238,6 @@ struct flow {
 	uint8_t joined;               /* ps: has the share (0 from start to the recompute) */
 	int grp;                      /* bottleneck group it is in (resource id), -1 if none */
 	uint32_t gpos;                /* its position in that group's heap */
-	const double *grate;          /* if its group is lazy (read only then): the group's share */
 	/* Not cleared when a record is reused (flow_alloc): set before it is read. */
 	uint64_t pos;                 /* position in the current component (handle offset) */
 	int new_grp;                  /* progressive filling: resource that fixed its rate */
@@ -316,9 +314,8 @@ static void psq_free(struct psq *p);
 /* Rate of a general-path flow: a member of a lazy group has its group's share. */
 static inline double flow_rate_of(const struct flow_model *m, const struct flow *f)
 {
-	(void)m;
-	if (f->grp >= 0 && f->grate)
-		return *f->grate;
+	if (f->grp >= 0 && m->res[f->grp].grp->lz)
+		return m->res[f->grp].grp->lz->share;
 	return f->rate;
 }
 
@@ -357,7 +354,7 @@ void flow_model_free(struct flow_model *m)
 		psq_free(m->res[i].psq);
 		if (m->res[i].grp) {
 			free(m->res[i].grp->h);
-			psq_free(m->res[i].grp->lz_mem);
+			psq_free(m->res[i].grp->lz);
 		}
 		free(m->res[i].grp);
 	}
@@ -547,7 +544,6 @@ static void grp_insert(struct flow_model *m, int ri, struct flow *f, struct gent
 		g->h = xreallocarray(g->h, g->cap, sizeof *g->h);
 	}
 	f->grp = ri;
-	f->grate = NULL;
 	g->h[g->n] = e;
 	grp_up(m, g, g->n++);
 }
@@ -1683,10 +1679,11 @@ static void lz_leave(struct flow_model *m, struct grp *g, struct flow *f)
 	else
 		p->tie_ok = 0;
 	f->grp = -1;
-	f->grate = NULL;
 	g->n--;
-	if (g->n == 0)
+	if (g->n == 0) {
+		psq_free(p);
 		g->lz = NULL;
+	}
 }
 
 /* Lazy group g becomes exact: every member gets its bits, rate and (time, handle) entry. */
@@ -1705,11 +1702,11 @@ static void lz_unlazy(struct flow_model *m, struct grp *g)
 		uint64_t q = lz_key(m, g, f);
 		psq_replay(p, f, pf);
 		f->rate = p->share;
-		f->grate = NULL;
 		pf->hpos = -1;
 		g->h[i] = (struct gent){ t, t != SIMTIME_NEVER ? q : 0, f->id };
 		f->gpos = i;
 	}
+	psq_free(p);
 	g->lz = NULL;
 	for (uint32_t i = g->n / 2; i-- > 0;)
 		grp_down(m, g, i);
@@ -1743,7 +1740,7 @@ static void lz_trim(struct flow_model *m, struct grp *g)
 
 /* Member f (bits exact at now, t_last == now) takes position F in lazy group g, key q. */
 static void lz_add(struct flow_model *m, struct grp *g, struct flow *f, double v, uint64_t q,
-		   sim_time_t now, int sift)
+		   sim_time_t now)
 {
 	struct psq *p = g->lz;
 	struct psq_flow *pf = psf_of(m, f);
@@ -1756,14 +1753,7 @@ static void lz_add(struct flow_model *m, struct grp *g, struct flow *f, double v
 	pf->e_at = finish_time(now, f->bits_left, p->share);
 	pf->e_id = p->merge_id;
 	f->rate = p->share;
-	f->grate = &p->share;
-	if (sift) {
-		psq_heap_insert(m, p, f);
-	} else {
-		/* Conversion: appended, heapified once by the caller. */
-		p->heap[p->nheap] = f->id;
-		pf->hpos = (int)p->nheap++;
-	}
+	psq_heap_insert(m, p, f);
 }
 
 /*
@@ -1781,24 +1771,10 @@ static void lz_merge(struct flow_model *m, struct grp *g, double level, uint64_t
 		g->armed_h = 0;
 	}
 	if (!p) {
-		if (!g->lz_mem)
-			g->lz_mem = xcalloc(1, sizeof *g->lz_mem);
-		p = g->lz = g->lz_mem;
-		uint64_t id0 = p->merge_id; /* ids keep growing across spells */
-		p->nlog = 0;
-		p->log_off = 0;
-		p->nheap = 0;
-		p->ntie = 0;
-		p->tie_head = 0;
-		p->V = 0;
-		p->nstep = 0;
+		p = g->lz = xcalloc(1, sizeof *p);
 		p->log_trim = 64;
-		if (p->heap_cap < g->n) {
-			p->heap_cap = g->n;
-			p->heap = xreallocarray(p->heap, p->heap_cap, sizeof *p->heap);
-		}
 		psq_log_append(p, now, level, 0);
-		p->merge_id = id0 + 1;
+		p->merge_id = 1;
 		p->share = level;
 		p->t_merge = now;
 		p->block_base = block_base;
@@ -1808,11 +1784,9 @@ static void lz_merge(struct flow_model *m, struct grp *g, double level, uint64_t
 			if (f->ev)
 				sim_cancel(m->sim, f->ev); /* its own event from processor-sharing days */
 			f->ev = 0;
-			lz_add(m, g, f, 0, 0, now, 0);
+			lz_add(m, g, f, 0, 0, now);
 			psf_of(m, f)->q_id = UINT64_MAX; /* keyed by slot */
 		}
-		for (uint32_t i = p->nheap / 2; i-- > 0;)
-			psq_heap_down(m, p, i);
 	} else {
 		double d = p->share * (double)(now - p->t_merge) / 1e9;
 		p->V += d;
@@ -1837,7 +1811,7 @@ static void lz_join(struct flow_model *m, struct grp *g, struct flow *f, uint64_
 	p->nstep += !merged;
 	f->grp = g->ri;
 	g->n++;
-	lz_add(m, g, f, v, q, now, 1);
+	lz_add(m, g, f, v, q, now);
 	p->tie_ok = 0;
 	grp_mark(m, g);
 }
