@@ -175,7 +175,6 @@ struct grp {
 	uint32_t armed_id;   /* flow whose completion is in the queue, if armed_h */
 	uint64_t armed_h;    /* handle of that event, 0 if none */
 	sim_time_t armed_t;  /* its time, ns */
-	struct psq *lz;      /* lazy mode (members' bits replayed from a log), NULL: exact */
 };
 
 /* A flow completing at the earliest time of its resource, with its handle. */
@@ -306,18 +305,6 @@ static void schedule_recompute(struct flow_model *m);
 static int check_recompute(const struct flow_model *m);
 #endif
 static void flow_complete(struct sim *sim, void *arg);
-static void lz_arm(struct flow_model *m, struct grp *g);
-static void lz_leave(struct flow_model *m, struct grp *g, struct flow *f);
-static void lz_unlazy(struct flow_model *m, struct grp *g);
-static void psq_free(struct psq *p);
-
-/* Rate of a general-path flow: a member of a lazy group has its group's share. */
-static inline double flow_rate_of(const struct flow_model *m, const struct flow *f)
-{
-	if (f->grp >= 0 && m->res[f->grp].grp->lz)
-		return m->res[f->grp].grp->lz->share;
-	return f->rate;
-}
 
 static inline struct psq_flow *psf_of(const struct flow_model *m, const struct flow *f)
 {
@@ -352,10 +339,8 @@ void flow_model_free(struct flow_model *m)
 	for (int i = 0; i < m->nres; i++) {
 		free(m->res[i].flows);
 		psq_free(m->res[i].psq);
-		if (m->res[i].grp) {
+		if (m->res[i].grp)
 			free(m->res[i].grp->h);
-			psq_free(m->res[i].grp->lz);
-		}
 		free(m->res[i].grp);
 	}
 	free(m->res);
@@ -552,10 +537,6 @@ static void grp_insert(struct flow_model *m, int ri, struct flow *f, struct gent
 static struct gent grp_remove(struct flow_model *m, struct flow *f)
 {
 	struct grp *g = m->res[f->grp].grp;
-	if (g->lz) {
-		lz_leave(m, g, f);
-		return (struct gent){ SIMTIME_NEVER, 0, f->id };
-	}
 	uint32_t i = f->gpos;
 	assert(i < g->n && g->h[i].id == f->id);
 	struct gent e = g->h[i];
@@ -586,10 +567,6 @@ static void grp_fire(struct sim *sim, void *arg);
 /* Make the queue hold exactly the completion of g's top (none if it has none). */
 static void grp_arm(struct flow_model *m, struct grp *g)
 {
-	if (g->lz) {
-		lz_arm(m, g);
-		return;
-	}
 	const struct gent *top = g->n ? &g->h[0] : NULL;
 	int want = top && top->t != SIMTIME_NEVER;
 	if (g->armed_h) {
@@ -624,8 +601,7 @@ static void grp_fire(struct sim *sim, void *arg)
 {
 	struct flow *f = arg;
 	struct grp *g = f->m->res[f->grp].grp;
-	assert(g->armed_h && g->armed_id == f->id &&
-	       (g->lz ? g->lz->tie[g->lz->tie_head].id == f->id : g->h[0].id == f->id));
+	assert(g->armed_h && g->armed_id == f->id && g->h[0].id == f->id);
 	g->armed_h = 0;
 	flow_complete(sim, f);
 }
@@ -1141,15 +1117,8 @@ static void res_remove_flow(struct flow_model *m, struct res *r, struct flow *f,
 		}
 		int ri = (int)(r - m->res);
 		for (int j = 0; j < g->nres; j++)
-			if (g->res[j] == ri) {
-				/* A lazy group's member: its handle may depend on its slot then. */
-				if (g->grp == ri && r->grp->lz &&
-				    psf_of(m, g)->snap_id != r->grp->lz->merge_id) {
-					psf_of(m, g)->snap_slot = g->slot[j];
-					psf_of(m, g)->snap_id = r->grp->lz->merge_id;
-				}
+			if (g->res[j] == ri)
 				g->slot[j] = pos;
-			}
 	}
 }
 
@@ -1349,9 +1318,6 @@ static void comp_push(struct flow_model *m, struct flow *f)
 {
 	if (!f->active || f->mark == m->stamp || f->nres == 0)
 		return;
-	/* The full path re-rates flows one by one: a lazy group becomes exact first. */
-	if (f->grp >= 0 && m->res[f->grp].grp->lz)
-		lz_unlazy(m, m->res[f->grp].grp);
 	f->mark = m->stamp;
 	f->pos = m->npos++;
 	if (m->ncomp_flows == m->comp_flows_cap) {
@@ -1465,11 +1431,10 @@ static void res_resum(struct flow_model *m, struct res *r, sim_time_t now)
 {
 	double load = 0;
 	if (r->nflows >= FLOW_FSUM_MIN && r->grp && r->grp->n == r->nflows)
-		load = fsum_repeat(0, r->grp->lz ? r->grp->lz->share : m->flows[r->grp->h[0].id]->rate,
-				   r->nflows);
+		load = fsum_repeat(0, m->flows[r->grp->h[0].id]->rate, r->nflows);
 	else
 		for (uint32_t j = 0; j < r->nflows; j++)
-			load += flow_rate_of(m, m->flows[r->flows[j]]);
+			load += m->flows[r->flows[j]]->rate;
 	res_integrate(r, now);
 	r->load = load;
 	r->nupd = 0;
@@ -1582,240 +1547,6 @@ static void comp_apply(struct flow_model *m)
 	grp_flush(m);
 }
 
-/* ---- lazy groups: grp_fast without per-member work ---- */
-
-/* f's slot in resource ri's flow list. */
-static uint32_t lz_slot(const struct flow *f, int ri)
-{
-	for (int k = 0; k < f->nres; k++)
-		if (f->res[k] == ri)
-			return f->slot[k];
-	assert(0 && "flow does not cross its group's resource");
-	return 0;
-}
-
-/* Handle member f's completion is (or would be) scheduled under: its own if it joined since
- * the last merge, else the block's base plus its slot at that merge. */
-static uint64_t lz_key(const struct flow_model *m, const struct grp *g, const struct flow *f)
-{
-	const struct psq *p = g->lz;
-	const struct psq_flow *pf = psf_of(m, f);
-	if (pf->q_id == p->merge_id)
-		return pf->q;
-	uint32_t slot = pf->snap_id == p->merge_id ? pf->snap_slot : lz_slot(f, g->ri);
-	return p->block_base + slot;
-}
-
-/* psq_scan for a lazy group (keys by lz_key). */
-static void lz_scan(struct flow_model *m, struct grp *g)
-{
-	struct psq *p = g->lz;
-	p->tie_head = 0;
-	p->ntie = 0;
-	double fmin = m->psf[p->heap[0]].F;
-	double tol = (double)(p->nstep + 16) * 0x1p-50 * (fabs(fmin) + fabs(p->V));
-	double lim = fmin + p->share * 2e-9 + 4 * tol;
-	if (m->stack_cap < p->nheap) {
-		m->stack_cap = p->nheap;
-		m->stack = xreallocarray(m->stack, m->stack_cap, sizeof *m->stack);
-	}
-	sim_time_t best_t = SIMTIME_NEVER;
-	uint32_t nst = 0;
-	m->stack[nst++] = 0;
-	while (nst) {
-		uint32_t i = m->stack[--nst];
-		struct flow *f = m->flows[p->heap[i]];
-		if (psf_of(m, f)->F > lim)
-			continue;
-		for (uint32_t c = 2 * i + 1; c <= 2 * i + 2 && c < p->nheap; c++)
-			m->stack[nst++] = c;
-		sim_time_t t = psq_event_time(p, f, psf_of(m, f));
-		if (t == SIMTIME_NEVER || t > best_t)
-			continue;
-		if (t < best_t) {
-			best_t = t;
-			p->ntie = 0;
-		}
-		psq_tie_push(p, lz_key(m, g, f), f->id);
-	}
-	psq_tie_sort(p->tie, p->ntie);
-	p->tie_ok = 1;
-}
-
-/* Make the queue hold exactly the earliest completion of lazy group g by (time, handle). */
-static void lz_arm(struct flow_model *m, struct grp *g)
-{
-	struct psq *p = g->lz;
-	int want = p->nheap > 0 && p->share > 0;
-	if (want && (!p->tie_ok || p->tie_head == p->ntie))
-		lz_scan(m, g);
-	want = want && p->tie_head < p->ntie;
-	uint32_t id = want ? p->tie[p->tie_head].id : 0;
-	uint64_t h = want ? p->tie[p->tie_head].q : 0;
-	sim_time_t t = want ? m->psf[id].e_at : SIMTIME_NEVER;
-	if (g->armed_h) {
-		if (want && g->armed_h == h && g->armed_t == t && g->armed_id == id)
-			return;
-		sim_cancel(m->sim, g->armed_h);
-		g->armed_h = 0;
-	}
-	if (!want)
-		return;
-	sim_at_handle(m->sim, t, h, grp_fire, m->flows[id]);
-	g->armed_h = h;
-	g->armed_t = t;
-	g->armed_id = id;
-}
-
-/* Bring member f of lazy group g up to date (bits at its last change, rate) and take it out. */
-static void lz_leave(struct flow_model *m, struct grp *g, struct flow *f)
-{
-	struct psq *p = g->lz;
-	psq_replay(p, f, psf_of(m, f));
-	f->rate = p->share;
-	psq_heap_remove(m, p, f);
-	if (p->tie_ok && p->tie_head < p->ntie && p->tie[p->tie_head].id == f->id)
-		p->tie_head++;
-	else
-		p->tie_ok = 0;
-	f->grp = -1;
-	g->n--;
-	if (g->n == 0) {
-		psq_free(p);
-		g->lz = NULL;
-	}
-}
-
-/* Lazy group g becomes exact: every member gets its bits, rate and (time, handle) entry. */
-static void lz_unlazy(struct flow_model *m, struct grp *g)
-{
-	struct psq *p = g->lz;
-	assert(p->nheap == g->n);
-	if (g->cap < p->nheap) {
-		g->cap = p->nheap;
-		g->h = xreallocarray(g->h, g->cap, sizeof *g->h);
-	}
-	for (uint32_t i = 0; i < p->nheap; i++) {
-		struct flow *f = m->flows[p->heap[i]];
-		struct psq_flow *pf = psf_of(m, f);
-		sim_time_t t = psq_event_time(p, f, pf); /* needs the bits at the last merge */
-		uint64_t q = lz_key(m, g, f);
-		psq_replay(p, f, pf);
-		f->rate = p->share;
-		pf->hpos = -1;
-		g->h[i] = (struct gent){ t, t != SIMTIME_NEVER ? q : 0, f->id };
-		f->gpos = i;
-	}
-	psq_free(p);
-	g->lz = NULL;
-	for (uint32_t i = g->n / 2; i-- > 0;)
-		grp_down(m, g, i);
-	grp_mark(m, g);
-}
-
-/* Drop log entries no member needs any more (amortised O(1) per merge). */
-static void lz_trim(struct flow_model *m, struct grp *g)
-{
-	struct psq *p = g->lz;
-	if (p->nlog < p->log_trim)
-		return;
-	uint64_t kmin = p->log_off + p->nlog;
-	for (uint32_t i = 0; i < p->nheap; i++)
-		if (m->psf[p->heap[i]].k < kmin)
-			kmin = m->psf[p->heap[i]].k;
-	uint64_t keep = kmin > p->log_off ? kmin - 1 : p->log_off;
-	uint32_t drop = (uint32_t)(keep - p->log_off);
-	if (drop) {
-		uint32_t n = p->nlog - drop;
-		memmove(p->lt, p->lt + drop, n * sizeof *p->lt);
-		memmove(p->ls, p->ls + drop, n * sizeof *p->ls);
-		memmove(p->ld, p->ld + drop, n * sizeof *p->ld);
-		p->nlog = n;
-		p->log_off += drop;
-	}
-	p->log_trim = 2 * p->nlog > p->nheap ? 2 * p->nlog : p->nheap;
-	if (p->log_trim < 64)
-		p->log_trim = 64;
-}
-
-/* Member f (bits exact at now, t_last == now) takes position F in lazy group g, key q. */
-static void lz_add(struct flow_model *m, struct grp *g, struct flow *f, double v, uint64_t q,
-		   sim_time_t now)
-{
-	struct psq *p = g->lz;
-	struct psq_flow *pf = psf_of(m, f);
-	assert(f->t_last == now);
-	pf->F = v + f->bits_left;
-	pf->q = q;
-	pf->q_id = p->merge_id;
-	pf->snap_id = UINT64_MAX;
-	pf->k = p->log_off + p->nlog;
-	pf->e_at = finish_time(now, f->bits_left, p->share);
-	pf->e_id = p->merge_id;
-	f->rate = p->share;
-	psq_heap_insert(m, p, f);
-}
-
-/*
- * grp_fast with a change of L's level (r0 -> level) at now: the members' step is one log
- * entry (a merge) instead of one per member; an exact group turns lazy here (its members get
- * their bits stepped once, O(n), as the exact path would). Members' handles: block_base plus
- * their slot at the merge; block_base = base + nseeds (the seeds take base + 0..nseeds-1).
- */
-static void lz_merge(struct flow_model *m, struct grp *g, double level, uint64_t block_base,
-		     sim_time_t now)
-{
-	struct psq *p = g->lz;
-	if (g->armed_h) {
-		sim_cancel(m->sim, g->armed_h);
-		g->armed_h = 0;
-	}
-	if (!p) {
-		p = g->lz = xcalloc(1, sizeof *p);
-		p->log_trim = 64;
-		psq_log_append(p, now, level, 0);
-		p->merge_id = 1;
-		p->share = level;
-		p->t_merge = now;
-		p->block_base = block_base;
-		for (uint32_t i = 0; i < g->n; i++) {
-			struct flow *f = m->flows[g->h[i].id];
-			flow_advance(f, now);
-			if (f->ev)
-				sim_cancel(m->sim, f->ev); /* its own event from processor-sharing days */
-			f->ev = 0;
-			lz_add(m, g, f, 0, 0, now);
-			psf_of(m, f)->q_id = UINT64_MAX; /* keyed by slot */
-		}
-	} else {
-		double d = p->share * (double)(now - p->t_merge) / 1e9;
-		p->V += d;
-		p->nstep++;
-		psq_log_append(p, now, level, d);
-		p->merge_id++;
-		p->share = level;
-		p->t_merge = now;
-		p->block_base = block_base;
-		lz_trim(m, g);
-	}
-	p->tie_ok = 0;
-	grp_mark(m, g);
-}
-
-/* Seed f joins lazy group g at now with handle q. */
-static void lz_join(struct flow_model *m, struct grp *g, struct flow *f, uint64_t q, sim_time_t now)
-{
-	struct psq *p = g->lz;
-	int merged = p->t_merge == now && p->merge_id > 0;
-	double v = merged ? p->V : p->V + p->share * (double)(now - p->t_merge) / 1e9;
-	p->nstep += !merged;
-	f->grp = g->ri;
-	g->n++;
-	lz_add(m, g, f, v, q, now);
-	p->tie_ok = 0;
-	grp_mark(m, g);
-}
-
 /* ---- a whole group re-rated without progressive filling (grp_fast) ---- */
 
 /*
@@ -1877,7 +1608,7 @@ static int grp_fast(struct flow_model *m, int L)
 	struct res *r = &m->res[L];
 	const struct grp *g = r->grp;
 	sim_time_t now = sim_now(m->sim);
-	double r0 = g->n ? (g->lz ? g->lz->share : m->flows[g->h[0].id]->rate) : 0;
+	double r0 = g->n ? m->flows[g->h[0].id]->rate : 0;
 	double level = r->cap / (double)r->nflows;
 	r->mark = m->stamp;
 	/* Neighbours, with their counts of component flows and of seeds. */
@@ -1928,12 +1659,7 @@ static int grp_fast(struct flow_model *m, int L)
 			return 0; /* step 4 would grow the component */
 	}
 	/* comp_apply. */
-	/* Seeds take base + 0..nseeds-1; members (if the level changes) base + nseeds + their slot,
-	 * in the same order as the dense positions of comp_apply (seeds, then L's slots). */
-	uint64_t base = sim_reserve(m->sim, (uint64_t)m->nseeds + r->nflows);
-	struct grp *gw = grp_of(m, L);
-	if (level != r0)
-		lz_merge(m, gw, level, base + m->nseeds, now);
+	uint64_t base = sim_reserve(m->sim, r->nflows);
 	for (int i = 0; i < m->ncomp_res; i++) {
 		struct res *q = &m->res[m->comp_res[i]];
 		uint32_t ks = level != 0 ? q->c_seeds : 0;
@@ -1948,10 +1674,6 @@ static int grp_fast(struct flow_model *m, int L)
 	for (uint32_t i = 0; i < m->nseeds; i++) {
 		struct flow *f = m->flows[m->seeds[i]];
 		f->new_grp = L;
-		if (gw->lz) {
-			lz_join(m, gw, f, base + pos++, now);
-			continue;
-		}
 		grp_move(m, f, L);
 		if (level != f->rate) {
 			flow_advance(f, now);
@@ -1959,6 +1681,28 @@ static int grp_fast(struct flow_model *m, int L)
 			flow_reschedule(m, f, now, base + pos);
 		}
 		pos++;
+	}
+	if (level != r0) {
+		/* Every member's entry changes: write them in place and re-heap once (O(n)) rather
+		 * than sift each (any valid heap has the same top: entries differ by handle). */
+		struct grp *gw = r->grp;
+		for (uint32_t i = 0; i < r->nflows; i++) {
+			struct flow *f = m->flows[r->flows[i]];
+			if (f->seeded)
+				continue;
+			f->new_grp = L;
+			flow_advance(f, now);
+			f->rate = level;
+			if (f->ev)
+				sim_cancel(m->sim, f->ev); /* its own event from processor-sharing days */
+			f->ev = 0;
+			sim_time_t t = finish_time(now, f->bits_left, level);
+			uint64_t h = base + pos++;
+			gw->h[f->gpos] = (struct gent){ t, t != SIMTIME_NEVER ? h : 0, f->id };
+		}
+		for (uint32_t i = gw->n / 2; i-- > 0;)
+			grp_down(m, gw, i);
+		grp_mark(m, gw);
 	}
 	for (uint32_t i = 0; i < m->nseeds; i++)
 		m->flows[m->seeds[i]]->seeded = 0;
@@ -2039,7 +1783,7 @@ static double check_rate(const struct flow_model *m, const struct flow *f)
 {
 	if (f->psq)
 		return f->joined ? m->res[f->res[0]].psq->share : 0;
-	return flow_rate_of(m, f);
+	return f->rate;
 }
 
 /* Resource ri: its flow list, its rates against its capacity, its group. */
@@ -2076,31 +1820,13 @@ static int check_res(const struct flow_model *m, int ri)
 		return 1;
 	if (g->ri != ri || g->n > r->nflows || (g->n && r->psq && !r->shared))
 		return 0;
-	if (g->lz) {
-		/* Lazy: members in the F-heap, its tie head (only) armed. */
-		const struct psq *p = g->lz;
-		if (p->nheap != g->n || g->n == 0)
-			return 0;
-		for (uint32_t i = 0; i < p->nheap; i++) {
-			const struct flow *f = m->flows[p->heap[i]];
-			if (!f->active || f->psq || f->grp != ri || f->ev || m->psf[f->id].hpos != (int)i)
-				return 0;
-			if (i > 0 && psq_less(m, p->heap[i], p->heap[(i - 1) / 2]))
-				return 0;
-		}
-		if (!g->dirty && p->share > 0 && p->tie_ok && p->tie_head < p->ntie &&
-		    g->armed_id != p->tie[p->tie_head].id)
-			return 0;
-		return 1;
-	}
 	for (uint32_t i = 0; i < g->n; i++) {
 		const struct gent *e = &g->h[i];
 		if (e->id >= m->nflows)
 			return 0;
 		const struct flow *f = m->flows[e->id];
 		/* A member crosses r, points back here, and has the group's one rate. */
-		if (!f->active || f->psq || f->grp != ri || f->gpos != i ||
-		    f->rate != m->flows[g->h[0].id]->rate)
+		if (!f->active || f->psq || f->grp != ri || f->gpos != i || f->rate != m->flows[g->h[0].id]->rate)
 			return 0;
 		if (i > 0 && gent_before(e, &g->h[(i - 1) / 2]))
 			return 0;
@@ -2203,7 +1929,7 @@ double flow_rate_bps(const struct flow_model *m, uint32_t id)
 	const struct flow *f = m->flows[id];
 	if (f->psq)
 		return f->joined ? m->res[f->res[0]].psq->share : 0;
-	return flow_rate_of(m, f);
+	return f->rate;
 }
 
 double flow_bytes_left(struct flow_model *m, uint32_t id)
@@ -2213,12 +1939,6 @@ double flow_bytes_left(struct flow_model *m, uint32_t id)
 	if (f->psq && f->joined) {
 		struct psq *p = m->res[f->res[0]].psq;
 		(void)psq_event_time(p, f, psf_of(m, f)); /* needs the bits at the last merge: keep it first */
-		psq_replay(p, f, psf_of(m, f));
-		f->rate = p->share;
-		p->nstep++;
-	} else if (f->grp >= 0 && m->res[f->grp].grp->lz) {
-		struct psq *p = m->res[f->grp].grp->lz;
-		(void)psq_event_time(p, f, psf_of(m, f)); /* as above */
 		psq_replay(p, f, psf_of(m, f));
 		f->rate = p->share;
 		p->nstep++;
