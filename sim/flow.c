@@ -107,7 +107,13 @@
  * (replayed) before any path other than grp_fast reads or changes its bits, rate or event, and
  * joins with its exact bits. The counting pass needs per-link neighbour counts (k_q, tight
  * neighbours) kept as flows start and end. tests/test_flow_solve checks any such shortcut
- * against a full solve, rate for rate, and against the model without grp_fast, load for load.
+ * against a full solve, rate for rate, and against the model without grp_fast, load for load,
+ * bits for bits (long runs, bits read mid-run) and in the same order of completions.
+ * The lazy replay was built and measured (branch grouplazy, reverted; docs/benchmarks.md):
+ * exact, but not faster. A member's bits stay a chain of one rounding per change of L's
+ * level, replayed rather than stepped; equal-sized flows of a round tie within the scan's
+ * tolerance, so each event re-derives all their finish times; full solves make the group
+ * exact and grp_fast makes it lazy again; and the counting pass remains.
  */
 #include "sim/flow.h"
 

@@ -59,6 +59,7 @@ struct tflow {
 	uint32_t id[NMOD];          /* flow id in model A, B, C */
 	int live[NMOD];             /* 1 while in flight in model A, B, C */
 	sim_time_t done_at[NMOD];   /* completion time in A, B, C, ns; -1 before */
+	long done_seq[NMOD];        /* its rank among the completions of A, B, C (from 1) */
 };
 
 /* The completion callback's argument: which flow, which model. */
@@ -88,12 +89,17 @@ struct inst {
 	int watch;                 /* link whose flows probes survey (-1: none; for coverage) */
 	int watch_max;             /* most flows in flight on it at one probe */
 	long watch_split;          /* probes at which its flows had more than one rate */
+	long ndone[NMOD];          /* completions so far in A, B, C */
+	int query_bits;            /* 1: probes also compare every flow's bytes left (A, B, C) */
+	double *lvl_seen;          /* per flow: its watched link's top rate when it had it, or 0 */
+	long leavers;              /* probes finding a flow below a level it had before */
 };
 
 static void on_done(struct sim *sim, void *arg)
 {
 	struct tdone *d = arg;
 	d->f->done_at[d->which] = sim_now(sim);
+	d->f->done_seq[d->which] = ++d->f->in->ndone[d->which];
 	d->f->live[d->which] = 0;
 }
 
@@ -139,6 +145,26 @@ static void probe(struct sim *sim, void *arg)
 			in->mismatches++;
 		}
 	}
+	if (in->query_bits) {
+		/* Every path that reads a flow's bits (a lazy shortcut must bring the flow up to
+		 * date first). The query itself splits the flow's next bits step in two, so it is
+		 * made in all three models alike. */
+		for (int k = 0; k < in->nfl; k++) {
+			struct tflow *f = &in->fl[k];
+			if (!f->live[0] || !f->live[1] || !f->live[2])
+				continue;
+			double a = flow_bytes_left(in->m[0], f->id[0]);
+			double b = flow_bytes_left(in->m[1], f->id[1]);
+			double c = flow_bytes_left(in->m[2], f->id[2]);
+			in->compared += 2;
+			if (memcmp(&a, &b, sizeof a) != 0 || memcmp(&a, &c, sizeof a) != 0) {
+				if (in->mismatches < 5)
+					printf("\n  flow %d at %lld ns: bytes left %a (A) vs %a (B), %a (C)\n",
+					       k, (long long)sim_now(in->sim), a, b, c);
+				in->mismatches++;
+			}
+		}
+	}
 	if (in->watch < 0)
 		return;
 	/* Coverage of the watched link: how many flows, and whether some left its group. */
@@ -159,6 +185,24 @@ static void probe(struct sim *sim, void *arg)
 		in->watch_max = n;
 	if (n > 1 && lo < hi)
 		in->watch_split++;
+	if (!in->lvl_seen)
+		return;
+	/* Flows that had the link's top rate at an earlier probe and are now below the top
+	 * rate they had: they left the group while its other flows went on. */
+	for (int k = 0; k < in->nfl; k++) {
+		struct tflow *f = &in->fl[k];
+		if (!f->live[1] || f->res[0] != in->watch)
+			continue;
+		double b = flow_rate_bps(in->m[1], f->id[1]);
+		if (!(b > 0))
+			continue;
+		if (n > 1 && b == hi) {
+			in->lvl_seen[k] = hi;
+		} else if (in->lvl_seen[k] > 0 && b < hi) {
+			in->leavers++;
+			in->lvl_seen[k] = 0;
+		}
+	}
 }
 
 static void on_start(struct sim *sim, void *arg)
@@ -211,6 +255,15 @@ static long finish_instance(struct inst *in, uint64_t seed)
 		}
 	}
 	CU_ASSERT_EQUAL(diff, 0);
+	/* A and C (the same recompute with and without grp_fast) also run completions at one
+	 * nanosecond in the same order: the handles a shortcut gives must order them as the
+	 * positions of the full path do. (B re-solves every flow, so its positions differ.) */
+	long order = 0;
+	for (int k = 0; k < in->nfl; k++)
+		if (in->fl[k].done_seq[0] != in->fl[k].done_seq[2] && order++ < 3)
+			printf("\n  seed %llu flow %d: completion %ld in A, %ld in C\n",
+			       (unsigned long long)seed, k, in->fl[k].done_seq[0], in->fl[k].done_seq[2]);
+	CU_ASSERT_EQUAL(order, 0);
 	CU_ASSERT(in->probes >= 200); /* the probes scheduled at random instants all ran */
 	for (int w = 0; w < NMOD; w++) {
 		CU_ASSERT(flow_model_check(in->m[w]));
@@ -220,6 +273,7 @@ static long finish_instance(struct inst *in, uint64_t seed)
 	sim_free(in->sim);
 	free(in->fl);
 	free(in->dn);
+	free(in->lvl_seen);
 	return in->compared;
 }
 
@@ -431,6 +485,97 @@ static long run_link_instance(uint64_t seed, int *max, long *split)
 	return compared;
 }
 
+/*
+ * A long run on one watched link, for a shortcut that would keep a log of its group's rate
+ * changes and bring a flow up to date only when needed: rounds of m * m * 0.9 flows every
+ * 1.5 s on link a->b (each then ends on its own: one event on the link per flow, a long log
+ * per group), single arrivals on all four links in between, and 30 capacity changes of a's
+ * egresses and b's ingresses between scarce and ample, so that flows leave the link's group
+ * in the middle of its log and come back. With `query`, every probe also reads every flow's
+ * bytes left in all three models (a path that reads bits mid-log) and compares them. *cov
+ * gets: [0] most flows on the link at a probe, [1] probes with a split group, [2] flows found
+ * below the link's top rate after having had it.
+ */
+static long run_long_instance(uint64_t seed, int query, long cov[3])
+{
+	struct rng r;
+	rng_init(&r, seed, 13);
+	struct inst in = { 0 };
+	in.sim = sim_new(seed);
+	in.query_bits = query;
+	for (int w = 0; w < NMOD; w++) {
+		in.m[w] = flow_model_new(in.sim);
+		flow_model_check_always(in.m[w], 1);
+	}
+	flow_model_solve_all(in.m[1], 1);
+	flow_model_fast_groups(in.m[2], 0);
+	int m = 8 + (int)rng_below(&r, 5);
+	double link_cap[4];
+	for (int l = 0; l < 4; l++)
+		link_cap[l] = draw_cap(&r, 1e9, 2e9);
+	double scarce_lo = link_cap[0] / (2.0 * m * m), scarce_hi = 2 * link_cap[0] / m;
+	int eg[3][12], ing[3][12], link[4];
+	for (int g = 0; g < 3; g++)
+		for (int x = 0; x < m; x++) {
+			double ce = draw_cap(&r, 4e9, 8e9), ci = draw_cap(&r, 4e9, 8e9);
+			for (int w = 0; w < NMOD; w++) {
+				eg[g][x] = flow_resource_new(in.m[w], ce);
+				ing[g][x] = flow_resource_new(in.m[w], ci);
+			}
+		}
+	for (int l = 0; l < 4; l++)
+		for (int w = 0; w < NMOD; w++)
+			link[l] = flow_resource_new(in.m[w], link_cap[l]);
+	in.watch = link[0];
+	in.nres = link[3] + 1;
+	static const int src[4] = { 0, 1, 0, 2 }, dst[4] = { 1, 0, 2, 1 };
+	int nrounds = 16, nsingle = 600;
+	size_t most = (size_t)(nrounds * m * m + nsingle);
+	in.fl = xcalloc(most, sizeof *in.fl);
+	in.dn = xcalloc(NMOD * most, sizeof *in.dn);
+	in.lvl_seen = xcalloc(most, sizeof *in.lvl_seen);
+	for (int k = 0; k < nrounds; k++) {
+		sim_time_t t = (sim_time_t)k * 1500000000 + (sim_time_t)rng_below(&r, 1000000);
+		for (int x = 0; x < m; x++)
+			for (int y = 0; y < m; y++) {
+				if (rng_uniform(&r) >= 0.9)
+					continue;
+				int res[3] = { link[0], eg[0][x], ing[1][y] };
+				add_flow(&in, &r, res, t);
+			}
+	}
+	for (int k = 0; k < nsingle; k++) {
+		int l = rng_below(&r, 2) ? 0 : 1 + (int)rng_below(&r, 3);
+		int x = (int)rng_below(&r, (uint64_t)m), y = (int)rng_below(&r, (uint64_t)m);
+		int res[3] = { link[l], eg[src[l]][x], ing[dst[l]][y] };
+		add_flow(&in, &r, res, (sim_time_t)rng_below(&r, (uint64_t)nrounds * 1500000000ULL));
+	}
+	/* Scarce episodes: a machine's egress (or ingress) drops for 0.1 to 0.4 s, then is
+	 * ample again (the link's group is whole again: long logs between episodes). */
+	int ncap = 30;
+	struct tcap *caps = xcalloc((size_t)ncap, sizeof *caps);
+	for (int c = 0; c < ncap; c += 2) {
+		int x = (int)rng_below(&r, (uint64_t)m);
+		int res = c % 4 ? eg[0][x] : ing[1][x];
+		sim_time_t t = (sim_time_t)rng_below(&r, (uint64_t)nrounds * 1500000000ULL);
+		caps[c] = (struct tcap){ &in, res, draw_cap(&r, scarce_lo, scarce_hi) };
+		caps[c + 1] = (struct tcap){ &in, res, draw_cap(&r, 4e9, 8e9) };
+		sim_at(in.sim, t, on_cap, &caps[c]);
+		sim_at(in.sim, t + 100000000 + (sim_time_t)rng_below(&r, 300000000), on_cap,
+		       &caps[c + 1]);
+	}
+	for (int p = 0; p < 400; p++)
+		sim_at(in.sim, (sim_time_t)rng_below(&r, (uint64_t)nrounds * 1600000000ULL), probe,
+		       &in);
+	long compared = finish_instance(&in, seed);
+	if (in.watch_max > cov[0])
+		cov[0] = in.watch_max;
+	cov[1] += in.watch_split;
+	cov[2] += in.leavers;
+	free(caps);
+	return compared;
+}
+
 static void test_small_instances(void)
 {
 	long compared = 0;
@@ -465,6 +610,20 @@ static void test_link_instances(void)
 	       compared, max, split);
 }
 
+static void test_long_instances(void)
+{
+	long compared = 0, cov[3] = { 0, 0, 0 };
+	for (uint64_t seed = 301; seed <= 306; seed++)
+		compared += run_long_instance(seed, seed % 2, cov);
+	CU_ASSERT(compared > 100000);
+	/* Large groups, split groups, and flows that left the group while it went on. */
+	CU_ASSERT(cov[0] >= 60);
+	CU_ASSERT(cov[1] > 0);
+	CU_ASSERT(cov[2] > 0);
+	printf(" [%ld pairs, up to %ld flows on one link, %ld split probes, %ld leavers] ", compared,
+	       cov[0], cov[1], cov[2]);
+}
+
 int main(void)
 {
 	static const struct testutil_case cases[] = {
@@ -472,6 +631,8 @@ int main(void)
 		{ "incremental = full solve, 6 random instances of 400 flows", test_large_instances },
 		{ "incremental = full solve, 8 all-to-all instances (one link, per-machine egress/ingress)",
 		  test_link_instances },
+		{ "incremental = full solve = no shortcut, 6 long runs on one link (bits read mid-run)",
+		  test_long_instances },
 		{ NULL, NULL },
 	};
 	testutil_suite("flow_solve", cases);
