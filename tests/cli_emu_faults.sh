@@ -26,40 +26,11 @@ DATA=${TESTDATA_DIR:-${srcdir:-.}/tests/data}/emu
 CONF=$DATA/tiny.conf
 TOPO=${TOP_SRCDIR:-.}/topology/ss.topo
 
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	echo "PASS: $1"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $1"
-	shift
-	for why in "$@"; do echo "    $why"; done
-}
-check() {
-	name=$1
-	st=$2
-	shift 2
-	if [ "$st" -eq 0 ]; then ok "$name"; else bad "$name" "$@"; fi
-}
-
-for tool in sqlite3 pgrep; do
-	if ! command -v $tool >/dev/null 2>&1; then
-		echo "cli_emu_faults.sh: $tool not found; skipped"
-		echo "TESTCASES: 0 passed, 0 failed, 1 skipped"
-		exit 77
-	fi
-done
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/gaiasim-cli-emu-faults.XXXXXX") || exit 99
-trap 'rm -rf "$TMP"' EXIT
-trap 'exit 1' INT TERM HUP
+. "${TOP_SRCDIR:-${srcdir:-.}}/tests/emu_common.sh"
+emu_test_setup cli_emu_faults sqlite3 pgrep
 mkdir "$TMP/tmp"
 TMPDIR=$TMP/tmp
 export TMPDIR
-if command -v timeout >/dev/null 2>&1; then TIMEOUT="timeout 60"; else TIMEOUT=; fi
-q() { sqlite3 "$1" "$2"; }
 runs() { if [ -e "$1" ]; then q "$1" "SELECT count(*) FROM runs"; else echo 0; fi; }
 
 # Wait (up to 10 s) until process $1 has at least $2 children; print their pids.

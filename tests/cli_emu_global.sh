@@ -26,38 +26,8 @@ GAIASIM=${GAIASIM:-$PWD/gaiasim}
 DATA=${TESTDATA_DIR:-${srcdir:-.}/tests/data}/emu
 CONF=$DATA/tiny-bsp.conf
 
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	echo "PASS: $1"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $1"
-	shift
-	for why in "$@"; do echo "    $why"; done
-}
-check() {
-	name=$1
-	st=$2
-	shift 2
-	if [ "$st" -eq 0 ]; then ok "$name"; else bad "$name" "$@"; fi
-}
-in_range() {
-	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v + 0 >= lo && v + 0 <= hi) }'
-}
-
-if ! command -v sqlite3 >/dev/null 2>&1; then
-	echo "cli_emu_global.sh: sqlite3 not found; skipped"
-	echo "TESTCASES: 0 passed, 0 failed, 1 skipped"
-	exit 77
-fi
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/gaiasim-cli-emu-global.XXXXXX") || exit 99
-trap 'rm -rf "$TMP"' EXIT
-trap 'exit 1' INT TERM HUP
-if command -v timeout >/dev/null 2>&1; then TIMEOUT="timeout 60"; else TIMEOUT=; fi
-q() { sqlite3 "$1" "$2"; }
+. "${TOP_SRCDIR:-${srcdir:-.}}/tests/emu_common.sh"
+emu_test_setup cli_emu_global sqlite3
 pairs="SELECT src_region || '>' || dst_region || ':' || kind || '=' || sent_bytes || '/' || messages FROM wan_bytes ORDER BY 1"
 objs="SELECT clock || ' ' || printf('%.17g', objective) FROM clocks ORDER BY clock"
 

@@ -1,0 +1,48 @@
+# tests/emu_common.sh: what the emulated-run scenario tests (cli_emu_run.sh, cli_emu_faults.sh,
+# cli_emu_global.sh) share, sourced by each: the pass/fail bookkeeping that ends in the
+# `TESTCASES: N passed, M failed` line CI counts, a range check, an sqlite3 query helper, and
+# emu_test_setup, which skips (exit 77) when a tool is missing and makes the test's temporary
+# folder (removed on exit) and the `timeout 60` guard for runs that could hang.
+
+pass=0
+fail=0
+ok() {
+	pass=$((pass + 1))
+	echo "PASS: $1"
+}
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $1"
+	shift
+	for why in "$@"; do echo "    $why"; done
+}
+# check NAME STATUS [DETAIL...]: a case passes when STATUS is 0; DETAIL lines explain a failure.
+check() {
+	name=$1
+	st=$2
+	shift 2
+	if [ "$st" -eq 0 ]; then ok "$name"; else bad "$name" "$@"; fi
+}
+# in_range V LO HI: 0 when V is a number in [LO, HI].
+in_range() {
+	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v + 0 >= lo && v + 0 <= hi) }'
+}
+q() { sqlite3 "$1" "$2"; }
+
+# emu_test_setup NAME TOOL...: skip unless every TOOL is on PATH; then TMP (a fresh folder,
+# removed on exit; an interrupt exits 1) and TIMEOUT ("timeout 60" when available).
+emu_test_setup() {
+	name=$1
+	shift
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null 2>&1; then
+			echo "$name.sh: $tool not found; skipped"
+			echo "TESTCASES: 0 passed, 0 failed, 1 skipped"
+			exit 77
+		fi
+	done
+	TMP=$(mktemp -d "${TMPDIR:-/tmp}/gaiasim-$name.XXXXXX") || exit 99
+	trap 'rm -rf "$TMP"' EXIT
+	trap 'exit 1' INT TERM HUP
+	if command -v timeout >/dev/null 2>&1; then TIMEOUT="timeout 60"; else TIMEOUT=; fi
+}
