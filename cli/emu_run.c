@@ -334,12 +334,14 @@ static int start_nodes(struct parent *p)
 		         (int)pid);
 	}
 	int rc = pump(p, START_S(p), on_listen);
-	if (rc > 0) {
+	if (rc > 0) { /* timeout: name every node still without a listener */
+		int missing = 0;
 		for (int r = 0; r < p->R; r++)
 			if (p->node[r].pid && !p->node[r].port)
-				return diag_error("emu run: the %s did not open its listener within %g s "
-				                  "(--start-timeout); stopping the run", p->node[r].what,
-				                  START_S(p));
+				missing = diag_error("emu run: the %s did not open its listener within %g s "
+				                     "(--start-timeout); stopping the run", p->node[r].what,
+				                     START_S(p));
+		return missing;
 	}
 	return rc;
 }

@@ -104,8 +104,8 @@ $TIMEOUT "$GAIASIM" emu run "$TMP/fifo.conf" --db "$TMP/fifo.db" --start-timeout
 	>/dev/null 2>"$TMP/fifo.err"
 st=$?
 kill $writer 2>/dev/null
-check "node never up under emu run: exit 1 after --start-timeout, naming the node" \
-	"$([ $st = 1 ] && grep -q "node process of region [a-z]* (nodes [0-9]-[0-9]) pid [0-9]* did not open its listener within 1 s" "$TMP/fifo.err"; echo $?)" \
+check "node never up under emu run: exit 1 after --start-timeout, naming both nodes (both block)" \
+	"$([ $st = 1 ] && [ "$(grep -c "node process of region [a-z]* (nodes [0-9]-[0-9]) pid [0-9]* did not open its listener within 1 s" "$TMP/fifo.err")" = 2 ]; echo $?)" \
 	"exit $st" "$(cat "$TMP/fifo.err")"
 check "node never up under emu run: no run stored, no temporary folder" \
 	"$([ "$(runs "$TMP/fifo.db")" = 0 ] && [ -z "$(ls "$TMP/tmp")" ]; echo $?)"
