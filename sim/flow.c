@@ -1540,6 +1540,16 @@ static void comp_pull(struct flow_model *m, int ri)
 		comp_push(m, m->flows[r->flows[i]]);
 }
 
+/* Append resource ri to the current component's resource list. */
+static void comp_res_push(struct flow_model *m, int ri)
+{
+	if (m->ncomp_res == m->comp_res_cap) {
+		m->comp_res_cap = m->comp_res_cap ? 2 * m->comp_res_cap : 64;
+		m->comp_res = xreallocarray(m->comp_res, (size_t)m->comp_res_cap, sizeof *m->comp_res);
+	}
+	m->comp_res[m->ncomp_res++] = ri;
+}
+
 /*
  * Closure (step 2): take the component's flows from index *done on; list the resources they
  * cross with the count and old rates of the component's flows on each; pull tight ones.
@@ -1561,12 +1571,7 @@ static void comp_close(struct flow_model *m, uint32_t *done)
 				q->mark = m->stamp;
 				q->c_cnt = 0;
 				q->c_old = 0;
-				if (m->ncomp_res == m->comp_res_cap) {
-					m->comp_res_cap = m->comp_res_cap ? 2 * m->comp_res_cap : 64;
-					m->comp_res = xreallocarray(m->comp_res, (size_t)m->comp_res_cap,
-								    sizeof *m->comp_res);
-				}
-				m->comp_res[m->ncomp_res++] = ri;
+				comp_res_push(m, ri);
 			}
 			q->c_cnt++;
 			q->c_old += f->rate;
@@ -1802,12 +1807,7 @@ static int grp_fast(struct flow_model *m, int L)
 				q->mark = m->stamp;
 				q->c_cnt = 0;
 				q->c_seeds = 0;
-				if (m->ncomp_res == m->comp_res_cap) {
-					m->comp_res_cap = m->comp_res_cap ? 2 * m->comp_res_cap : 64;
-					m->comp_res = xreallocarray(m->comp_res, (size_t)m->comp_res_cap,
-								    sizeof *m->comp_res);
-				}
-				m->comp_res[m->ncomp_res++] = qi;
+				comp_res_push(m, qi);
 			}
 			q->c_cnt++;
 			q->c_seeds += f->seeded;
@@ -1898,7 +1898,7 @@ static int grp_fast(struct flow_model *m, int L)
 	res_resum(m, r, now);
 	/* For check_recompute: L is covered whole. */
 	r->c_cnt = r->nflows;
-	m->comp_res[m->ncomp_res++] = L;
+	comp_res_push(m, L);
 	grp_flush(m);
 	return 1;
 }

@@ -576,6 +576,62 @@ static long run_long_instance(uint64_t seed, int query, long cov[3])
 	return compared;
 }
 
+/*
+ * One link whose flows each cross an egress and an ingress of their own (a fan-in from many
+ * machines), arriving one at a time, 1 ms apart, each big enough to stay in flight: every
+ * arrival after the first is a recompute of the all-to-all shape over a growing set of
+ * distinct neighbours (2 per flow, up to 400), so the component's resource list passes its
+ * first allocation (64 entries) and every doubling with the link itself still to be added.
+ * Rates, loads, bits and completions as in the other families.
+ */
+static long run_fanin_instance(uint64_t seed)
+{
+	enum { NF = 200 };
+	struct inst in = { 0 };
+	in.watch = -1;
+	in.sim = sim_new(seed);
+	for (int w = 0; w < NMOD; w++) {
+		in.m[w] = flow_model_new(in.sim);
+		flow_model_check_always(in.m[w], 1);
+	}
+	flow_model_solve_all(in.m[1], 1);
+	flow_model_fast_groups(in.m[2], 0);
+	int link = 0, eg[NF], ing[NF];
+	for (int w = 0; w < NMOD; w++) {
+		link = flow_resource_new(in.m[w], 100e6);
+		for (int k = 0; k < NF; k++) {
+			eg[k] = flow_resource_new(in.m[w], 5e9);
+			ing[k] = flow_resource_new(in.m[w], 5e9);
+		}
+	}
+	in.nres = ing[NF - 1] + 1;
+	in.fl = xcalloc(NF, sizeof *in.fl);
+	in.dn = xcalloc(NMOD * (size_t)NF, sizeof *in.dn);
+	for (int k = 0; k < NF; k++) {
+		struct tflow *f = &in.fl[in.nfl++];
+		f->in = &in;
+		f->done_at[0] = f->done_at[1] = f->done_at[2] = -1;
+		f->res[0] = link;
+		f->res[1] = eg[k];
+		f->res[2] = ing[k];
+		f->nres = 3;
+		f->bytes = 1e7;
+		f->start = (sim_time_t)k * 1000000;
+		sim_at(in.sim, f->start, on_start, f);
+	}
+	for (int p = 0; p < 200; p++)
+		sim_at(in.sim, (sim_time_t)p * 2000000, probe, &in);
+	return finish_instance(&in, seed);
+}
+
+static void test_fanin_instance(void)
+{
+	long compared = run_fanin_instance(401);
+	/* Every flow was compared at the probe after its start, most of them many times. */
+	CU_ASSERT(compared > 200 * 50);
+	printf(" [%ld rate pairs] ", compared);
+}
+
 static void test_small_instances(void)
 {
 	long compared = 0;
@@ -633,6 +689,8 @@ int main(void)
 		  test_link_instances },
 		{ "incremental = full solve = no shortcut, 6 long runs on one link (bits read mid-run)",
 		  test_long_instances },
+		{ "incremental = full solve = no shortcut, one link fed by 200 machines one at a time",
+		  test_fanin_instance },
 		{ NULL, NULL },
 	};
 	testutil_suite("flow_solve", cases);
