@@ -293,11 +293,14 @@ struct emu_global_set {
 	int open;                /* the last snapshot still expects values */
 	char **paths;            /* file names seen (owned; snapshots point into them) */
 	size_t npaths;           /* their number */
+	size_t max_values;       /* the model's values: no snapshot holds more */
 };
 
-struct emu_global_set *emu_global_set_new(void)
+struct emu_global_set *emu_global_set_new(size_t max_values)
 {
-	return xcalloc(1, sizeof(struct emu_global_set));
+	struct emu_global_set *s = xcalloc(1, sizeof *s);
+	s->max_values = max_values;
+	return s;
 }
 
 void emu_global_set_free(struct emu_global_set *s)
@@ -361,9 +364,12 @@ int emu_global_set_line(struct emu_global_set *s, const char *path, long ln, con
 	size_t n;
 	if (sscanf(line, "gsnap %d %d %d %" SCNd64 " %" SCNd64 " %zu", &g.replica, &g.nshards,
 	           &g.shard, &g.clock, &t, &n) != 6 || g.replica < 0 || g.nshards < 1 ||
-	    g.shard < 0 || g.shard >= g.nshards || g.clock < -1 || n > ((size_t)1 << 34))
+	    g.shard < 0 || g.shard >= g.nshards || g.clock < -1)
 		return diag_at(path, ln, "want 'gsnap REPLICA NSHARDS SHARD CLOCK TIME_NS NVALUES' "
 		               "with 0 <= SHARD < NSHARDS and CLOCK >= -1");
+	if (n > s->max_values)
+		return diag_at(path, ln, "snapshot of %zu values, but the model has %zu", n,
+		               s->max_values);
 	g.time = t;
 	g.n = n;
 	g.val = xmalloc(n * sizeof(double) + 1);

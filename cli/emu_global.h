@@ -12,7 +12,7 @@
  * Node side:    g = emu_global_new(ps, cluster_observer(c), &cc);
  *               ps_set_observer(ps, emu_global_as(g));  ... run ...
  *               emu_global_write(g, results_file);  emu_global_free(g);
- * Collect side: s = emu_global_set_new();  emu_global_set_line(s, path, line_no, line) for
+ * Collect side: s = emu_global_set_new(nvalues);  emu_global_set_line(s, path, line_no, line) for
  *               every line of every file (1: it was a snapshot line);
  *               emu_global_set_end(s, path, line_no) at each file's end;
  *               emu_global_set_eval(s, wl_ops, wl, &res);  emu_global_set_free(s);
@@ -69,7 +69,9 @@ struct emu_global_result {
 	double final_objective[8], final_metric[8], final_test[8]; /* their final quality */
 };
 
-struct emu_global_set *emu_global_set_new(void);
+/* A set for a model of max_values values (rows x row length): a snapshot that claims more
+ * is malformed input. */
+struct emu_global_set *emu_global_set_new(size_t max_values);
 void emu_global_set_free(struct emu_global_set *s);
 /* Take one line of a results file: 1 if it was a snapshot line, 0 if not ours, -1 (message
  * naming path and line) if malformed. */

@@ -394,7 +394,7 @@ int emu_node_main(int argc, char **argv)
 	for (int i = 0; i < nsets; i++)
 		if (runcfg_set(nd.cfg, sets[i]) < 0)
 			goto out;
-	if (!(nd.rs = run_setup_new(nd.cfg)) || run_setup_check_emu(nd.rs) < 0)
+	if (!(nd.rs = run_setup_new(nd.cfg)))
 		goto out;
 	const struct topology *topo = run_setup_topology(nd.rs);
 	nd.region = topology_region(topo, no.region_arg);

@@ -114,7 +114,7 @@ struct agg {
 	struct emu_global_set *gs;   /* shard snapshots of a global model (emu_global.h) */
 };
 
-static void agg_init(struct agg *g, int R, int N)
+static void agg_init(struct agg *g, int R, int N, size_t model_values)
 {
 	memset(g, 0, sizeof *g);
 	size_t nk = (size_t)R * (size_t)R * MSG_NKINDS;
@@ -123,7 +123,7 @@ static void agg_init(struct agg *g, int R, int N)
 	g->st.wait_s = xcalloc((size_t)N * PS_WAIT_NKINDS, sizeof *g->st.wait_s);
 	g->st.compute_s = xcalloc((size_t)N, sizeof *g->st.compute_s);
 	g->st.clocks = xcalloc((size_t)N, sizeof *g->st.clocks);
-	g->gs = emu_global_set_new();
+	g->gs = emu_global_set_new(model_values);
 }
 
 static void agg_free(struct agg *g)
@@ -335,8 +335,10 @@ int emu_results_collect(struct run_setup *rs, struct runcfg *cfg, const char *co
 {
 	const struct topology *topo = run_setup_topology(rs);
 	int N = run_setup_nnodes(rs), R = topo->n;
+	struct cluster_config cc;
+	run_setup_cluster(rs, &cc);
 	struct agg g;
-	agg_init(&g, R, N);
+	agg_init(&g, R, N, cc.wl_ops->nrows(cc.wl) * cc.wl_ops->row_len(cc.wl));
 	int rc = -1;
 	int *seen = xcalloc((size_t)R, sizeof *seen);
 	for (int i = 0; i < n; i++) {

@@ -604,7 +604,7 @@ int emu_run(const struct emu_run_opts *o, struct run_result *res)
 	for (int i = 0; i < o->nsets; i++)
 		if (runcfg_set(cfg, o->sets[i]) < 0)
 			goto out;
-	if (!(p.rs = run_setup_new(cfg)) || run_setup_check_emu(p.rs) < 0)
+	if (!(p.rs = run_setup_new(cfg)))
 		goto out;
 	if (!strcmp(run_setup_emu_compute(p.rs), "measured") && o->time_scale != 1) {
 		diag_error("emu run: emu.compute = measured cannot be compressed (--time-scale %g)",

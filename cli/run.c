@@ -995,18 +995,6 @@ int run_setup_place(const struct run_setup *r, int n)
 	return r->s.sync->one_region ? 0 : r->s.worker_region[n];
 }
 
-/*
- * Every sync model runs emulated: a per-region replica (gaia) or the one-region model (lan) is
- * evaluated in the process that holds it, and a global replica sharded over every region (bsp,
- * ssp, async) from its shards' snapshots when the results are merged (cli/emu_global.h). Kept
- * as the one place where a model that cannot run emulated would be refused.
- */
-int run_setup_check_emu(const struct run_setup *r)
-{
-	(void)r;
-	return 0;
-}
-
 double run_setup_max_clocks(const struct run_setup *r)
 {
 	return (double)r->s.max_clocks;

@@ -146,8 +146,6 @@ const char *run_setup_emu_compute(const struct run_setup *s);
 int run_setup_nnodes(const struct run_setup *s);
 /* Region node n is placed in (0 for every node of a one-LAN model). */
 int run_setup_place(const struct run_setup *s, int n);
-/* 0 if the model can run emulated (every model now can); -1 with a message otherwise. */
-int run_setup_check_emu(const struct run_setup *s);
 /* stop.clocks. */
 double run_setup_max_clocks(const struct run_setup *s);
 /* Target (NAN: none), whether it applies to the held-out metric, and the direction. */

@@ -155,5 +155,13 @@ check "collect: a snapshot cut short is refused naming file and line" \
 	"$([ $st -ne 0 ] && grep -q "cut.txt:6: the snapshot of line 4 ends after 2 of its 5 values" "$TMP/cut.err"; echo $?)" \
 	"$(cat "$TMP/cut.err")"
 
+# tiny-bsp's model: 400 users + 200 items = 600 rows of rank 4 + a bias = 5 values: 3,000 values
+printf 'gaiasim-emu-results 2\nregion 0\nreplica 0 -1\ngsnap 0 2 0 0 0 3001\nend\n' >"$TMP/big.txt"
+"$GAIASIM" emu collect "$CONF" "$TMP/big.txt" >/dev/null 2>"$TMP/big.err"
+st=$?
+check "collect: a snapshot larger than the model is refused naming file, line and sizes" \
+	"$([ $st -ne 0 ] && grep -q "big.txt:4: snapshot of 3001 values, but the model has 3000" "$TMP/big.err"; echo $?)" \
+	"$(cat "$TMP/big.err")"
+
 echo "TESTCASES: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
