@@ -307,6 +307,7 @@ static void dir_read(struct dir *d)
 	size_t n = evbuffer_get_length(in);
 	if (!n)
 		return;
+	d->read_bytes += (int64_t)n;
 	sim_time_t now = now_ns();
 	int was_empty = delayq_next(&d->dq) == SIMTIME_NEVER;
 	evbuffer_add_buffer(d->delayed, in);
@@ -411,7 +412,6 @@ static int maybe_drop(struct conn *c, struct dir *d)
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct dir *d = dir_from(arg, bev);
-	d->read_bytes += (int64_t)evbuffer_get_length(bufferevent_get_input(bev));
 	dir_read(d);
 	maybe_drop(arg, d);
 }
