@@ -121,26 +121,7 @@ check "validate: time to target within 30%" $? "diff $d% (exit $st)"
 
 # --- two nodes started by hand (emu node --peers), each behind its own mesh, then collect ---
 if command -v python3 >/dev/null 2>&1 && [ -e "${TOP_SRCDIR:-.}/tests/emu_peer.py" ]; then
-	B=$(python3 "${TOP_SRCDIR:-.}/tests/emu_peer.py" freeport 6)
-	PA=$B PB=$((B + 1)) MA=$((B + 2)) MB=$((B + 4))
-	printf 'singapore 127.0.0.1 %s\nsaopaulo 127.0.0.1 %s\n' "$PA" "$MB" >"$TMP/peers-a"
-	printf 'saopaulo 127.0.0.1 %s\nsingapore 127.0.0.1 %s\n' "$PB" $((MA + 1)) >"$TMP/peers-b"
-	"$GAIASIM" emu node "$CONF" --id singapore --peers "$TMP/peers-a" --results "$TMP/a.txt" \
-		--linger 1 2>"$TMP/na.err" &
-	na=$!
-	"$GAIASIM" emu node "$CONF" --id 1 --peers "$TMP/peers-b" --results "$TMP/b.txt" \
-		--linger 1 2>"$TMP/nb.err" &
-	nb=$!
-	"$GAIASIM" emu mesh -t ss --base-port "$MA" --to "127.0.0.1:$PA" >/dev/null 2>&1 &
-	ma=$!
-	"$GAIASIM" emu mesh -t ss --base-port "$MB" --to "127.0.0.1:$PB" >/dev/null 2>&1 &
-	mb=$!
-	wait "$na"
-	sa=$?
-	wait "$nb"
-	sb=$?
-	kill "$ma" "$mb" 2>/dev/null
-	wait "$ma" "$mb" 2>/dev/null
+	emu_by_hand "$CONF" singapore 1 "$TMP/a.txt" "$TMP/b.txt"
 	check "by hand: both nodes finish" "$([ $sa = 0 ] && [ $sb = 0 ]; echo $?)" \
 		"$(cat "$TMP/na.err" "$TMP/nb.err")"
 	"$GAIASIM" emu collect "$CONF" --db "$TMP/hand.db" "$TMP/a.txt" "$TMP/b.txt" >/dev/null 2>"$TMP/c.err"

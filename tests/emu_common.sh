@@ -29,6 +29,34 @@ in_range() {
 }
 q() { sqlite3 "$1" "$2"; }
 
+# emu_by_hand CONF ID_A ID_B RESULTS_A RESULTS_B: the two-host walk-through of
+# docs/emulation.md on loopback, for the two-region topology ss: regions singapore (ID_A) and
+# saopaulo (ID_B; a name or an index) each run `emu node --peers` behind a mesh of their own
+# that relays to them; waits for both nodes, stops the meshes. Sets sa and sb to the nodes'
+# exit statuses; their stderr goes to $TMP/na.err and $TMP/nb.err. Needs python3 (free ports).
+emu_by_hand() {
+	B=$(python3 "${TOP_SRCDIR:-.}/tests/emu_peer.py" freeport 6)
+	PA=$B PB=$((B + 1)) MA=$((B + 2)) MB=$((B + 4))
+	printf 'singapore 127.0.0.1 %s\nsaopaulo 127.0.0.1 %s\n' "$PA" "$MB" >"$TMP/peers-a"
+	printf 'saopaulo 127.0.0.1 %s\nsingapore 127.0.0.1 %s\n' "$PB" $((MA + 1)) >"$TMP/peers-b"
+	"$GAIASIM" emu node "$1" --id "$2" --peers "$TMP/peers-a" --results "$4" \
+		--linger 1 2>"$TMP/na.err" &
+	na=$!
+	"$GAIASIM" emu node "$1" --id "$3" --peers "$TMP/peers-b" --results "$5" \
+		--linger 1 2>"$TMP/nb.err" &
+	nb=$!
+	"$GAIASIM" emu mesh -t ss --base-port "$MA" --to "127.0.0.1:$PA" >/dev/null 2>&1 &
+	ma=$!
+	"$GAIASIM" emu mesh -t ss --base-port "$MB" --to "127.0.0.1:$PB" >/dev/null 2>&1 &
+	mb=$!
+	wait "$na"
+	sa=$?
+	wait "$nb"
+	sb=$?
+	kill "$ma" "$mb" 2>/dev/null
+	wait "$ma" "$mb" 2>/dev/null
+}
+
 # emu_test_setup NAME TOOL...: skip unless every TOOL is on PATH; then TMP (a fresh folder,
 # removed on exit; an interrupt exits 1) and TIMEOUT ("timeout 60" when available).
 emu_test_setup() {
