@@ -56,13 +56,7 @@ check "emulated end time within 30% of the simulated one" $? "sim $ts s, emu $te
 # --- a node killed mid-run ---
 "$GAIASIM" emu run "$CONF" --db "$TMP/kill.db" --timeout 50 >"$TMP/kill.out" 2>"$TMP/kill.err" &
 run=$!
-i=0
-node=
-while [ -z "$node" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	node=$(pgrep -P "$run" -f "emu node .*--region=1" | head -n 1)
-	i=$((i + 1))
-done
+node=$(child_matching "$run" "emu node .*--region=1")
 sleep 1
 [ -n "$node" ] && kill -9 "$node"
 wait "$run"
@@ -76,13 +70,7 @@ check "killed node: no run stored" "$([ "$n" = 0 ]; echo $?)" "got $n runs"
 # --- the relays killed mid-run ---
 "$GAIASIM" emu run "$CONF" --db "$TMP/mesh.db" --timeout 50 >"$TMP/mesh.out" 2>"$TMP/mesh.err" &
 run=$!
-i=0
-mesh=
-while [ -z "$mesh" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	mesh=$(pgrep -P "$run" -f "emu mesh" | head -n 1)
-	i=$((i + 1))
-done
+mesh=$(child_matching "$run" "emu mesh")
 sleep 1.5
 [ -n "$mesh" ] && kill -9 "$mesh"
 wait "$run"

@@ -57,6 +57,19 @@ emu_by_hand() {
 	wait "$ma" "$mb" 2>/dev/null
 }
 
+# child_matching PID PATTERN: wait (up to 10 s) for a child of PID whose command line matches
+# PATTERN (pgrep -f); print its pid, or nothing.
+child_matching() {
+	i=0
+	k=
+	while [ -z "$k" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		k=$(pgrep -P "$1" -f "$2" | head -n 1)
+		i=$((i + 1))
+	done
+	echo $k
+}
+
 # emu_test_setup NAME TOOL...: skip unless every TOOL is on PATH; then TMP (a fresh folder,
 # removed on exit; an interrupt exits 1) and TIMEOUT ("timeout 60" when available).
 emu_test_setup() {
