@@ -83,20 +83,25 @@
  * change rate without its group (it moves between groups), so there is no single log to
  * replay; the solve is O(k log k) in the component's flows anyway.
  *
- * A whole group at once (grp_fast). A recompute of the all-to-all shape (bsp: a link L whose
- * flows all have L as bottleneck, each also crossing its source machine's egress E and its
- * destination's ingress I, slack) solves a component of L's flows and the arrivals on L: every
- * flow gets cap / (n + s). grp_fast gets there without building the component or running the
- * filling. The filling's two decisions are taken exactly, from one pass over L's flows that
- * counts, per neighbour q (E or I; none may be tight, else the full path runs), the component
- * flows k_q and the new ones among them: q's filling capacity is wf_init's, to the bit (its
- * c_old is k_q equal rates summed from 0, fsum_repeat; a mixing q is re-summed when wf_init
- * would); L pops first iff it precedes every q in the heap's order (level, then id); after the
- * pop q has lost the level k_q times, clamped at 0 (fsum_repeat_clamp), which decides step 4's
- * saturation test. Either failing sends the recompute down the full path, with nothing changed
- * that the full path would not change the same way. Then q's load takes its k_q equal steps
- * (the new flows' +level first, then level - r0 each, the order of comp_apply) by
- * fsum_repeat_clamp, in O(log k_q), instead of one addition per flow.
+ * Whole groups at once (grp_fast). A recompute of the all-to-all shape (bsp: links L whose
+ * flows all have their L as bottleneck, each also crossing its source machine's egress and its
+ * destination's ingress, slack; at the end of its clock a worker starts flows on several links
+ * and on its LAN at one instant) solves a component made of those links' flows and the new
+ * ones: every flow of L gets cap_L / n_L. grp_fast gets there without building the component
+ * or running the filling. It gives every flow the component position the full path gives
+ * (seeds first, then touched resources, then the seeds' resources in seed order; a LAN keeps
+ * its block of positions), and takes the filling's decisions exactly from counts per
+ * neighbour q (E or I; none may be tight, else the full path runs) and link: q's filling
+ * capacity is wf_init's, to the bit (its c_old is the component's equal rates summed from 0 in
+ * component order, fsum_repeat per link; a mixing q is re-summed when wf_init would); the
+ * links pop first, in the heap's (level, id) order, iff every q stays behind every link not
+ * yet popped (checked at the start and, with a bound that rounding cannot undercut, as each
+ * link pops); a link's pop costs q that level once per flow, clamped at 0
+ * (fsum_repeat_clamp), which decides step 4's saturation test. Any check failing sends the
+ * recompute down the full path, with nothing changed that the full path would not change the
+ * same way. Then q's load takes its equal steps per link (the new flows' +level first, one by
+ * one, then level - r0 per member, in component order) by fsum_repeat_clamp, in O(log k),
+ * instead of one addition per flow, and each link's members are re-rated in place.
  *
  * What still costs O(n) per event there, and what removing it would need (not done;
  * docs/benchmarks.md): each flow's bits step, finish time (rounded to the ns), handle (its slot)
@@ -151,6 +156,10 @@ struct res {
 	uint64_t pulled;     /* stamp: all its flows have joined the current component */
 	uint32_t c_cnt;      /* flows of the current component crossing it */
 	uint32_t c_seeds;    /* grp_fast: how many of them are seeds (new flows) */
+	uint32_t gf_ent;     /* grp_fast, a neighbour q: its entry for the link being counted */
+	uint32_t gf_lo;      /* grp_fast, a link L: its entries are gf_ent[gf_lo..gf_hi) */
+	uint32_t gf_hi;      /* (see gf_lo) */
+	uint64_t gf_pos;     /* grp_fast, a link L: component position of its first member */
 	double c_old;        /* sum of their rates before this solve, bits/s */
 	double wf_rem;       /* progressive filling: capacity not yet given out, bits/s */
 	uint32_t wf_cnt;     /* progressive filling: flows not yet fixed */
@@ -185,6 +194,14 @@ struct grp {
 	uint32_t armed_id;   /* flow whose completion is in the queue, if armed_h */
 	uint64_t armed_h;    /* handle of that event, 0 if none */
 	sim_time_t armed_t;  /* its time, ns */
+};
+
+/* grp_fast's count of the flows of one link L that cross one neighbour resource q. */
+struct gf_ent {
+	int q;       /* the neighbour */
+	uint32_t li; /* L's index in the model's gf_L (pull order) */
+	uint32_t k;  /* flows of L crossing q */
+	uint32_t ks; /* seeds among them */
 };
 
 /* A flow completing at the earliest time of its resource, with its handle. */
@@ -308,6 +325,15 @@ struct flow_model {
 	int check_full;         /* 1: check the whole model after each recompute (tests) */
 	int solve_all;          /* 1: every recompute re-solves every active flow (tests) */
 	int no_fast;            /* 1: never take grp_fast (tests) */
+	int *gf_L;              /* grp_fast: the links pulled whole, in pull order */
+	int gf_nL;              /* entries in gf_L */
+	int gf_L_cap;           /* allocated entries */
+	int *gf_pop;            /* grp_fast: the same links in pop order, (level, id) */
+	int gf_pop_cap;         /* allocated entries */
+	struct gf_ent *gf_ent;  /* grp_fast: (neighbour, link) counts, in pull order of links */
+	uint32_t gf_nent;       /* entries in gf_ent */
+	uint32_t gf_ent_cap;    /* allocated entries */
+	uint64_t gf_runs[3];    /* grp_fast taken: in all, over >= 2 links, with processor sharing */
 };
 
 static void schedule_recompute(struct flow_model *m);
@@ -367,6 +393,9 @@ void flow_model_free(struct flow_model *m)
 	free(m->psq_list);
 	free(m->stack);
 	free(m->dirty);
+	free(m->gf_L);
+	free(m->gf_pop);
+	free(m->gf_ent);
 	free(m);
 }
 
@@ -1729,96 +1758,197 @@ static void comp_apply(struct flow_model *m)
 	grp_flush(m);
 }
 
-/* ---- a whole group re-rated without progressive filling (grp_fast) ---- */
+/* ---- whole groups re-rated without progressive filling (grp_fast) ---- */
 
-/*
- * The tight resource L that a recompute would pull whole, when the recompute is of the
- * all-to-all shape: the changes concern L alone (it is the only touched resource, or every
- * seed crosses it and nothing else tight), and every flow of L other than the seeds is in L's
- * group (so has L's level as its rate). -1 otherwise.
- */
-static int grp_fast_target(const struct flow_model *m)
+/* Push a new (neighbour, link) entry for grp_fast's counting pass. */
+static uint32_t gf_ent_new(struct flow_model *m, int qi, uint32_t li)
 {
-	if (m->solve_all || m->no_fast || m->ntouched > 1 || (m->ntouched == 0 && m->nseeds == 0))
-		return -1;
-	int L = m->ntouched ? m->touched[0] : -1;
-	for (uint32_t i = 0; i < m->nseeds; i++) {
-		const struct flow *f = m->flows[m->seeds[i]];
-		if (f->psq || !f->active || f->grp >= 0 || f->nres == 0)
-			return -1;
-		int on = 0;
-		for (int k = 0; k < f->nres; k++) {
-			if (f->res[k] == L) {
-				on = 1;
-			} else if (m->res[f->res[k]].tight) {
-				if (L >= 0)
-					return -1;
-				L = f->res[k];
-				on = 1;
-			}
-		}
-		if (!on)
-			return -1;
+	if (m->gf_nent == m->gf_ent_cap) {
+		m->gf_ent_cap = m->gf_ent_cap ? 2 * m->gf_ent_cap : 64;
+		m->gf_ent = xreallocarray(m->gf_ent, m->gf_ent_cap, sizeof *m->gf_ent);
 	}
-	if (L < 0)
-		return -1;
-	const struct res *r = &m->res[L];
-	if (!r->tight || r->psq || !r->grp || r->nflows == 0 ||
-	    r->grp->n + m->nseeds != r->nflows)
-		return -1;
-	return L;
+	m->gf_ent[m->gf_nent] = (struct gf_ent){ qi, li, 0, 0 };
+	return m->gf_nent++;
 }
 
 /*
- * Recompute of the all-to-all shape (grp_fast_target gave L) without building the component
- * or running progressive filling, to the same bits. The component would be the seeds and L's
- * group (n flows at rate r0), all of them crossing L (c = n + seeds flows): L enters the
- * filling at level cap / c; each other resource q they cross ("neighbour"; none may be tight,
- * or the closure would pull more) enters with its own level, computed here exactly as wf_init
- * does (including the re-sum of a mixing load that wf_init would do). If L comes first in the
- * heap's order, it is popped first and every flow gets its level (each neighbour then loses
- * that level once per flow, clamped at 0: fsum_repeat_clamp, to the bit, gives what it has
- * left for the saturation test of step 4). Otherwise, or if a mixing neighbour would end within
- * FLOW_SAT_EPS of saturation, returns 0 having changed nothing that the full path would not
- * change the same way. On success the flows are re-rated in component order (seeds, then L's
- * slots) exactly as comp_apply does, except that each neighbour's load takes its equal steps
- * by fsum_repeat_clamp instead of one addition per flow. Still O(n) in L's flows: their bits,
- * finish times and group heap are per flow (see the top of the file).
+ * The full path's pull of link L (comp_pull of a tight resource that is not processor
+ * sharing), when grp_fast can take it whole: L is tight, has a group, and every flow of L
+ * that is not a seed is in it (so has L's level as its rate); L's seeds (counted in c_seeds)
+ * need not be. Gives L its block of positions (its non-seed flows, in slot order, from gf_pos)
+ * as comp_pull would give them. Returns 0 if L does not qualify.
  */
-static int grp_fast(struct flow_model *m, int L)
+static int gf_pull_link(struct flow_model *m, int L)
 {
 	struct res *r = &m->res[L];
-	const struct grp *g = r->grp;
-	sim_time_t now = sim_now(m->sim);
-	double r0 = g->n ? m->flows[g->h[0].id]->rate : 0;
-	double level = r->cap / (double)r->nflows;
-	r->mark = m->stamp;
-	/* Neighbours, with their counts of component flows and of seeds. */
-	for (uint32_t i = 0; i < r->nflows; i++) {
-		const struct flow *f = m->flows[r->flows[i]];
-		for (int k = 0; k < f->nres; k++) {
-			int qi = f->res[k];
-			struct res *q = &m->res[qi];
-			if (qi == L)
-				continue;
-			if (q->tight)
-				return 0;
-			if (q->mark != m->stamp) {
-				q->mark = m->stamp;
-				q->c_cnt = 0;
-				q->c_seeds = 0;
-				comp_res_push(m, qi);
+	if (r->pulled == m->stamp)
+		return 1;
+	uint32_t seeds = r->mark == m->stamp ? r->c_seeds : 0;
+	if (!r->tight || r->psq || !r->grp || r->nflows == 0 || r->grp->n + seeds != r->nflows)
+		return 0;
+	r->pulled = m->stamp;
+	r->c_seeds = seeds;
+	r->gf_pos = m->npos;
+	m->npos += r->nflows - seeds;
+	r->wf_lvl = r->cap / (double)r->nflows; /* the filling's level of L: c_cnt = nflows */
+	r->c_old = r->grp->n ? m->flows[r->grp->h[0].id]->rate : 0; /* its members' rate, r0 */
+	if (m->gf_nL == m->gf_L_cap) {
+		m->gf_L_cap = m->gf_L_cap ? 2 * m->gf_L_cap : 16;
+		m->gf_L = xreallocarray(m->gf_L, (size_t)m->gf_L_cap, sizeof *m->gf_L);
+	}
+	m->gf_L[m->gf_nL++] = L;
+	return 1;
+}
+
+/* (level, id) of resource a comes strictly after that of b in the filling heap's order. */
+static inline int gf_after(double la, int a, double lb, int b)
+{
+	return la > lb || (la == lb && a > b);
+}
+
+/*
+ * Steps 1 and 2 of the full path, for a recompute of the all-to-all shape, without walking
+ * flows one resource at a time: every seed is a new flow of a processor-sharing resource, or
+ * crosses exactly one tight resource (its link L, in new_grp); every touched resource is
+ * processor sharing or such an L; each L qualifies (gf_pull_link); no flow of an L crosses a
+ * tight resource other than its L. Seeds take positions 0.. (comp_push), touched resources
+ * are pulled in turn, then the seeds' resources in seed order (comp_close: a seed's
+ * processor-sharing resource joins the list and, if tight, is pulled; a seed's L is pulled),
+ * so every position is the one the full path gives. Then one pass over each L's flows lists
+ * its neighbours q (the other resources they cross) with, per (q, L), the count of flows and
+ * of seeds (m->gf_ent, in pull order), and each q's totals (c_cnt, c_seeds) and old rates
+ * (c_old, summed in component order). Returns 0 when the shape does not hold.
+ */
+static int gf_plan(struct flow_model *m)
+{
+	m->gf_nL = 0;
+	m->gf_nent = 0;
+	for (uint32_t i = 0; i < m->nseeds; i++) {
+		struct flow *f = m->flows[m->seeds[i]];
+		if (!f->active || f->nres == 0)
+			return 0;
+		comp_push(m, f);
+		if (f->psq)
+			continue;
+		if (f->grp >= 0)
+			return 0;
+		int L = -1;
+		for (int k = 0; k < f->nres; k++)
+			if (m->res[f->res[k]].tight) {
+				if (L >= 0)
+					return 0;
+				L = f->res[k];
 			}
-			q->c_cnt++;
-			q->c_seeds += f->seeded;
+		if (L < 0)
+			return 0;
+		f->new_grp = L;
+		struct res *r = &m->res[L];
+		if (r->mark != m->stamp) {
+			r->mark = m->stamp;
+			r->c_seeds = 0;
+		}
+		r->c_seeds++;
+	}
+	for (int i = 0; i < m->ntouched; i++) {
+		int ri = m->touched[i];
+		if (m->res[ri].psq)
+			comp_pull(m, ri);
+		else if (!gf_pull_link(m, ri))
+			return 0;
+	}
+	for (uint32_t i = 0; i < m->nseeds; i++) {
+		const struct flow *f = m->flows[m->seeds[i]];
+		if (f->psq) {
+			psq_list_add(m, f->res[0]);
+			if (m->res[f->res[0]].tight)
+				comp_pull(m, f->res[0]);
+		} else if (!gf_pull_link(m, f->new_grp)) {
+			return 0;
 		}
 	}
-	/* The filling's decisions, as wf_init and wf_solve would take them. */
+	if (m->gf_nL == 0)
+		return 0; /* processor sharing alone: the full path's work is small */
+	for (int li = 0; li < m->gf_nL; li++) {
+		int L = m->gf_L[li];
+		struct res *r = &m->res[L];
+		r->gf_lo = m->gf_nent;
+		for (uint32_t i = 0; i < r->nflows; i++) {
+			const struct flow *f = m->flows[r->flows[i]];
+			for (int k = 0; k < f->nres; k++) {
+				int qi = f->res[k];
+				struct res *q = &m->res[qi];
+				if (qi == L)
+					continue;
+				if (q->tight)
+					return 0; /* the closure would pull it */
+				if (q->mark != m->stamp) {
+					q->mark = m->stamp;
+					q->c_cnt = 0;
+					q->c_seeds = 0;
+					q->c_old = 0;
+					q->gf_ent = UINT32_MAX;
+					comp_res_push(m, qi);
+				}
+				if (q->gf_ent == UINT32_MAX || m->gf_ent[q->gf_ent].li != (uint32_t)li)
+					q->gf_ent = gf_ent_new(m, qi, (uint32_t)li);
+				struct gf_ent *e = &m->gf_ent[q->gf_ent];
+				e->k++;
+				e->ks += f->seeded;
+				q->c_cnt++;
+				q->c_seeds += f->seeded;
+			}
+		}
+		r->gf_hi = m->gf_nent;
+	}
+	/* comp_close's sums of the old rates: per q, the seeds' zeros first, then each L's
+	 * members (rate r0 of L) in pull order. */
+	for (uint32_t i = 0; i < m->gf_nent; i++) {
+		const struct gf_ent *e = &m->gf_ent[i];
+		const struct res *r = &m->res[m->gf_L[e->li]];
+		if (e->k > e->ks)
+			m->res[e->q].c_old = fsum_repeat(m->res[e->q].c_old, r->c_old, e->k - e->ks);
+	}
+	return 1;
+}
+
+/*
+ * Steps 3 and 4 of the full path over the planned component, to the bit, without the heap.
+ * Each q enters the filling as wf_init enters it (wf_rem, wf_cnt; a mixing q re-summed when
+ * wf_init would). The links L are popped in the heap's order, (level, id), if every q stays
+ * behind every L not yet popped: then L's flows take L's level, each q crossed by k of them
+ * loses that level k times, clamped at 0 (wf_fix; fsum_repeat_clamp), and leaves the heap
+ * when its count reaches 0. Sufficient for that, checked here: q's key comes after the
+ * last L's, at the start and, while an L before the last pops, at every step; its key at a
+ * step is at least fl(rem after the step / count before the pop) (rem only falls, the count
+ * only falls, and rounding is monotone), so that bound is what is compared. (In exact
+ * arithmetic a q above every link only rises as a lower link pops, (rem - k l) / (cnt - k) >
+ * rem / cnt when l < rem / cnt, so these checks guard against rounding.) Then step 4: a
+ * mixing q left within FLOW_SAT_EPS of saturation fails, as do the checks. On success, the
+ * L's are in m->gf_pop in pop order. Changes nothing the full path would not change alike.
+ */
+static int gf_fill(struct flow_model *m)
+{
+	sim_time_t now = sim_now(m->sim);
+	int nL = m->gf_nL;
+	if (nL > m->gf_pop_cap) {
+		m->gf_pop_cap = nL;
+		m->gf_pop = xreallocarray(m->gf_pop, (size_t)nL, sizeof *m->gf_pop);
+	}
+	for (int i = 0; i < nL; i++) {
+		/* Insertion sort on (level, id): a handful of links. */
+		int L = m->gf_L[i], j = i;
+		while (j > 0 && gf_after(m->res[m->gf_pop[j - 1]].wf_lvl, m->gf_pop[j - 1],
+					 m->res[L].wf_lvl, L)) {
+			m->gf_pop[j] = m->gf_pop[j - 1];
+			j--;
+		}
+		m->gf_pop[j] = L;
+	}
+	int Lmax = m->gf_pop[nL - 1];
+	double lmax = m->res[Lmax].wf_lvl;
 	for (int i = 0; i < m->ncomp_res; i++) {
 		int qi = m->comp_res[i];
 		struct res *q = &m->res[qi];
-		/* comp_close's sum of the old rates: the seeds' zeros first, then r0 each. */
-		q->c_old = fsum_repeat(0, r0, q->c_cnt - q->c_seeds);
 		double rem = q->cap;
 		if (q->c_cnt != q->nflows) {
 			if (q->nupd > q->nflows)
@@ -1828,41 +1958,94 @@ static int grp_fast(struct flow_model *m, int L)
 			if (rem < 0)
 				rem = 0;
 		}
-		double lvl = rem / q->c_cnt;
-		if (!(level < lvl || (level == lvl && L < qi)))
-			return 0; /* q would pop first, or tie it */
-		if (q->c_cnt != q->nflows &&
-		    fsum_repeat_clamp(rem, -level, q->c_cnt) <= FLOW_SAT_EPS * q->cap)
+		q->wf_rem = rem;
+		q->wf_cnt = q->c_cnt;
+		if (!gf_after(rem / q->c_cnt, qi, lmax, Lmax))
+			return 0; /* q would pop before an L, or tie it */
+	}
+	for (int j = 0; j < nL; j++) {
+		const struct res *r = &m->res[m->gf_pop[j]];
+		double level = r->wf_lvl;
+		for (uint32_t i = r->gf_lo; i < r->gf_hi; i++) {
+			const struct gf_ent *e = &m->gf_ent[i];
+			struct res *q = &m->res[e->q];
+			double rem_b = q->wf_rem;
+			uint32_t cnt_b = q->wf_cnt;
+			q->wf_rem = fsum_repeat_clamp(rem_b, -level, e->k);
+			q->wf_cnt -= e->k;
+			if (j == nL - 1)
+				continue; /* no L left to pop before q */
+			double low = q->wf_cnt > 0 ? q->wf_rem
+				     : e->k > 1 ? fsum_repeat_clamp(rem_b, -level, e->k - 1) : rem_b;
+			if (!gf_after(low / cnt_b, e->q, lmax, Lmax))
+				return 0;
+		}
+	}
+	for (int i = 0; i < m->ncomp_res; i++) {
+		const struct res *q = &m->res[m->comp_res[i]];
+		if (q->c_cnt != q->nflows && q->wf_rem <= FLOW_SAT_EPS * q->cap)
 			return 0; /* step 4 would grow the component */
 	}
-	/* comp_apply. */
-	uint64_t base = sim_reserve(m->sim, r->nflows);
-	for (int i = 0; i < m->ncomp_res; i++) {
-		struct res *q = &m->res[m->comp_res[i]];
-		uint32_t ks = level != 0 ? q->c_seeds : 0;
-		uint32_t km = level != r0 ? q->c_cnt - q->c_seeds : 0;
-		if (ks + km == 0)
-			continue;
-		res_integrate(q, now);
-		q->load = fsum_repeat_clamp(fsum_repeat_clamp(q->load, level, ks), level - r0, km);
-		q->nupd += ks + km;
-	}
-	uint64_t pos = 0;
+	return 1;
+}
+
+/*
+ * A recompute of the all-to-all shape (bsp: each worker starts a flow to every other machine
+ * at one instant, over several links and its LAN; or a flow ends on a link) without building
+ * the component or running progressive filling, to the same bits: gf_plan, gf_fill, then what
+ * comp_apply does in the same order: processor-sharing resources begin, seeds join theirs or
+ * take their L's level (flow_set_rate: the loads of the resources they cross step one by one,
+ * as in comp_apply), then each L's members take its level in place (their group re-heaped
+ * once) while each q's load takes its equal steps per (q, L), in pull order, by
+ * fsum_repeat_clamp; tight flags and exact sums as comp_apply leaves them. Returns 0, having
+ * changed nothing the full path would not change alike, when the shape does not hold. Still
+ * O(n) in the L's flows: their bits, finish times and group heaps are per flow.
+ */
+static int grp_fast(struct flow_model *m)
+{
+	if (m->solve_all || m->no_fast || (m->ntouched == 0 && m->nseeds == 0))
+		return 0;
+	if (!gf_plan(m) || !gf_fill(m))
+		return 0;
+	sim_time_t now = sim_now(m->sim);
+	uint64_t base = sim_reserve(m->sim, m->npos);
+	for (int i = 0; i < m->nps_list; i++)
+		psq_begin(m, m->psq_list[i], base, now);
 	for (uint32_t i = 0; i < m->nseeds; i++) {
 		struct flow *f = m->flows[m->seeds[i]];
-		f->new_grp = L;
-		grp_move(m, f, L);
-		if (level != f->rate) {
-			flow_advance(f, now);
-			f->rate = level;
-			flow_reschedule(m, f, now, base + pos);
+		if (f->psq) {
+			psq_join(m, f, base, now);
+			continue;
 		}
-		pos++;
+		int L = f->new_grp;
+		grp_move(m, f, L);
+		if (m->res[L].wf_lvl != f->rate) {
+			flow_set_rate(m, f, m->res[L].wf_lvl, now);
+			flow_reschedule(m, f, now, base + f->pos);
+		}
 	}
-	if (level != r0) {
+	/* Each q's load: the members' equal steps, per (q, L) in pull order. */
+	for (uint32_t i = 0; i < m->gf_nent; i++) {
+		const struct gf_ent *e = &m->gf_ent[i];
+		const struct res *r = &m->res[m->gf_L[e->li]];
+		uint32_t km = e->k - e->ks;
+		if (r->wf_lvl == r->c_old || km == 0)
+			continue;
+		struct res *q = &m->res[e->q];
+		res_integrate(q, now);
+		q->load = fsum_repeat_clamp(q->load, r->wf_lvl - r->c_old, km);
+		q->nupd += km;
+	}
+	for (int li = 0; li < m->gf_nL; li++) {
+		int L = m->gf_L[li];
+		struct res *r = &m->res[L];
+		struct grp *gw = r->grp;
+		double level = r->wf_lvl;
+		if (r->nflows == r->c_seeds || r->c_old == level)
+			continue; /* no member, or their rate stays */
 		/* Every member's entry changes: write them in place and re-heap once (O(n)) rather
 		 * than sift each (any valid heap has the same top: entries differ by handle). */
-		struct grp *gw = r->grp;
+		uint64_t pos = r->gf_pos;
 		for (uint32_t i = 0; i < r->nflows; i++) {
 			struct flow *f = m->flows[r->flows[i]];
 			if (f->seeded)
@@ -1884,8 +2067,8 @@ static int grp_fast(struct flow_model *m, int L)
 	for (uint32_t i = 0; i < m->nseeds; i++)
 		m->flows[m->seeds[i]]->seeded = 0;
 	m->nseeds = 0;
-	if (m->ntouched)
-		m->res[m->touched[0]].touched = 0;
+	for (int i = 0; i < m->ntouched; i++)
+		m->res[m->touched[i]].touched = 0;
 	m->ntouched = 0;
 	/* Tight flags and exact loads, as comp_apply leaves them. */
 	for (int i = 0; i < m->ncomp_res; i++) {
@@ -1895,11 +2078,21 @@ static int grp_fast(struct flow_model *m, int L)
 			res_resum(m, q, now);
 		}
 	}
-	res_resum(m, r, now);
-	/* For check_recompute: L is covered whole. */
-	r->c_cnt = r->nflows;
-	comp_res_push(m, L);
+	for (int li = 0; li < m->gf_nL; li++) {
+		int L = m->gf_L[li];
+		struct res *r = &m->res[L];
+		r->tight = 1;
+		res_resum(m, r, now);
+		/* For check_recompute: L is covered whole. */
+		r->c_cnt = r->nflows;
+		comp_res_push(m, L);
+	}
+	for (int i = 0; i < m->nps_list; i++)
+		psq_end(m, m->psq_list[i]);
 	grp_flush(m);
+	m->gf_runs[0]++;
+	m->gf_runs[1] += m->gf_nL > 1;
+	m->gf_runs[2] += m->nps_list > 0;
 	return 1;
 }
 
@@ -1918,16 +2111,16 @@ static void recompute(struct sim *sim, void *arg)
 		assert(check_recompute(m));
 		return;
 	}
-	int L = grp_fast_target(m);
-	if (L >= 0) {
-		if (grp_fast(m, L)) {
-			assert(check_recompute(m));
-			return;
-		}
-		/* Its marks are void: the full path starts from a fresh stamp. */
-		m->stamp++;
-		m->ncomp_res = 0;
+	if (grp_fast(m)) {
+		assert(check_recompute(m));
+		return;
 	}
+	/* What it marked and listed is void: the full path starts from a fresh stamp. */
+	m->stamp++;
+	m->ncomp_flows = 0;
+	m->ncomp_res = 0;
+	m->npos = 0;
+	m->nps_list = 0;
 	/* Step 1. */
 	for (uint32_t i = 0; i < m->nseeds; i++) {
 		struct flow *f = m->flows[m->seeds[i]];
@@ -2091,6 +2284,11 @@ void flow_model_check_always(struct flow_model *m, int on)
 void flow_model_solve_all(struct flow_model *m, int on)
 {
 	m->solve_all = on;
+}
+
+void flow_model_fast_counts(const struct flow_model *m, uint64_t counts[3])
+{
+	memcpy(counts, m->gf_runs, sizeof m->gf_runs);
 }
 
 void flow_model_fast_groups(struct flow_model *m, int on)

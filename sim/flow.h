@@ -109,4 +109,11 @@ void flow_model_solve_all(struct flow_model *m, int on);
  */
 void flow_model_fast_groups(struct flow_model *m, int on);
 
+/*
+ * Tests and benchmarks: how often that shortcut was taken: counts[0] in all, counts[1] over
+ * two or more links at once, counts[2] with processor-sharing resources (LANs) in the same
+ * recompute.
+ */
+void flow_model_fast_counts(const struct flow_model *m, uint64_t counts[3]);
+
 #endif

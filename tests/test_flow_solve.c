@@ -624,6 +624,145 @@ static long run_fanin_instance(uint64_t seed)
 	return finish_instance(&in, seed);
 }
 
+/*
+ * Clocks of a bsp run across regions: r regions of m machines, each machine with an egress and
+ * an ingress, each region a LAN (processor sharing), a link between every ordered pair of
+ * regions. At the end of its clock each worker starts, at one instant, a flow to every other
+ * machine: over its LAN to its own region's machines, over link + its egress + the other
+ * machine's ingress elsewhere. A recompute then has new flows on several links at once and on
+ * a LAN, while earlier clocks' flows are still in flight (the shape grp_fast takes over several
+ * links, with processor sharing in the same recompute). Workers' clock ends are spread so that
+ * clocks overlap; sizes come from a small set (ties); some machines' egresses or ingresses are
+ * scarce now and then (the shortcut must decline), and link capacities change. *cov gets
+ * model A's grp_fast counts (flow_model_fast_counts).
+ */
+static long run_clock_instance(uint64_t seed, uint64_t cov[3])
+{
+	struct rng r;
+	rng_init(&r, seed, 17);
+	struct inst in = { 0 };
+	in.watch = -1;
+	in.sim = sim_new(seed);
+	for (int w = 0; w < NMOD; w++) {
+		in.m[w] = flow_model_new(in.sim);
+		flow_model_check_always(in.m[w], 1);
+	}
+	flow_model_solve_all(in.m[1], 1);
+	flow_model_fast_groups(in.m[2], 0);
+	enum { MAXM = 6 };
+	int nr = 3 + (int)rng_below(&r, 2), m = 3 + (int)rng_below(&r, MAXM - 2);
+	int eg[4][MAXM], ing[4][MAXM], lan[4], link[4][4];
+	double p_scarce = rng_below(&r, 3) ? 0 : 0.1;
+	for (int g = 0; g < nr; g++) {
+		double cl = draw_cap(&r, 1e9, 1e10);
+		for (int w = 0; w < NMOD; w++)
+			lan[g] = flow_resource_new(in.m[w], cl);
+		for (int x = 0; x < m; x++) {
+			double ce = rng_uniform(&r) < p_scarce ? draw_cap(&r, 1e6, 2e7) : draw_cap(&r, 2e9, 8e9);
+			double ci = rng_uniform(&r) < p_scarce ? draw_cap(&r, 1e6, 2e7) : draw_cap(&r, 2e9, 8e9);
+			for (int w = 0; w < NMOD; w++) {
+				eg[g][x] = flow_resource_new(in.m[w], ce);
+				ing[g][x] = flow_resource_new(in.m[w], ci);
+			}
+		}
+	}
+	for (int a = 0; a < nr; a++)
+		for (int b = 0; b < nr; b++) {
+			if (a == b)
+				continue;
+			/* Some links equal: equal levels, popped by id. */
+			double c = rng_below(&r, 3) == 0 ? 100e6 : draw_cap(&r, 20e6, 500e6);
+			for (int w = 0; w < NMOD; w++)
+				link[a][b] = flow_resource_new(in.m[w], c);
+		}
+	in.nres = link[nr - 1][nr - 2] + 1;
+	int nclocks = 6, nw = nr * m;
+	size_t most = (size_t)nclocks * (size_t)nw * (size_t)nw;
+	in.fl = xcalloc(most, sizeof *in.fl);
+	in.dn = xcalloc(NMOD * most, sizeof *in.dn);
+	static const double sizes[3] = { 2e5, 1e6, 3e6 };
+	for (int c = 0; c < nclocks; c++) {
+		double bytes = sizes[rng_below(&r, 3)];
+		for (int g = 0; g < nr; g++)
+			for (int x = 0; x < m; x++) {
+				/* This worker's clock ends: a few instants shared by several workers. */
+				sim_time_t t = (sim_time_t)c * 200000000 +
+					       (rng_below(&r, 2) ? (sim_time_t)rng_below(&r, 4) * 50000000
+								 : (sim_time_t)rng_below(&r, 200000000));
+				for (int h = 0; h < nr; h++)
+					for (int y = 0; y < m; y++) {
+						if (h == g && y == x)
+							continue;
+						struct tflow *f = &in.fl[in.nfl++];
+						f->in = &in;
+						f->done_at[0] = f->done_at[1] = f->done_at[2] = -1;
+						if (h == g) {
+							f->res[0] = lan[g];
+							f->nres = 1;
+						} else {
+							f->res[0] = link[g][h];
+							f->res[1] = eg[g][x];
+							f->res[2] = ing[h][y];
+							f->nres = 3;
+						}
+						f->bytes = rng_below(&r, 4) ? bytes : sizes[rng_below(&r, 3)];
+						f->start = t;
+						sim_at(in.sim, t, on_start, f);
+					}
+			}
+	}
+	/* Machines turning scarce and ample again, and links changing capacity. */
+	int ncap = 24;
+	struct tcap *caps = xcalloc((size_t)ncap, sizeof *caps);
+	for (int c = 0; c < ncap; c++) {
+		int g = (int)rng_below(&r, (uint64_t)nr), x = (int)rng_below(&r, (uint64_t)m);
+		int h = (int)rng_below(&r, (uint64_t)nr - 1);
+		if (h >= g)
+			h++;
+		int res = c % 3 == 0 ? link[g][h] : c % 3 == 1 ? eg[g][x] : ing[g][x];
+		double cap = c % 3 == 0 ? draw_cap(&r, 20e6, 500e6)
+			     : rng_below(&r, 2) ? draw_cap(&r, 1e6, 2e7) : draw_cap(&r, 2e9, 8e9);
+		caps[c] = (struct tcap){ &in, res, cap };
+		/* Half of them at an instant where workers' clocks end: a touched link and new
+		 * flows in one recompute. */
+		sim_time_t t = rng_below(&r, 2) ? (sim_time_t)rng_below(&r, (uint64_t)nclocks) * 200000000 +
+						  (sim_time_t)rng_below(&r, 4) * 50000000
+						: (sim_time_t)rng_below(&r, (uint64_t)nclocks * 200000000ULL);
+		sim_at(in.sim, t, on_cap, &caps[c]);
+	}
+	for (int p = 0; p < 200; p++)
+		sim_at(in.sim, (sim_time_t)rng_below(&r, (uint64_t)nclocks * 800000000ULL), probe, &in);
+	uint64_t counts[3];
+	sim_run(in.sim, SIMTIME_NEVER);
+	flow_model_fast_counts(in.m[0], counts);
+	for (int i = 0; i < 3; i++)
+		cov[i] += counts[i];
+
+	/* B and C never take it. */
+	flow_model_fast_counts(in.m[1], counts);
+	CU_ASSERT_EQUAL(counts[0], 0);
+	flow_model_fast_counts(in.m[2], counts);
+	CU_ASSERT_EQUAL(counts[0], 0);
+	long compared = finish_instance(&in, seed);
+	free(caps);
+	return compared;
+}
+
+static void test_clock_instances(void)
+{
+	long compared = 0;
+	uint64_t cov[3] = { 0, 0, 0 };
+	for (uint64_t seed = 501; seed <= 512; seed++)
+		compared += run_clock_instance(seed, cov);
+	CU_ASSERT(compared > 100000);
+	/* The shortcut ran, over several links at once and beside LANs. */
+	CU_ASSERT(cov[1] >= 100);
+	CU_ASSERT(cov[2] >= 100);
+	printf(" [%ld pairs; shortcut taken %llu times, %llu over >= 2 links, %llu with a LAN] ",
+	       compared, (unsigned long long)cov[0], (unsigned long long)cov[1],
+	       (unsigned long long)cov[2]);
+}
+
 static void test_fanin_instance(void)
 {
 	long compared = run_fanin_instance(401);
@@ -691,6 +830,8 @@ int main(void)
 		  test_long_instances },
 		{ "incremental = full solve = no shortcut, one link fed by 200 machines one at a time",
 		  test_fanin_instance },
+		{ "incremental = full solve = no shortcut, 12 runs of bsp clocks (several links and LANs)",
+		  test_clock_instances },
 		{ NULL, NULL },
 	};
 	testutil_suite("flow_solve", cases);
