@@ -138,6 +138,10 @@
  * about 2 log2(n) rounds; a first version with frexp/fmod calls and no threshold took 6 % of
  * a closed loop of 10^4 flows in flight). */
 #define FLOW_FSUM_MIN 64
+/* Loops over a resource's flows ask for the record this many flows ahead (flow_prefetch): at
+ * hundreds of machines per region a link's flows no longer fit in the caches, and each record
+ * read is a miss otherwise. */
+#define FLOW_PREFETCH 8
 /* A mixing resource left with less than this fraction of its capacity counts as saturated. */
 #define FLOW_SAT_EPS 1e-9
 
@@ -169,6 +173,8 @@ struct res {
 	int shared;          /* 1 once a flow crossing other resources too crossed it */
 	struct psq *psq;      /* processor-sharing state while !shared (NULL before any flow) */
 	struct grp *grp;      /* flows whose bottleneck it is (NULL before the first) */
+	struct nbt *nb;       /* neighbour table (NULL until grp_fast first needs one) */
+	int gf_tab;          /* grp_fast, a link L: 1 if counted from its neighbour table */
 };
 
 /* A member of a bottleneck group: a flow's pending completion, (time, handle). */
@@ -194,6 +200,22 @@ struct grp {
 	uint32_t armed_id;   /* flow whose completion is in the queue, if armed_h */
 	uint64_t armed_h;    /* handle of that event, 0 if none */
 	sim_time_t armed_t;  /* its time, ns */
+};
+
+/*
+ * Neighbour table of a resource r (kept once grp_fast has counted r's flows as a link, and
+ * from then on as flows start and end): for each other resource q ever crossed by a flow of r,
+ * the number of r's flows in flight crossing q. Entries are never removed (a count may be 0):
+ * there are at most as many as the resources that share flows with r, so grp_fast walks them
+ * instead of r's flows. Open addressing on q, linear probing.
+ */
+struct nbt {
+	int *q;          /* entry i: the neighbour */
+	uint32_t *k;     /* entry i: r's flows in flight crossing it */
+	uint32_t n;      /* entries */
+	uint32_t cap;    /* allocated entries */
+	uint32_t *slot;  /* hash slots: entry index + 1, 0 if empty */
+	uint32_t mask;   /* slots - 1 (a power of 2 minus 1) */
 };
 
 /* grp_fast's count of the flows of one link L that cross one neighbour resource q. */
@@ -333,7 +355,8 @@ struct flow_model {
 	struct gf_ent *gf_ent;  /* grp_fast: (neighbour, link) counts, in pull order of links */
 	uint32_t gf_nent;       /* entries in gf_ent */
 	uint32_t gf_ent_cap;    /* allocated entries */
-	uint64_t gf_runs[3];    /* grp_fast taken: in all, over >= 2 links, with processor sharing */
+	uint64_t gf_runs[4];    /* grp_fast taken: in all, over >= 2 links, with processor sharing,
+				 * links counted from neighbour tables */
 };
 
 static void schedule_recompute(struct flow_model *m);
@@ -341,6 +364,24 @@ static void schedule_recompute(struct flow_model *m);
 static int check_recompute(const struct flow_model *m);
 #endif
 static void flow_complete(struct sim *sim, void *arg);
+static void nb_flow(struct flow_model *m, const struct flow *f, int d);
+
+/* A hint that the memory at p is read soon (no effect on results). */
+static inline void prefetch(const void *p)
+{
+#if defined(__GNUC__)
+	__builtin_prefetch(p);
+#else
+	(void)p;
+#endif
+}
+
+/* The same for the part of f's record that a re-rating reads and writes (rate to gpos). */
+static inline void flow_prefetch(const struct flow *f)
+{
+	prefetch(&f->rate);
+	prefetch(&f->gpos);
+}
 
 static inline struct psq_flow *psf_of(const struct flow_model *m, const struct flow *f)
 {
@@ -378,6 +419,12 @@ void flow_model_free(struct flow_model *m)
 		if (m->res[i].grp)
 			free(m->res[i].grp->h);
 		free(m->res[i].grp);
+		if (m->res[i].nb) {
+			free(m->res[i].nb->q);
+			free(m->res[i].nb->k);
+			free(m->res[i].nb->slot);
+			free(m->res[i].nb);
+		}
 	}
 	free(m->res);
 	for (uint32_t i = 0; i < m->nflows; i += FLOW_BLOCK)
@@ -1316,6 +1363,8 @@ uint32_t flow_start(struct flow_model *m, const int *res, int nres, double bytes
 		f->res[k] = res[k];
 		res_add_flow(&m->res[res[k]], f, k);
 	}
+	if (nres > 1)
+		nb_flow(m, f, 1);
 	/* The closure from f reaches every flow it can slow down (see the top of the file). */
 	seed(m, f);
 	schedule_recompute(m);
@@ -1413,6 +1462,8 @@ static void flow_complete(struct sim *sim, void *arg)
 		f->t_last = now;
 	res_rerate(m, f, 0, now);
 	f->bits_left = 0;
+	if (f->nres > 1)
+		nb_flow(m, f, -1);
 	/* Only a tight resource's other flows may speed up: f was not the bottleneck of anyone
 	 * on a resource that is not tight, and their bottlenecks elsewhere are unchanged. */
 	for (int k = 0; k < f->nres; k++) {
@@ -1644,8 +1695,11 @@ static void res_resum(struct flow_model *m, struct res *r, sim_time_t now)
 	if (r->nflows >= FLOW_FSUM_MIN && r->grp && r->grp->n == r->nflows)
 		load = fsum_repeat(0, m->flows[r->grp->h[0].id]->rate, r->nflows);
 	else
-		for (uint32_t j = 0; j < r->nflows; j++)
+		for (uint32_t j = 0; j < r->nflows; j++) {
+			if (j + FLOW_PREFETCH < r->nflows)
+				prefetch(&m->flows[r->flows[j + FLOW_PREFETCH]]->rate);
 			load += m->flows[r->flows[j]]->rate;
+		}
 	res_integrate(r, now);
 	r->load = load;
 	r->nupd = 0;
@@ -1760,6 +1814,91 @@ static void comp_apply(struct flow_model *m)
 
 /* ---- whole groups re-rated without progressive filling (grp_fast) ---- */
 
+/* Neighbour tables are built for a link with at least this many flows (below, counting its
+ * flows costs no more than walking a table). */
+#define FLOW_NB_MIN 32
+
+/* Index of neighbour q in table t, or UINT32_MAX. */
+static uint32_t nb_find(const struct nbt *t, int q)
+{
+	for (uint32_t h = ((uint32_t)q * 2654435761u) & t->mask;; h = (h + 1) & t->mask) {
+		uint32_t e = t->slot[h];
+		if (e == 0)
+			return UINT32_MAX;
+		if (t->q[e - 1] == q)
+			return e - 1;
+	}
+}
+
+/* Slot array of t rebuilt with `slots` slots (a power of 2, more than twice the entries). */
+static void nb_rehash(struct nbt *t, uint32_t slots)
+{
+	free(t->slot);
+	t->slot = xcalloc(slots, sizeof *t->slot);
+	t->mask = slots - 1;
+	for (uint32_t i = 0; i < t->n; i++) {
+		uint32_t h = ((uint32_t)t->q[i] * 2654435761u) & t->mask;
+		while (t->slot[h])
+			h = (h + 1) & t->mask;
+		t->slot[h] = i + 1;
+	}
+}
+
+/* Add d (+1 or -1) to the count of neighbour q in table t (a new entry for a first +1). */
+static void nb_add(struct nbt *t, int q, int d)
+{
+	uint32_t i = nb_find(t, q);
+	if (i == UINT32_MAX) {
+		assert(d > 0);
+		if (t->n == t->cap) {
+			t->cap = t->cap ? 2 * t->cap : 16;
+			t->q = xreallocarray(t->q, t->cap, sizeof *t->q);
+			t->k = xreallocarray(t->k, t->cap, sizeof *t->k);
+		}
+		i = t->n++;
+		t->q[i] = q;
+		t->k[i] = 0;
+		if (2 * t->n > t->mask) {
+			nb_rehash(t, 2 * (t->mask + 1));
+		} else {
+			uint32_t h = ((uint32_t)q * 2654435761u) & t->mask;
+			while (t->slot[h])
+				h = (h + 1) & t->mask;
+			t->slot[h] = i + 1;
+		}
+	}
+	assert(d > 0 || t->k[i] > 0);
+	t->k[i] += (uint32_t)d;
+}
+
+/* Count r's flows per neighbour into a new table (kept up to date by nb_flow from now on). */
+static void nb_build(struct flow_model *m, int ri)
+{
+	struct res *r = &m->res[ri];
+	struct nbt *t = xcalloc(1, sizeof *t);
+	nb_rehash(t, 32);
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		const struct flow *f = m->flows[r->flows[i]];
+		for (int k = 0; k < f->nres; k++)
+			if (f->res[k] != ri)
+				nb_add(t, f->res[k], 1);
+	}
+	r->nb = t;
+}
+
+/* Flow f starts (d = 1) or ends (d = -1): the neighbour tables of the resources it crosses. */
+static void nb_flow(struct flow_model *m, const struct flow *f, int d)
+{
+	for (int k = 0; k < f->nres; k++) {
+		struct nbt *t = m->res[f->res[k]].nb;
+		if (!t)
+			continue;
+		for (int j = 0; j < f->nres; j++)
+			if (j != k)
+				nb_add(t, f->res[j], d);
+	}
+}
+
 /* Push a new (neighbour, link) entry for grp_fast's counting pass. */
 static uint32_t gf_ent_new(struct flow_model *m, int qi, uint32_t li)
 {
@@ -1872,6 +2011,34 @@ static int gf_plan(struct flow_model *m)
 		int L = m->gf_L[li];
 		struct res *r = &m->res[L];
 		r->gf_lo = m->gf_nent;
+		if (!r->nb && r->nflows >= FLOW_NB_MIN)
+			nb_build(m, L);
+		r->gf_tab = r->nb && r->nb->n <= r->nflows;
+		if (r->gf_tab) {
+			/* One entry per table entry (index gf_lo + i), zero counts included; the
+			 * seeds are counted below. */
+			const struct nbt *t = r->nb;
+			for (uint32_t i = 0; i < t->n; i++) {
+				uint32_t e = gf_ent_new(m, t->q[i], (uint32_t)li); /* may move gf_ent */
+				m->gf_ent[e].k = t->k[i];
+				if (t->k[i] == 0)
+					continue;
+				struct res *q = &m->res[t->q[i]];
+				if (q->tight)
+					return 0; /* the closure would pull it */
+				if (q->mark != m->stamp) {
+					q->mark = m->stamp;
+					q->c_cnt = 0;
+					q->c_seeds = 0;
+					q->c_old = 0;
+					q->gf_ent = UINT32_MAX;
+					comp_res_push(m, t->q[i]);
+				}
+				q->c_cnt += t->k[i];
+			}
+			r->gf_hi = m->gf_nent;
+			continue;
+		}
 		for (uint32_t i = 0; i < r->nflows; i++) {
 			const struct flow *f = m->flows[r->flows[i]];
 			for (int k = 0; k < f->nres; k++) {
@@ -1899,6 +2066,21 @@ static int gf_plan(struct flow_model *m)
 			}
 		}
 		r->gf_hi = m->gf_nent;
+	}
+	/* The seeds of links counted from their tables. */
+	for (uint32_t i = 0; i < m->nseeds; i++) {
+		const struct flow *f = m->flows[m->seeds[i]];
+		if (f->psq || !m->res[f->new_grp].gf_tab)
+			continue;
+		const struct res *r = &m->res[f->new_grp];
+		for (int k = 0; k < f->nres; k++) {
+			if (f->res[k] == f->new_grp)
+				continue;
+			uint32_t j = nb_find(r->nb, f->res[k]);
+			assert(j != UINT32_MAX && r->gf_lo + j < r->gf_hi);
+			m->gf_ent[r->gf_lo + j].ks++;
+			m->res[f->res[k]].c_seeds++;
+		}
 	}
 	/* comp_close's sums of the old rates: per q, the seeds' zeros first, then each L's
 	 * members (rate r0 of L) in pull order. */
@@ -1968,6 +2150,8 @@ static int gf_fill(struct flow_model *m)
 		double level = r->wf_lvl;
 		for (uint32_t i = r->gf_lo; i < r->gf_hi; i++) {
 			const struct gf_ent *e = &m->gf_ent[i];
+			if (e->k == 0)
+				continue; /* a neighbour table's idle entry */
 			struct res *q = &m->res[e->q];
 			double rem_b = q->wf_rem;
 			uint32_t cnt_b = q->wf_cnt;
@@ -2047,6 +2231,9 @@ static int grp_fast(struct flow_model *m)
 		 * than sift each (any valid heap has the same top: entries differ by handle). */
 		uint64_t pos = r->gf_pos;
 		for (uint32_t i = 0; i < r->nflows; i++) {
+			/* The records lie scattered (ids are reused): ask for one a few ahead. */
+			if (i + FLOW_PREFETCH < r->nflows)
+				flow_prefetch(m->flows[r->flows[i + FLOW_PREFETCH]]);
 			struct flow *f = m->flows[r->flows[i]];
 			if (f->seeded)
 				continue;
@@ -2093,6 +2280,8 @@ static int grp_fast(struct flow_model *m)
 	m->gf_runs[0]++;
 	m->gf_runs[1] += m->gf_nL > 1;
 	m->gf_runs[2] += m->nps_list > 0;
+	for (int li = 0; li < m->gf_nL; li++)
+		m->gf_runs[3] += m->res[m->gf_L[li]].gf_tab;
 	return 1;
 }
 
@@ -2286,7 +2475,7 @@ void flow_model_solve_all(struct flow_model *m, int on)
 	m->solve_all = on;
 }
 
-void flow_model_fast_counts(const struct flow_model *m, uint64_t counts[3])
+void flow_model_fast_counts(const struct flow_model *m, uint64_t counts[4])
 {
 	memcpy(counts, m->gf_runs, sizeof m->gf_runs);
 }

@@ -112,8 +112,8 @@ void flow_model_fast_groups(struct flow_model *m, int on);
 /*
  * Tests and benchmarks: how often that shortcut was taken: counts[0] in all, counts[1] over
  * two or more links at once, counts[2] with processor-sharing resources (LANs) in the same
- * recompute.
+ * recompute; counts[3]: links it counted from their neighbour tables rather than their flows.
  */
-void flow_model_fast_counts(const struct flow_model *m, uint64_t counts[3]);
+void flow_model_fast_counts(const struct flow_model *m, uint64_t counts[4]);
 
 #endif

@@ -636,7 +636,7 @@ static long run_fanin_instance(uint64_t seed)
  * scarce now and then (the shortcut must decline), and link capacities change. *cov gets
  * model A's grp_fast counts (flow_model_fast_counts).
  */
-static long run_clock_instance(uint64_t seed, uint64_t cov[3])
+static long run_clock_instance(uint64_t seed, uint64_t cov[4])
 {
 	struct rng r;
 	rng_init(&r, seed, 17);
@@ -732,10 +732,10 @@ static long run_clock_instance(uint64_t seed, uint64_t cov[3])
 	}
 	for (int p = 0; p < 200; p++)
 		sim_at(in.sim, (sim_time_t)rng_below(&r, (uint64_t)nclocks * 800000000ULL), probe, &in);
-	uint64_t counts[3];
+	uint64_t counts[4];
 	sim_run(in.sim, SIMTIME_NEVER);
 	flow_model_fast_counts(in.m[0], counts);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		cov[i] += counts[i];
 
 	/* B and C never take it. */
@@ -751,16 +751,18 @@ static long run_clock_instance(uint64_t seed, uint64_t cov[3])
 static void test_clock_instances(void)
 {
 	long compared = 0;
-	uint64_t cov[3] = { 0, 0, 0 };
+	uint64_t cov[4] = { 0, 0, 0, 0 };
 	for (uint64_t seed = 501; seed <= 512; seed++)
 		compared += run_clock_instance(seed, cov);
 	CU_ASSERT(compared > 100000);
 	/* The shortcut ran, over several links at once and beside LANs. */
 	CU_ASSERT(cov[1] >= 100);
 	CU_ASSERT(cov[2] >= 100);
-	printf(" [%ld pairs; shortcut taken %llu times, %llu over >= 2 links, %llu with a LAN] ",
+	CU_ASSERT(cov[3] >= 100);
+	printf(" [%ld pairs; shortcut taken %llu times, %llu over >= 2 links, %llu with a LAN, "
+	       "%llu links counted from tables] ",
 	       compared, (unsigned long long)cov[0], (unsigned long long)cov[1],
-	       (unsigned long long)cov[2]);
+	       (unsigned long long)cov[2], (unsigned long long)cov[3]);
 }
 
 static void test_fanin_instance(void)
