@@ -267,7 +267,7 @@ struct psq {
 
 struct flow {
 	struct flow_model *m;         /* owner (completion events carry only the flow) */
-	uint32_t id;                  /* index in m->flows */
+	uint32_t id;                  /* its id (flow_of(m, id) is this record) */
 	int nres;                     /* resources crossed */
 	int res[FLOW_MAX_RES];        /* resource ids */
 	uint32_t slot[FLOW_MAX_RES];  /* position of this flow in each resource's flows[] */
@@ -309,7 +309,9 @@ struct flow_model {
 	struct res *res;        /* resources by id */
 	int nres;               /* resources in use */
 	int res_cap;            /* allocated */
-	struct flow **flows;    /* flows by id (allocated once, reused) */
+	struct flow **blk;      /* flow records by id / FLOW_BLOCK (flow_of; allocated once, reused):
+				 * a block table 64 times smaller than a pointer per id stays in the
+				 * caches, so reaching a record costs one miss, not two */
 	struct psq_flow *psf;     /* processor-sharing part of each flow, by id */
 	uint32_t nflows;        /* ids handed out so far */
 	uint32_t flows_cap;     /* allocated slots */
@@ -358,6 +360,12 @@ struct flow_model {
 	uint64_t gf_runs[4];    /* grp_fast taken: in all, over >= 2 links, with processor sharing,
 				 * links counted from neighbour tables */
 };
+
+/* The record of flow id. */
+static inline struct flow *flow_of(const struct flow_model *m, uint32_t id)
+{
+	return m->blk[id / FLOW_BLOCK] + id % FLOW_BLOCK;
+}
 
 static void schedule_recompute(struct flow_model *m);
 #ifndef NDEBUG
@@ -428,8 +436,8 @@ void flow_model_free(struct flow_model *m)
 	}
 	free(m->res);
 	for (uint32_t i = 0; i < m->nflows; i += FLOW_BLOCK)
-		free(m->flows[i]);
-	free(m->flows);
+		free(m->blk[i / FLOW_BLOCK]);
+	free(m->blk);
 	free(m->psf);
 	free(m->free_ids);
 	free(m->seeds);
@@ -570,7 +578,7 @@ static struct grp *grp_of(struct flow_model *m, int ri)
 static inline void grp_set(struct flow_model *m, struct grp *g, uint32_t i, struct gent e)
 {
 	g->h[i] = e;
-	m->flows[e.id]->gpos = i;
+	flow_of(m, e.id)->gpos = i;
 }
 
 static void grp_up(struct flow_model *m, struct grp *g, uint32_t i)
@@ -641,7 +649,7 @@ static struct gent grp_remove(struct flow_model *m, struct flow *f)
 	if (i < g->n) {
 		grp_set(m, g, i, last);
 		grp_down(m, g, i);
-		grp_up(m, g, m->flows[last.id]->gpos);
+		grp_up(m, g, flow_of(m, last.id)->gpos);
 	}
 	return e;
 }
@@ -675,7 +683,7 @@ static void grp_arm(struct flow_model *m, struct grp *g)
 		return;
 	/* The handle may have been pushed and cancelled before, always with this time and
 	 * flow (a flow's handle changes whenever its time does): the queue allows that. */
-	sim_at_handle(m->sim, top->t, top->h, grp_fire, m->flows[top->id]);
+	sim_at_handle(m->sim, top->t, top->h, grp_fire, flow_of(m, top->id));
 	g->armed_h = top->h;
 	g->armed_t = top->t;
 	g->armed_id = top->id;
@@ -774,7 +782,7 @@ static void psq_trim(struct flow_model *m, struct res *r)
 		return;
 	uint64_t kmin = p->log_off + p->nlog;
 	for (uint32_t i = 0; i < r->nflows; i++) {
-		const struct flow *f = m->flows[r->flows[i]];
+		const struct flow *f = flow_of(m, r->flows[i]);
 		if (f->joined && psf_of(m, f)->k < kmin)
 			kmin = psf_of(m, f)->k;
 	}
@@ -954,7 +962,7 @@ static void psq_scan(struct flow_model *m, struct psq *p)
 	p->tie_head = 0;
 	if (p->nheap == 1) {
 		/* One flow (a link in a round of single transfers): it is the candidate. */
-		struct flow *f = m->flows[p->heap[0]];
+		struct flow *f = flow_of(m, p->heap[0]);
 		p->ntie = 0;
 		if (psq_event_time(p, f, psf_of(m, f)) != SIMTIME_NEVER)
 			psq_tie_push(p, psq_key(p, f, psf_of(m, f)), f->id);
@@ -974,7 +982,7 @@ static void psq_scan(struct flow_model *m, struct psq *p)
 	m->stack[nst++] = 0;
 	while (nst) {
 		uint32_t i = m->stack[--nst];
-		struct flow *f = m->flows[p->heap[i]];
+		struct flow *f = flow_of(m, p->heap[i]);
 		if (psf_of(m, f)->F > lim)
 			continue;
 		for (uint32_t c = 2 * i + 1; c <= 2 * i + 2 && c < p->nheap; c++)
@@ -1008,7 +1016,7 @@ static void psq_arm(struct flow_model *m, int ri)
 	if (p->tie_head == p->ntie)
 		return; /* nothing completes in representable time */
 	const struct psq_tie *next = &p->tie[p->tie_head];
-	struct flow *best = m->flows[next->id];
+	struct flow *best = flow_of(m, next->id);
 	if (best->ev)
 		return;
 	best->ev = sim_at_handle(m->sim, psf_of(m, best)->e_at, next->q, flow_complete, best);
@@ -1074,7 +1082,7 @@ static void psq_begin(struct flow_model *m, int ri, uint64_t base, sim_time_t no
 		psq_log_append(p, now, share, d);
 		p->block_base = base + p->block_pos;
 		for (uint32_t i = 0; i < p->nevs; i++) {
-			struct flow *f = m->flows[p->evs[i]];
+			struct flow *f = flow_of(m, p->evs[i]);
 			sim_cancel(m->sim, f->ev);
 			f->ev = 0;
 		}
@@ -1200,7 +1208,7 @@ static int psq_solo_recompute(struct flow_model *m)
 	if (m->ntouched || m->nseeds == 0 || m->solve_all)
 		return 0;
 	for (uint32_t i = 0; i < m->nseeds; i++) {
-		const struct flow *f = m->flows[m->seeds[i]];
+		const struct flow *f = flow_of(m, m->seeds[i]);
 		if (!f->psq || !f->active)
 			return 0;
 		const struct res *r = &m->res[f->res[0]];
@@ -1210,7 +1218,7 @@ static int psq_solo_recompute(struct flow_model *m)
 	sim_time_t now = sim_now(m->sim);
 	uint64_t base = sim_reserve(m->sim, m->nseeds);
 	for (uint32_t i = 0; i < m->nseeds; i++) {
-		struct flow *f = m->flows[m->seeds[i]];
+		struct flow *f = flow_of(m, m->seeds[i]);
 		f->seeded = 0;
 		f->mark = m->stamp;
 		f->pos = i;
@@ -1229,7 +1237,7 @@ static void psq_convert(struct flow_model *m, int ri)
 	if (!p)
 		return;
 	for (uint32_t i = 0; i < r->nflows; i++) {
-		struct flow *f = m->flows[r->flows[i]];
+		struct flow *f = flow_of(m, r->flows[i]);
 		f->psq = 0;
 		psf_of(m, f)->hpos = -1;
 		if (!f->joined)
@@ -1252,20 +1260,17 @@ static struct flow *flow_alloc(struct flow_model *m)
 		id = m->free_ids[--m->nfree];
 	} else {
 		if (m->nflows == m->flows_cap) {
-			m->flows_cap = m->flows_cap ? 2 * m->flows_cap : 64;
-			m->flows = xreallocarray(m->flows, m->flows_cap, sizeof *m->flows);
+			m->flows_cap = m->flows_cap ? 2 * m->flows_cap : FLOW_BLOCK;
+			m->blk = xreallocarray(m->blk, m->flows_cap / FLOW_BLOCK, sizeof *m->blk);
 			m->psf = xreallocarray(m->psf, m->flows_cap, sizeof *m->psf);
 			m->free_ids = xreallocarray(m->free_ids, m->flows_cap, sizeof *m->free_ids);
 		}
 		id = m->nflows++;
-		/* Flows live in blocks of FLOW_BLOCK (fewer allocations, better locality); a
-		 * block is owned by the slot of its first flow. */
+		/* Flows live in blocks of FLOW_BLOCK (fewer allocations, better locality). */
 		if (id % FLOW_BLOCK == 0)
-			m->flows[id] = xcalloc(FLOW_BLOCK, sizeof **m->flows);
-		else
-			m->flows[id] = m->flows[id - 1] + 1;
+			m->blk[id / FLOW_BLOCK] = xcalloc(FLOW_BLOCK, sizeof **m->blk);
 	}
-	struct flow *f = m->flows[id];
+	struct flow *f = flow_of(m, id);
 	/* Field by field rather than memset: a memset of the record compiles to `rep stosq`,
 	 * whose start-up cost was 8 % of a start + completion on the peer workload (perf).
 	 * res[] and slot[] are read only below nres and written by flow_start first. */
@@ -1306,7 +1311,7 @@ static void res_remove_flow(struct flow_model *m, struct res *r, struct flow *f,
 	uint32_t last = r->flows[--r->nflows];
 	if (last != f->id) {
 		r->flows[pos] = last;
-		struct flow *g = m->flows[last];
+		struct flow *g = flow_of(m, last);
 		if (g->psq) {
 			/* Its completion handle may depend on the slot it had at the last merge. */
 			if (psf_of(m, g)->snap_id != r->psq->merge_id) {
@@ -1617,7 +1622,7 @@ static void comp_pull(struct flow_model *m, int ri)
 		return;
 	}
 	for (uint32_t i = 0; i < r->nflows; i++)
-		comp_push(m, m->flows[r->flows[i]]);
+		comp_push(m, flow_of(m, r->flows[i]));
 }
 
 /* Append resource ri to the current component's resource list. */
@@ -1637,7 +1642,7 @@ static void comp_res_push(struct flow_model *m, int ri)
 static void comp_close(struct flow_model *m, uint32_t *done)
 {
 	for (; *done < m->ncomp_flows; (*done)++) {
-		const struct flow *f = m->flows[m->comp_flows[*done]];
+		const struct flow *f = flow_of(m, m->comp_flows[*done]);
 		if (f->psq) {
 			psq_list_add(m, f->res[0]);
 			if (m->res[f->res[0]].tight)
@@ -1693,12 +1698,12 @@ static void res_resum(struct flow_model *m, struct res *r, sim_time_t now)
 {
 	double load = 0;
 	if (r->nflows >= FLOW_FSUM_MIN && r->grp && r->grp->n == r->nflows)
-		load = fsum_repeat(0, m->flows[r->grp->h[0].id]->rate, r->nflows);
+		load = fsum_repeat(0, flow_of(m, r->grp->h[0].id)->rate, r->nflows);
 	else
 		for (uint32_t j = 0; j < r->nflows; j++) {
 			if (j + FLOW_PREFETCH < r->nflows)
-				prefetch(&m->flows[r->flows[j + FLOW_PREFETCH]]->rate);
-			load += m->flows[r->flows[j]]->rate;
+				prefetch(&flow_of(m, r->flows[j + FLOW_PREFETCH])->rate);
+			load += flow_of(m, r->flows[j])->rate;
 		}
 	res_integrate(r, now);
 	r->load = load;
@@ -1738,7 +1743,7 @@ static void wf_init(struct flow_model *m)
 	for (int i = m->nheap / 2 - 1; i >= 0; i--)
 		heap_down(m, i);
 	for (uint32_t i = 0; i < m->ncomp_flows; i++)
-		m->flows[m->comp_flows[i]]->fixed = 0;
+		flow_of(m, m->comp_flows[i])->fixed = 0;
 }
 
 /*
@@ -1762,7 +1767,7 @@ static int wf_solve(struct flow_model *m)
 		r->popped = 1;
 		/* Every flow on r is in the component (r is not mixing). */
 		for (uint32_t i = 0; i < r->nflows; i++) {
-			struct flow *f = m->flows[r->flows[i]];
+			struct flow *f = flow_of(m, r->flows[i]);
 			if (!f->fixed)
 				wf_fix(m, f, level, ri);
 		}
@@ -1784,7 +1789,7 @@ static void comp_apply(struct flow_model *m)
 	for (int i = 0; i < m->nps_list; i++)
 		psq_begin(m, m->psq_list[i], base, now);
 	for (uint32_t i = 0; i < m->ncomp_flows; i++) {
-		struct flow *f = m->flows[m->comp_flows[i]];
+		struct flow *f = flow_of(m, m->comp_flows[i]);
 		if (f->psq) {
 			psq_join(m, f, base, now);
 			continue;
@@ -1878,7 +1883,7 @@ static void nb_build(struct flow_model *m, int ri)
 	struct nbt *t = xcalloc(1, sizeof *t);
 	nb_rehash(t, 32);
 	for (uint32_t i = 0; i < r->nflows; i++) {
-		const struct flow *f = m->flows[r->flows[i]];
+		const struct flow *f = flow_of(m, r->flows[i]);
 		for (int k = 0; k < f->nres; k++)
 			if (f->res[k] != ri)
 				nb_add(t, f->res[k], 1);
@@ -1930,7 +1935,7 @@ static int gf_pull_link(struct flow_model *m, int L)
 	r->gf_pos = m->npos;
 	m->npos += r->nflows - seeds;
 	r->wf_lvl = r->cap / (double)r->nflows; /* the filling's level of L: c_cnt = nflows */
-	r->c_old = r->grp->n ? m->flows[r->grp->h[0].id]->rate : 0; /* its members' rate, r0 */
+	r->c_old = r->grp->n ? flow_of(m, r->grp->h[0].id)->rate : 0; /* its members' rate, r0 */
 	if (m->gf_nL == m->gf_L_cap) {
 		m->gf_L_cap = m->gf_L_cap ? 2 * m->gf_L_cap : 16;
 		m->gf_L = xreallocarray(m->gf_L, (size_t)m->gf_L_cap, sizeof *m->gf_L);
@@ -1963,7 +1968,7 @@ static int gf_plan(struct flow_model *m)
 	m->gf_nL = 0;
 	m->gf_nent = 0;
 	for (uint32_t i = 0; i < m->nseeds; i++) {
-		struct flow *f = m->flows[m->seeds[i]];
+		struct flow *f = flow_of(m, m->seeds[i]);
 		if (!f->active || f->nres == 0)
 			return 0;
 		comp_push(m, f);
@@ -1996,7 +2001,7 @@ static int gf_plan(struct flow_model *m)
 			return 0;
 	}
 	for (uint32_t i = 0; i < m->nseeds; i++) {
-		const struct flow *f = m->flows[m->seeds[i]];
+		const struct flow *f = flow_of(m, m->seeds[i]);
 		if (f->psq) {
 			psq_list_add(m, f->res[0]);
 			if (m->res[f->res[0]].tight)
@@ -2040,7 +2045,7 @@ static int gf_plan(struct flow_model *m)
 			continue;
 		}
 		for (uint32_t i = 0; i < r->nflows; i++) {
-			const struct flow *f = m->flows[r->flows[i]];
+			const struct flow *f = flow_of(m, r->flows[i]);
 			for (int k = 0; k < f->nres; k++) {
 				int qi = f->res[k];
 				struct res *q = &m->res[qi];
@@ -2069,7 +2074,7 @@ static int gf_plan(struct flow_model *m)
 	}
 	/* The seeds of links counted from their tables. */
 	for (uint32_t i = 0; i < m->nseeds; i++) {
-		const struct flow *f = m->flows[m->seeds[i]];
+		const struct flow *f = flow_of(m, m->seeds[i]);
 		if (f->psq || !m->res[f->new_grp].gf_tab)
 			continue;
 		const struct res *r = &m->res[f->new_grp];
@@ -2196,7 +2201,7 @@ static int grp_fast(struct flow_model *m)
 	for (int i = 0; i < m->nps_list; i++)
 		psq_begin(m, m->psq_list[i], base, now);
 	for (uint32_t i = 0; i < m->nseeds; i++) {
-		struct flow *f = m->flows[m->seeds[i]];
+		struct flow *f = flow_of(m, m->seeds[i]);
 		if (f->psq) {
 			psq_join(m, f, base, now);
 			continue;
@@ -2233,8 +2238,8 @@ static int grp_fast(struct flow_model *m)
 		for (uint32_t i = 0; i < r->nflows; i++) {
 			/* The records lie scattered (ids are reused): ask for one a few ahead. */
 			if (i + FLOW_PREFETCH < r->nflows)
-				flow_prefetch(m->flows[r->flows[i + FLOW_PREFETCH]]);
-			struct flow *f = m->flows[r->flows[i]];
+				flow_prefetch(flow_of(m, r->flows[i + FLOW_PREFETCH]));
+			struct flow *f = flow_of(m, r->flows[i]);
 			if (f->seeded)
 				continue;
 			f->new_grp = L;
@@ -2252,7 +2257,7 @@ static int grp_fast(struct flow_model *m)
 		grp_mark(m, gw);
 	}
 	for (uint32_t i = 0; i < m->nseeds; i++)
-		m->flows[m->seeds[i]]->seeded = 0;
+		flow_of(m, m->seeds[i])->seeded = 0;
 	m->nseeds = 0;
 	for (int i = 0; i < m->ntouched; i++)
 		m->res[m->touched[i]].touched = 0;
@@ -2312,7 +2317,7 @@ static void recompute(struct sim *sim, void *arg)
 	m->nps_list = 0;
 	/* Step 1. */
 	for (uint32_t i = 0; i < m->nseeds; i++) {
-		struct flow *f = m->flows[m->seeds[i]];
+		struct flow *f = flow_of(m, m->seeds[i]);
 		f->seeded = 0;
 		comp_push(m, f);
 	}
@@ -2356,9 +2361,9 @@ static int check_res(const struct flow_model *m, int ri)
 	double sum = 0;
 	for (uint32_t i = 0; i < r->nflows; i++) {
 		uint32_t id = r->flows[i];
-		if (id >= m->nflows || !m->flows[id]->active)
+		if (id >= m->nflows || !flow_of(m, id)->active)
 			return 0;
-		const struct flow *f = m->flows[id];
+		const struct flow *f = flow_of(m, id);
 		int k = 0;
 		while (k < f->nres && f->res[k] != ri)
 			k++;
@@ -2387,9 +2392,9 @@ static int check_res(const struct flow_model *m, int ri)
 		const struct gent *e = &g->h[i];
 		if (e->id >= m->nflows)
 			return 0;
-		const struct flow *f = m->flows[e->id];
+		const struct flow *f = flow_of(m, e->id);
 		/* A member crosses r, points back here, and has the group's one rate. */
-		if (!f->active || f->psq || f->grp != ri || f->gpos != i || f->rate != m->flows[g->h[0].id]->rate)
+		if (!f->active || f->psq || f->grp != ri || f->gpos != i || f->rate != flow_of(m, g->h[0].id)->rate)
 			return 0;
 		if (i > 0 && gent_before(e, &g->h[(i - 1) / 2]))
 			return 0;
@@ -2413,7 +2418,7 @@ static int check_all(const struct flow_model *m)
 {
 	size_t active = 0, grouped = 0, members = 0;
 	for (uint32_t id = 0; id < m->nflows; id++) {
-		const struct flow *f = m->flows[id];
+		const struct flow *f = flow_of(m, id);
 		if (!f->active)
 			continue;
 		active++;
@@ -2452,7 +2457,7 @@ static int check_recompute(const struct flow_model *m)
 			return 0;
 	}
 	for (uint32_t i = 0; i < m->ncomp_flows; i++) {
-		const struct flow *f = m->flows[m->comp_flows[i]];
+		const struct flow *f = flow_of(m, m->comp_flows[i]);
 		if (f->active && !f->psq && f->grp != f->new_grp)
 			return 0;
 	}
@@ -2493,8 +2498,8 @@ static void schedule_recompute(struct flow_model *m)
 
 double flow_rate_bps(const struct flow_model *m, uint32_t id)
 {
-	assert(id < m->nflows && m->flows[id]->active);
-	const struct flow *f = m->flows[id];
+	assert(id < m->nflows && flow_of(m, id)->active);
+	const struct flow *f = flow_of(m, id);
 	if (f->psq)
 		return f->joined ? m->res[f->res[0]].psq->share : 0;
 	return f->rate;
@@ -2502,8 +2507,8 @@ double flow_rate_bps(const struct flow_model *m, uint32_t id)
 
 double flow_bytes_left(struct flow_model *m, uint32_t id)
 {
-	assert(id < m->nflows && m->flows[id]->active);
-	struct flow *f = m->flows[id];
+	assert(id < m->nflows && flow_of(m, id)->active);
+	struct flow *f = flow_of(m, id);
 	if (f->psq && f->joined) {
 		struct psq *p = m->res[f->res[0]].psq;
 		(void)psq_event_time(p, f, psf_of(m, f)); /* needs the bits at the last merge: keep it first */
