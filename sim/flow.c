@@ -103,22 +103,27 @@
  * one, then level - r0 per member, in component order) by fsum_repeat_clamp, in O(log k),
  * instead of one addition per flow, and each link's members are re-rated in place.
  *
+ * The counts per (neighbour, link) come from the link's neighbour table (struct nbt: flows in
+ * flight per resource they also cross, kept as flows start and end, built the first time the
+ * link has 32 flows in such a recompute) when it is smaller than the link's flow list, so a
+ * recompute walks each link's distinct neighbours and the seeds, not every flow.
+ *
  * What still costs O(n) per event there, and what removing it would need (not done;
- * docs/benchmarks.md): each flow's bits step, finish time (rounded to the ns), handle (its slot)
- * and entry in its group heap (re-heaped once), and the counting pass itself. The first four are the
- * processor-sharing queue's machinery (a log of L's level changes replayed per flow when its
- * exact bits are needed, a tolerance scan for the earliest completion, handles by slot with
- * snapshots), generalised to flows that can leave the group: a flow must be brought up to date
- * (replayed) before any path other than grp_fast reads or changes its bits, rate or event, and
- * joins with its exact bits. The counting pass needs per-link neighbour counts (k_q, tight
- * neighbours) kept as flows start and end. tests/test_flow_solve checks any such shortcut
- * against a full solve, rate for rate, and against the model without grp_fast, load for load,
- * bits for bits (long runs, bits read mid-run) and in the same order of completions.
- * The lazy replay was built and measured (branch grouplazy, reverted; docs/benchmarks.md):
- * exact, but not faster. A member's bits stay a chain of one rounding per change of L's
- * level, replayed rather than stepped; equal-sized flows of a round tie within the scan's
- * tolerance, so each event re-derives all their finish times; full solves make the group
- * exact and grp_fast makes it lazy again; and the counting pass remains.
+ * docs/benchmarks.md): each member's bits step, finish time (rounded to the ns), handle (its
+ * slot) and entry in its group heap (re-heaped once), and the exact re-sum of a neighbour
+ * whose flows the recompute covers whole (their rates differ from link to link). The first
+ * four are the processor-sharing queue's machinery (a log of L's level changes replayed per
+ * flow when its exact bits are needed, a tolerance scan for the earliest completion, handles
+ * by slot with snapshots), generalised to flows that can leave the group: a flow must be
+ * brought up to date (replayed) before any path other than grp_fast reads or changes its
+ * bits, rate or event, and joins with its exact bits. tests/test_flow_solve checks any such
+ * shortcut against a full solve, rate for rate, and against the model without grp_fast, load
+ * for load, bits for bits (long runs, bits read mid-run) and in the same order of
+ * completions. The lazy replay was built and measured when grp_fast took one link at a time
+ * (branch grouplazy, reverted; docs/benchmarks.md): exact, but not faster. A member's bits
+ * stay a chain of one rounding per change of L's level, replayed rather than stepped;
+ * equal-sized flows of a round tie within the scan's tolerance, so each event re-derives all
+ * their finish times; full solves made the group exact and grp_fast made it lazy again.
  */
 #include "sim/flow.h"
 

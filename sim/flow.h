@@ -21,23 +21,27 @@
  * O(log n) for its n flows, plus an exact replay of the rate changes a flow lived through (a
  * subtraction each) when it completes. Results are identical to one event per flow. A
  * re-solved bottleneck whose flows are all in its group has its load summed in O(log n)
- * (lib/fsum.h: the n equal rates added in turn, to the bit) instead of walking them. An
- * arrival or departure on a link whose n flows all have it as bottleneck (their egresses and
- * ingresses slack) skips the solve: its decisions and the egresses' and ingresses' loads are
- * settled per resource, exactly; each flow's bits, finish time and group entry are still
- * updated one by one, so such an event costs O(n) (the remaining scaling gap of training
- * runs, docs/benchmarks.md).
+ * (lib/fsum.h: the n equal rates added in turn, to the bit) instead of walking them. A
+ * recompute of the all-to-all shape (new flows and departures on links whose flows all have
+ * their link as bottleneck, egresses and ingresses slack; several links and LANs at once, as
+ * when a bsp worker ends its clock) skips the solve: its decisions and the egresses' and
+ * ingresses' loads are settled per (neighbour, link) from counts each link keeps as its flows
+ * start and end, exactly; each flow's bits, finish time and group entry are still updated
+ * one by one, so such an event costs O(n) in the links' n flows (what is left of the scaling
+ * gap of training runs, docs/benchmarks.md).
  *
  * Memory per flow in flight: its record (160 bytes), its processor-sharing part (64, kept for
- * every flow), 20 in the model's id and scratch arrays, 4 per resource crossed, and 24 for its
- * entry in its bottleneck group: about 280 bytes for a WAN flow (3 resources), up to twice
+ * every flow), 12 in the model's id and scratch arrays, 4 per resource crossed, and 24 for its
+ * entry in its bottleneck group: about 270 bytes for a WAN flow (3 resources), up to twice
  * that in arrays that have just doubled. The event queue holds one 32-byte event per group
  * instead of one per flow (plus the caller's own events, such as sim/net.c's latency). Measured
  * by bench_flow (resident memory growth over flows in flight, closed loop through sim/net.c,
  * events included): see docs/benchmarks.md; the target is <= 1 KiB per flow. Per resource: 136
  * bytes plus 4 per flow crossing it, and a 48-byte group once it has been a bottleneck; a
  * processor-sharing resource adds 4 bytes per flow and 24 bytes per change of its flows' rate
- * since its oldest flow started.
+ * since its oldest flow started. A resource that has carried 32 flows at once as a link of
+ * that shortcut keeps a neighbour table: 8 bytes per resource its flows have ever crossed
+ * (at most the resources that share flows with it) and 8 to 16 in hash slots.
  */
 #ifndef GAIA_FLOW_H
 #define GAIA_FLOW_H
