@@ -359,6 +359,28 @@ int evq_pop_until(struct evq *q, sim_time_t until, struct evq_item *out)
 	return 1;
 }
 
+uint64_t evq_run(struct evq *q, sim_time_t until, struct sim *sim, sim_time_t *now,
+		 const int *stop, uint64_t *events_run)
+{
+	uint64_t ran = 0;
+	while (!*stop) {
+		settle_top(q);
+		if (!q->n || key_time(q->heap[0].key) > until)
+			break;
+		/* Read the root before the callback: its pushes may land in the hole. */
+		evq_fn fn = q->heap[0].fn;
+		void *arg = q->heap[0].arg;
+		sim_time_t t = key_time(q->heap[0].key);
+		q->hole = 1;
+		assert(t >= *now && "simulated time went backwards");
+		*now = t;
+		fn(sim, arg);
+		ran++;
+		++*events_run; /* counted as they run, so progress reports can read it */
+	}
+	return ran;
+}
+
 int evq_peek(struct evq *q, struct evq_item *out)
 {
 	settle_top(q);
