@@ -224,7 +224,7 @@ EVQ_INLINE void fill_hole(struct evq *q)
 		sift_down(q->heap, q->n, 0, q->heap[q->n]);
 }
 
-static inline uint64_t push_key(struct evq *q, sim_time_t t, uint64_t seq, evq_fn fn, void *arg)
+EVQ_INLINE uint64_t push_key(struct evq *q, sim_time_t t, uint64_t seq, evq_fn fn, void *arg)
 {
 	struct evq_ent x = { .key = key_make(t, seq), .fn = fn, .arg = arg };
 	if (q->hole) {
