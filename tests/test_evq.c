@@ -620,7 +620,7 @@ int main(void)
 		{ "interleaved vs reference (any time)", test_interleaved_any },
 		{ "growth", test_growth },
 		{ "cancelled handle pushed again", test_repush_cancelled },
-		{ "evq_run vs reference (reserve, cancel, re-push, stop, until)", test_run_vs_reference },
+		{ "evq_run vs reference (reserve, cancel, re-push, stop)", test_run_vs_reference },
 		{ NULL, NULL },
 	};
 	testutil_suite("evq", cases);
