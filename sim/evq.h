@@ -57,9 +57,19 @@ int evq_pop(struct evq *q, struct evq_item *out);
 /*
  * Remove the earliest live entry into *out if its time is <= until; returns 1, or 0 (nothing
  * removed) when the queue is empty or its earliest entry lies later. One call does what
- * evq_peek then evq_pop do (the simulator's loop).
+ * evq_peek then evq_pop do.
  */
 int evq_pop_until(struct evq *q, sim_time_t until, struct evq_item *out);
+
+/*
+ * The simulator's loop (sim_run): while *stop is 0, remove the earliest live entry if its time
+ * is <= until, set *now to its time, run fn(sim, arg), then add 1 to *events_run. Returns the
+ * number of entries run. Equivalent to calling evq_pop_until and the callback in a loop, but
+ * without a call and a copy of the entry per event (about 5 % of a round of 110 single flows,
+ * docs/benchmarks.md).
+ */
+uint64_t evq_run(struct evq *q, sim_time_t until, struct sim *sim, sim_time_t *now,
+		 const int *stop, uint64_t *events_run);
 
 /* Copy the earliest live entry into *out without removing it; 1, or 0 when empty. */
 int evq_peek(struct evq *q, struct evq_item *out);

@@ -72,17 +72,8 @@ void sim_cancel(struct sim *sim, uint64_t handle)
 
 uint64_t sim_run(struct sim *sim, sim_time_t until)
 {
-	uint64_t ran = 0;
-	struct evq_item it;
 	sim->stop = 0;
-	while (!sim->stop && evq_pop_until(sim->q, until, &it)) {
-		assert(it.time >= sim->now && "simulated time went backwards");
-		sim->now = it.time;
-		it.fn(sim, it.arg);
-		ran++;
-		sim->events_run++; /* counted as they run, so progress reports can read it */
-	}
-	return ran;
+	return evq_run(sim->q, until, sim, &sim->now, &sim->stop, &sim->events_run);
 }
 
 void sim_stop(struct sim *sim)

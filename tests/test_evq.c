@@ -376,6 +376,237 @@ static void test_repush_cancelled(void)
 	evq_free(q);
 }
 
+/*
+ * evq_run against a reference: callbacks that run, in turn, push (often at the current time),
+ * reserve handles and push them later (so a handle smaller than entries already pushed lands
+ * among events at the current time), cancel, push a cancelled reserved handle again, and ask
+ * the loop to stop; runs alternate between no limit and a random `until`. The reference is the
+ * list of live entries ordered by (time, scheduling order), where a reserved handle's order is
+ * that of its reservation (evq.h); each callback checks that it is the reference's earliest
+ * live entry and that *now is its time.
+ */
+
+/* Life of a reference entry in the evq_run test. */
+enum run_state { RUN_RESERVED, RUN_LIVE, RUN_CANCELLED, RUN_DONE };
+
+struct run_ctx;
+
+/* One entry (one handle) of the evq_run reference. */
+struct run_item {
+	struct run_ctx *c;   /* the test */
+	sim_time_t time;     /* ns; set when first pushed */
+	uint64_t order;      /* scheduling order (reservation order for reserved handles) */
+	uint64_t handle;     /* the queue's handle */
+	int reserved;        /* 1: from evq_reserve */
+	enum run_state st;   /* where it is */
+	size_t pos;          /* index in c->live (RUN_LIVE), c->res (RUN_RESERVED) or c->dead */
+};
+
+/* State of the evq_run test. */
+struct run_ctx {
+	struct evq *q;           /* queue under test */
+	struct rng r;            /* operation dice */
+	struct run_item *items;  /* every entry, in creation order */
+	size_t n, cap;           /* entries created, capacity */
+	uint64_t next_order;     /* reference scheduling counter */
+	size_t *live, nlive;     /* live entries (indices into items) */
+	size_t *res, nres;       /* reserved handles not pushed yet */
+	size_t *dead, ndead;     /* cancelled reserved entries that may be pushed again */
+	sim_time_t now;          /* the clock evq_run maintains, ns */
+	int stop;                /* evq_run's stop flag */
+	uint64_t events;         /* evq_run's event counter */
+	uint64_t ran;            /* callbacks run */
+	size_t bad;              /* mismatches */
+	size_t same_time, handle_pushes, repushes, cancels, stops; /* coverage counts */
+};
+
+static void set_add(size_t *set, size_t *n, struct run_item *it, size_t id)
+{
+	it->pos = *n;
+	set[(*n)++] = id;
+}
+
+static void set_del(struct run_ctx *c, size_t *set, size_t *n, struct run_item *it)
+{
+	size_t last = set[--*n];
+	set[it->pos] = last;
+	c->items[last].pos = it->pos;
+}
+
+static void run_fn(struct sim *sim, void *arg);
+
+/* A delay: 0 (the current time) two times in five, else up to 49 ns. */
+static sim_time_t run_delay(struct run_ctx *c)
+{
+	return rng_below(&c->r, 5) < 2 ? 0 : (sim_time_t)rng_below(&c->r, 50);
+}
+
+static struct run_item *run_new(struct run_ctx *c)
+{
+	if (c->n == c->cap)
+		return NULL;
+	struct run_item *it = &c->items[c->n++];
+	*it = (struct run_item){ .c = c, .order = c->next_order++ };
+	return it;
+}
+
+static void run_push(struct run_ctx *c, sim_time_t t)
+{
+	struct run_item *it = run_new(c);
+	if (!it)
+		return;
+	it->time = t;
+	it->st = RUN_LIVE;
+	it->handle = evq_push(c->q, t, run_fn, it);
+	set_add(c->live, &c->nlive, it, (size_t)(it - c->items));
+}
+
+static void run_reserve(struct run_ctx *c, uint64_t m)
+{
+	uint64_t first = evq_reserve(c->q, m);
+	for (uint64_t j = 0; j < m; j++) {
+		struct run_item *it = run_new(c);
+		if (!it)
+			return;
+		it->handle = first + j;
+		it->reserved = 1;
+		it->st = RUN_RESERVED;
+		set_add(c->res, &c->nres, it, (size_t)(it - c->items));
+	}
+}
+
+static void run_push_reserved(struct run_ctx *c, sim_time_t t)
+{
+	if (!c->nres)
+		return;
+	struct run_item *it = &c->items[c->res[rng_below(&c->r, c->nres)]];
+	set_del(c, c->res, &c->nres, it);
+	it->time = t;
+	it->st = RUN_LIVE;
+	CU_ASSERT_EQUAL(evq_push_handle(c->q, t, it->handle, run_fn, it), it->handle);
+	set_add(c->live, &c->nlive, it, (size_t)(it - c->items));
+	c->handle_pushes++;
+	c->same_time += t == c->now;
+}
+
+static void run_cancel(struct run_ctx *c)
+{
+	if (!c->nlive)
+		return;
+	struct run_item *it = &c->items[c->live[rng_below(&c->r, c->nlive)]];
+	set_del(c, c->live, &c->nlive, it);
+	evq_cancel(c->q, it->handle);
+	it->st = RUN_CANCELLED;
+	if (it->reserved)
+		set_add(c->dead, &c->ndead, it, (size_t)(it - c->items));
+	c->cancels++;
+}
+
+/* Push a cancelled reserved handle again, with its time, fn and arg (evq.h), if not past. */
+static void run_repush(struct run_ctx *c)
+{
+	if (!c->ndead)
+		return;
+	struct run_item *it = &c->items[c->dead[rng_below(&c->r, c->ndead)]];
+	set_del(c, c->dead, &c->ndead, it);
+	if (it->time < c->now)
+		return; /* its time has passed: it stays cancelled */
+	evq_push_handle(c->q, it->time, it->handle, run_fn, it);
+	it->st = RUN_LIVE;
+	set_add(c->live, &c->nlive, it, (size_t)(it - c->items));
+	c->repushes++;
+}
+
+/* Index of the reference's earliest live entry; c->nlive > 0. */
+static size_t run_ref_min(const struct run_ctx *c)
+{
+	size_t best = c->live[0];
+	for (size_t k = 1; k < c->nlive; k++) {
+		const struct run_item *a = &c->items[c->live[k]], *b = &c->items[best];
+		if (a->time < b->time || (a->time == b->time && a->order < b->order))
+			best = c->live[k];
+	}
+	return best;
+}
+
+static void run_fn(struct sim *sim, void *arg)
+{
+	struct run_item *it = arg;
+	struct run_ctx *c = it->c;
+	(void)sim;
+	if (it->st != RUN_LIVE || !c->nlive || &c->items[run_ref_min(c)] != it ||
+	    c->now != it->time) {
+		c->bad++;
+		if (it->st != RUN_LIVE)
+			return;
+	}
+	set_del(c, c->live, &c->nlive, it);
+	it->st = RUN_DONE;
+	c->ran++;
+	for (uint64_t ops = rng_below(&c->r, 5); ops > 0; ops--) {
+		uint64_t dice = rng_below(&c->r, 100);
+		if (dice < 35)
+			run_push(c, c->now + run_delay(c));
+		else if (dice < 50)
+			run_reserve(c, 1 + rng_below(&c->r, 4));
+		else if (dice < 75)
+			run_push_reserved(c, c->now + run_delay(c));
+		else if (dice < 88)
+			run_cancel(c);
+		else if (dice < 96)
+			run_repush(c);
+		else if (dice < 97) {
+			c->stop = 1;
+			c->stops++;
+		}
+	}
+}
+
+static void test_run_vs_reference(void)
+{
+	struct run_ctx c = { .cap = 60000 };
+	rng_init(&c.r, 2026, 7);
+	c.q = evq_new();
+	c.items = calloc(c.cap, sizeof *c.items);
+	c.live = calloc(c.cap, sizeof *c.live);
+	c.res = calloc(c.cap, sizeof *c.res);
+	c.dead = calloc(c.cap, sizeof *c.dead);
+	CU_ASSERT_FATAL(c.items && c.live && c.res && c.dead);
+	for (int i = 0; i < 300; i++)
+		run_push(&c, (sim_time_t)rng_below(&c.r, 400));
+	size_t limited = 0;
+	for (;;) {
+		sim_time_t until = SIMTIME_NEVER;
+		if (rng_below(&c.r, 2)) {
+			until = c.now + (sim_time_t)rng_below(&c.r, 60);
+			limited++;
+		}
+		uint64_t ran0 = c.ran;
+		c.stop = 0;
+		uint64_t got = evq_run(c.q, until, NULL, &c.now, &c.stop, &c.events);
+		if (got != c.ran - ran0 || c.events != c.ran || evq_size(c.q) != c.nlive ||
+		    !evq_check(c.q))
+			c.bad++;
+		/* Unless stopped, every entry left lies after `until`. */
+		if (!c.stop && c.nlive && c.items[run_ref_min(&c)].time <= until)
+			c.bad++;
+		if (!c.nlive && !c.stop)
+			break;
+	}
+	CU_ASSERT_EQUAL(c.bad, 0);
+	CU_ASSERT_EQUAL(evq_size(c.q), 0);
+	CU_ASSERT_EQUAL(c.ran + c.cancels, c.n - c.nres + c.repushes);
+	/* The run covered what it is meant to. */
+	CU_ASSERT(c.ran > 20000);
+	CU_ASSERT(c.same_time > 1000 && c.handle_pushes > 5000 && c.repushes > 500);
+	CU_ASSERT(c.cancels > 2000 && c.stops > 100 && limited > 100);
+	evq_free(c.q);
+	free(c.items);
+	free(c.live);
+	free(c.res);
+	free(c.dead);
+}
+
 int main(void)
 {
 	static const struct testutil_case cases[] = {
@@ -389,6 +620,7 @@ int main(void)
 		{ "interleaved vs reference (any time)", test_interleaved_any },
 		{ "growth", test_growth },
 		{ "cancelled handle pushed again", test_repush_cancelled },
+		{ "evq_run vs reference (reserve, cancel, re-push, stop)", test_run_vs_reference },
 		{ NULL, NULL },
 	};
 	testutil_suite("evq", cases);
