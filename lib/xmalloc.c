@@ -44,6 +44,20 @@ void *xreallocarray(void *ptr, size_t nmemb, size_t size)
 	return xrealloc(ptr, nmemb * size);
 }
 
+void *xcalloc_aligned(size_t align, size_t nmemb, size_t size)
+{
+	if (size && nmemb > SIZE_MAX / size)
+		oom(SIZE_MAX);
+	size_t n = nmemb * size;
+	if (n == 0)
+		n = 1;
+	void *p = NULL;
+	if (posix_memalign(&p, align, n) != 0)
+		oom(n);
+	memset(p, 0, n);
+	return p;
+}
+
 char *xstrdup(const char *s)
 {
 	size_t n = strlen(s) + 1;

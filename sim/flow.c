@@ -138,6 +138,10 @@
 
 /* Flow records are allocated this many at a time (flows_cap stays a multiple of it). */
 #define FLOW_BLOCK 64
+/* Blocks of flow records start at a multiple of this (a cache line), and a record's size is
+ * a multiple of it by the static assertion below struct flow, so that a record's first
+ * fields share one line. */
+#define FLOW_ALIGN 64
 /* res_resum sums equal rates with fsum_repeat from this many flows on (below, the plain loop
  * costs no more: fsum_repeat does two additions and a few integer steps per binade of the sum,
  * about 2 log2(n) rounds; a first version with frexp/fmod calls and no threshold took 6 % of
@@ -271,30 +275,38 @@ struct psq {
 };
 
 struct flow {
-	struct flow_model *m;         /* owner (completion events carry only the flow) */
-	uint32_t id;                  /* its id (flow_of(m, id) is this record) */
-	int nres;                     /* resources crossed */
-	int res[FLOW_MAX_RES];        /* resource ids */
-	uint32_t slot[FLOW_MAX_RES];  /* position of this flow in each resource's flows[] */
-	double rate;                  /* current rate, bits/s */
-	double new_rate;              /* progressive filling: rate being computed */
+	/* First, in one cache line (records are 64-byte aligned, FLOW_ALIGN): what re-rating a
+	 * group's members reads and writes (grp_fast's loop, re-heaping, exact re-sums). */
+	_Alignas(FLOW_ALIGN) double rate; /* current rate, bits/s */
 	double bits_left;             /* bits still to move as of t_last */
 	sim_time_t t_last;            /* time bits_left refers to, ns */
 	uint64_t ev;                  /* own completion event (not through a group), 0 if none */
-	flow_done_fn done;            /* completion callback */
-	void *arg;                    /* its argument */
-	uint64_t mark;                /* stamp: in the current component */
+	int grp;                      /* bottleneck group it is in (resource id), -1 if none */
+	uint32_t gpos;                /* its position in that group's heap */
+	int new_grp;                  /* progressive filling: resource that fixed its rate (not
+				       * cleared when a record is reused: set before it is read) */
 	uint8_t active;               /* 1 between start and completion */
 	uint8_t fixed;                /* progressive filling: rate settled */
 	uint8_t seeded;               /* on the seed list */
 	uint8_t psq;                  /* 1: crosses one processor-sharing resource alone */
 	uint8_t joined;               /* ps: has the share (0 from start to the recompute) */
-	int grp;                      /* bottleneck group it is in (resource id), -1 if none */
-	uint32_t gpos;                /* its position in that group's heap */
+	double new_rate;              /* progressive filling: rate being computed */
+	/* The rest. */
+	struct flow_model *m;         /* owner (completion events carry only the flow) */
+	uint32_t id;                  /* its id (flow_of(m, id) is this record) */
+	int nres;                     /* resources crossed */
+	int res[FLOW_MAX_RES];        /* resource ids */
+	uint32_t slot[FLOW_MAX_RES];  /* position of this flow in each resource's flows[] */
+	flow_done_fn done;            /* completion callback */
+	void *arg;                    /* its argument */
+	uint64_t mark;                /* stamp: in the current component */
 	/* Not cleared when a record is reused (flow_alloc): set before it is read. */
 	uint64_t pos;                 /* position in the current component (handle offset) */
-	int new_grp;                  /* progressive filling: resource that fixed its rate */
 };
+
+/* 160 bytes of fields padded to 192 by the alignment: every record's first line aligned. */
+_Static_assert(sizeof(struct flow) % FLOW_ALIGN == 0 && offsetof(struct flow, new_rate) < 64,
+	       "struct flow: size a multiple of FLOW_ALIGN, hot fields in its first line");
 
 /* What a flow on a processor-sharing resource adds (m->psf[id]); set when it joins. */
 struct psq_flow {
@@ -389,11 +401,10 @@ static inline void prefetch(const void *p)
 #endif
 }
 
-/* The same for the part of f's record that a re-rating reads and writes (rate to gpos). */
+/* The same for the part of f's record that a re-rating reads and writes (its first line). */
 static inline void flow_prefetch(const struct flow *f)
 {
-	prefetch(&f->rate);
-	prefetch(&f->gpos);
+	prefetch(f);
 }
 
 static inline struct psq_flow *psf_of(const struct flow_model *m, const struct flow *f)
@@ -1273,7 +1284,8 @@ static struct flow *flow_alloc(struct flow_model *m)
 		id = m->nflows++;
 		/* Flows live in blocks of FLOW_BLOCK (fewer allocations, better locality). */
 		if (id % FLOW_BLOCK == 0)
-			m->blk[id / FLOW_BLOCK] = xcalloc(FLOW_BLOCK, sizeof **m->blk);
+			m->blk[id / FLOW_BLOCK] =
+				xcalloc_aligned(FLOW_ALIGN, FLOW_BLOCK, sizeof **m->blk);
 	}
 	struct flow *f = flow_of(m, id);
 	/* Field by field rather than memset: a memset of the record compiles to `rep stosq`,

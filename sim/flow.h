@@ -30,10 +30,11 @@
  * one by one, so such an event costs O(n) in the links' n flows (what is left of the scaling
  * gap of training runs, docs/benchmarks.md).
  *
- * Memory per flow in flight: its record (160 bytes), its processor-sharing part (64, kept for
- * every flow), 12 in the model's id and scratch arrays, 4 per resource crossed, and 24 for its
- * entry in its bottleneck group: about 270 bytes for a WAN flow (3 resources), up to twice
- * that in arrays that have just doubled. The event queue holds one 32-byte event per group
+ * Memory per flow in flight: its record (192 bytes: 160 of fields, padded so that the fields
+ * a re-rating touches share one cache line), its processor-sharing part (64, kept for every
+ * flow), 12 in the model's id and scratch arrays, 4 per resource crossed, and 24 for its entry
+ * in its bottleneck group: about 300 bytes for a WAN flow (3 resources), up to twice that in
+ * arrays that have just doubled. The event queue holds one 32-byte event per group
  * instead of one per flow (plus the caller's own events, such as sim/net.c's latency). Measured
  * by bench_flow (resident memory growth over flows in flight, closed loop through sim/net.c,
  * events included): see docs/benchmarks.md; the target is <= 1 KiB per flow. Per resource: 136
