@@ -151,6 +151,14 @@
  * hundreds of machines per region a link's flows no longer fit in the caches, and each record
  * read is a miss otherwise. */
 #define FLOW_PREFETCH 8
+/* A mixing resource's load (kept by incremental updates, one rounding each) is summed afresh
+ * from its flows' rates once it has taken more than this many updates per flow. Its drift is
+ * then below FLOW_RESUM_UPD * n roundings of the load (n flows), each at most an ulp: with
+ * n = 10^5, a relative 1.8e-10, under the saturation test's FLOW_SAT_EPS. It was 1 (a re-sum
+ * after n updates) until a 91-machines-per-region run showed 647 million flow reads in these
+ * re-sums, a tenth of its time (docs/benchmarks.md); 8 makes them 86 million, and the
+ * regression outputs are identical either way. */
+#define FLOW_RESUM_UPD 8
 /* A mixing resource left with less than this fraction of its capacity counts as saturated. */
 #define FLOW_SAT_EPS 1e-9
 
@@ -1744,9 +1752,10 @@ static void wf_init(struct flow_model *m)
 			q->wf_rem = q->cap;
 		} else {
 			/* Mixing: what the flows outside the component leave. Its load is summed
-			 * afresh once it has taken more incremental updates than it has flows,
-			 * which bounds the rounding at O(1) amortised cost per update. */
-			if (q->nupd > q->nflows)
+			 * afresh once it has taken more than FLOW_RESUM_UPD incremental updates per
+			 * flow, which bounds the rounding at 1 / FLOW_RESUM_UPD flow read per
+			 * update, amortised. */
+			if (q->nupd > FLOW_RESUM_UPD * (uint64_t)q->nflows)
 				res_resum(m, q, sim_now(m->sim));
 			double others = q->load - q->c_old;
 			q->wf_rem = others > 0 ? q->cap - others : q->cap;
@@ -2155,7 +2164,7 @@ static int gf_fill(struct flow_model *m)
 		struct res *q = &m->res[qi];
 		double rem = q->cap;
 		if (q->c_cnt != q->nflows) {
-			if (q->nupd > q->nflows)
+			if (q->nupd > FLOW_RESUM_UPD * (uint64_t)q->nflows)
 				res_resum(m, q, now);
 			double others = q->load - q->c_old;
 			rem = others > 0 ? q->cap - others : q->cap;
