@@ -1970,6 +1970,24 @@ static int gf_pull_link(struct flow_model *m, int L)
 	return 1;
 }
 
+/* Neighbour qi of a link in gf_plan: NULL if it is tight (the full path's closure would pull
+ * it); else it, listed in the component's resources with its counts zeroed on first sight. */
+static struct res *gf_neighbour(struct flow_model *m, int qi)
+{
+	struct res *q = &m->res[qi];
+	if (q->tight)
+		return NULL;
+	if (q->mark != m->stamp) {
+		q->mark = m->stamp;
+		q->c_cnt = 0;
+		q->c_seeds = 0;
+		q->c_old = 0;
+		q->gf_ent = UINT32_MAX;
+		comp_res_push(m, qi);
+	}
+	return q;
+}
+
 /* (level, id) of resource a comes strictly after that of b in the filling heap's order. */
 static inline int gf_after(double la, int a, double lb, int b)
 {
@@ -2054,17 +2072,9 @@ static int gf_plan(struct flow_model *m)
 				m->gf_ent[e].k = t->k[i];
 				if (t->k[i] == 0)
 					continue;
-				struct res *q = &m->res[t->q[i]];
-				if (q->tight)
-					return 0; /* the closure would pull it */
-				if (q->mark != m->stamp) {
-					q->mark = m->stamp;
-					q->c_cnt = 0;
-					q->c_seeds = 0;
-					q->c_old = 0;
-					q->gf_ent = UINT32_MAX;
-					comp_res_push(m, t->q[i]);
-				}
+				struct res *q = gf_neighbour(m, t->q[i]);
+				if (!q)
+					return 0; /* tight: the closure would pull it */
 				q->c_cnt += t->k[i];
 			}
 			r->gf_hi = m->gf_nent;
@@ -2074,19 +2084,11 @@ static int gf_plan(struct flow_model *m)
 			const struct flow *f = flow_of(m, r->flows[i]);
 			for (int k = 0; k < f->nres; k++) {
 				int qi = f->res[k];
-				struct res *q = &m->res[qi];
 				if (qi == L)
 					continue;
-				if (q->tight)
-					return 0; /* the closure would pull it */
-				if (q->mark != m->stamp) {
-					q->mark = m->stamp;
-					q->c_cnt = 0;
-					q->c_seeds = 0;
-					q->c_old = 0;
-					q->gf_ent = UINT32_MAX;
-					comp_res_push(m, qi);
-				}
+				struct res *q = gf_neighbour(m, qi);
+				if (!q)
+					return 0; /* tight: the closure would pull it */
 				if (q->gf_ent == UINT32_MAX || m->gf_ent[q->gf_ent].li != (uint32_t)li)
 					q->gf_ent = gf_ent_new(m, qi, (uint32_t)li);
 				struct gf_ent *e = &m->gf_ent[q->gf_ent];

@@ -228,6 +228,19 @@ static void on_cap(struct sim *sim, void *arg)
 		flow_resource_set_capacity(c->in->m[w], c->res, c->cap_bps);
 }
 
+/* The simulator and the three models of an instance: A as in production, B solving every flow
+ * at every recompute, C without grp_fast; all check themselves after every recompute. */
+static void inst_models(struct inst *in, uint64_t seed)
+{
+	in->sim = sim_new(seed);
+	for (int w = 0; w < NMOD; w++) {
+		in->m[w] = flow_model_new(in->sim);
+		flow_model_check_always(in->m[w], 1);
+	}
+	flow_model_solve_all(in->m[1], 1);
+	flow_model_fast_groups(in->m[2], 0);
+}
+
 /* A capacity in bits/s, log-uniform in [lo, hi]. */
 static double draw_cap(struct rng *r, double lo, double hi)
 {
@@ -287,13 +300,7 @@ static long run_instance(uint64_t seed, int nflows)
 	rng_init(&r, seed, 7);
 	struct inst in = { 0 };
 	in.watch = -1;
-	in.sim = sim_new(seed);
-	for (int w = 0; w < NMOD; w++) {
-		in.m[w] = flow_model_new(in.sim);
-		flow_model_check_always(in.m[w], 1);
-	}
-	flow_model_solve_all(in.m[1], 1);
-	flow_model_fast_groups(in.m[2], 0);
+	inst_models(&in, seed);
 	int nr = 2 + (int)rng_below(&r, MAXR - 1);
 	/* Egress/ingress scarce or ample per instance and region. */
 	int eg[MAXR], ing[MAXR], lan[MAXR], link[MAXR][MAXR];
@@ -409,13 +416,7 @@ static long run_link_instance(uint64_t seed, int *max, long *split)
 	struct rng r;
 	rng_init(&r, seed, 11);
 	struct inst in = { 0 };
-	in.sim = sim_new(seed);
-	for (int w = 0; w < NMOD; w++) {
-		in.m[w] = flow_model_new(in.sim);
-		flow_model_check_always(in.m[w], 1);
-	}
-	flow_model_solve_all(in.m[1], 1);
-	flow_model_fast_groups(in.m[2], 0);
+	inst_models(&in, seed);
 	int m = 6 + (int)rng_below(&r, 7);
 	double link_cap[4];
 	for (int l = 0; l < 4; l++)
@@ -589,13 +590,7 @@ static long run_fanin_instance(uint64_t seed)
 	enum { NF = 200 };
 	struct inst in = { 0 };
 	in.watch = -1;
-	in.sim = sim_new(seed);
-	for (int w = 0; w < NMOD; w++) {
-		in.m[w] = flow_model_new(in.sim);
-		flow_model_check_always(in.m[w], 1);
-	}
-	flow_model_solve_all(in.m[1], 1);
-	flow_model_fast_groups(in.m[2], 0);
+	inst_models(&in, seed);
 	int link = 0, eg[NF], ing[NF];
 	for (int w = 0; w < NMOD; w++) {
 		link = flow_resource_new(in.m[w], 100e6);
@@ -642,13 +637,7 @@ static long run_clock_instance(uint64_t seed, uint64_t cov[4])
 	rng_init(&r, seed, 17);
 	struct inst in = { 0 };
 	in.watch = -1;
-	in.sim = sim_new(seed);
-	for (int w = 0; w < NMOD; w++) {
-		in.m[w] = flow_model_new(in.sim);
-		flow_model_check_always(in.m[w], 1);
-	}
-	flow_model_solve_all(in.m[1], 1);
-	flow_model_fast_groups(in.m[2], 0);
+	inst_models(&in, seed);
 	enum { MAXM = 6 };
 	int nr = 3 + (int)rng_below(&r, 2), m = 3 + (int)rng_below(&r, MAXM - 2);
 	int eg[4][MAXM], ing[4][MAXM], lan[4], link[4][4];
