@@ -502,14 +502,8 @@ static long run_long_instance(uint64_t seed, int query, long cov[3])
 	struct rng r;
 	rng_init(&r, seed, 13);
 	struct inst in = { 0 };
-	in.sim = sim_new(seed);
 	in.query_bits = query;
-	for (int w = 0; w < NMOD; w++) {
-		in.m[w] = flow_model_new(in.sim);
-		flow_model_check_always(in.m[w], 1);
-	}
-	flow_model_solve_all(in.m[1], 1);
-	flow_model_fast_groups(in.m[2], 0);
+	inst_models(&in, seed);
 	int m = 8 + (int)rng_below(&r, 5);
 	double link_cap[4];
 	for (int l = 0; l < 4; l++)
