@@ -1849,10 +1849,25 @@ static void comp_apply(struct flow_model *m)
  * flows costs no more than walking a table). */
 #define FLOW_NB_MIN 32
 
+/* The slot where the probe for neighbour q starts (multiplicative hashing). */
+static inline uint32_t nb_home(const struct nbt *t, int q)
+{
+	return ((uint32_t)q * 2654435761u) & t->mask;
+}
+
+/* Put entry i into the first free slot of its probe sequence. */
+static void nb_place(struct nbt *t, uint32_t i)
+{
+	uint32_t h = nb_home(t, t->q[i]);
+	while (t->slot[h])
+		h = (h + 1) & t->mask;
+	t->slot[h] = i + 1;
+}
+
 /* Index of neighbour q in table t, or UINT32_MAX. */
 static uint32_t nb_find(const struct nbt *t, int q)
 {
-	for (uint32_t h = ((uint32_t)q * 2654435761u) & t->mask;; h = (h + 1) & t->mask) {
+	for (uint32_t h = nb_home(t, q);; h = (h + 1) & t->mask) {
 		uint32_t e = t->slot[h];
 		if (e == 0)
 			return UINT32_MAX;
@@ -1867,12 +1882,8 @@ static void nb_rehash(struct nbt *t, uint32_t slots)
 	free(t->slot);
 	t->slot = xcalloc(slots, sizeof *t->slot);
 	t->mask = slots - 1;
-	for (uint32_t i = 0; i < t->n; i++) {
-		uint32_t h = ((uint32_t)t->q[i] * 2654435761u) & t->mask;
-		while (t->slot[h])
-			h = (h + 1) & t->mask;
-		t->slot[h] = i + 1;
-	}
+	for (uint32_t i = 0; i < t->n; i++)
+		nb_place(t, i);
 }
 
 /* Add d (+1 or -1) to the count of neighbour q in table t (a new entry for a first +1). */
@@ -1889,14 +1900,10 @@ static void nb_add(struct nbt *t, int q, int d)
 		i = t->n++;
 		t->q[i] = q;
 		t->k[i] = 0;
-		if (2 * t->n > t->mask) {
+		if (2 * t->n > t->mask)
 			nb_rehash(t, 2 * (t->mask + 1));
-		} else {
-			uint32_t h = ((uint32_t)q * 2654435761u) & t->mask;
-			while (t->slot[h])
-				h = (h + 1) & t->mask;
-			t->slot[h] = i + 1;
-		}
+		else
+			nb_place(t, i);
 	}
 	assert(d > 0 || t->k[i] > 0);
 	t->k[i] += (uint32_t)d;
